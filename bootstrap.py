@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Set up the virtualenv and run the site or the tests, with nothing but Python 3.11+.
+
+    python3 bootstrap.py run      # what `make run` does
+    python3 bootstrap.py test     # what `make test` does (extra arguments go to pytest)
+
+The virtualenv lives in .venv and is (re)installed when a requirements file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("VENV", ROOT / ".venv"))
+BIN = VENV / "bin"
+
+
+def _ensure_venv(requirements: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
+    if not (BIN / "python").exists():
+        print(f"creating a virtualenv in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    files = [ROOT / "requirements.txt", ROOT / requirements]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamp = VENV / f".installed-{Path(requirements).stem}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"installing {requirements}", flush=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+         "-r", str(ROOT / requirements)],
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "install"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    os.chdir(ROOT)
+    if command == "run":
+        _ensure_venv("requirements.txt")
+        env = {**os.environ}
+        env.setdefault("DJANGO_DEBUG", "true")
+        args = [str(BIN / "python"), "manage.py", "runstack", *rest]
+        try:
+            return subprocess.call(args, env=env)
+        except KeyboardInterrupt:
+            return 130
+    _ensure_venv("requirements-dev.txt")
+    if command == "install":
+        return 0
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

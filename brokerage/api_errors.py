@@ -1,0 +1,82 @@
+"""Maps every API failure to one JSON shape: {"code", "message", "fields"}."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from brokerage.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+    exceptions.ParseError: "malformed_request",
+}
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into {"field.sub": ["message", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                name = prefix or "non_field_errors"
+            for k, v in _flatten(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(detail, list):
+        for item in detail:
+            for k, v in _flatten(item, prefix).items():
+                out.setdefault(k, []).extend(v)
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+def error_response(code: str, message: str, status_code: int, fields=None, headers=None):
+    """Build a response in the project's error shape."""
+    return Response(
+        {"code": code, "message": message, "fields": fields or {}},
+        status=status_code,
+        headers=headers,
+    )
+
+
+def exception_handler(exc, context):
+    """DRF exception handler: domain errors, validation errors and HTTP errors, one shape."""
+    if isinstance(exc, DomainError):
+        return error_response(exc.code, exc.message, exc.status, exc.fields)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first_field, first_messages = next(iter(fields.items()), ("", ["invalid input"]))
+        message = first_messages[0]
+        if first_field and first_field != "non_field_errors":
+            message = f"{first_field}: {message}"
+        code = "invalid_request"
+        return error_response(code, message, status.HTTP_400_BAD_REQUEST, fields)
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        code = next((c for t, c in _CODES.items() if isinstance(exc, t)), "error")
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return error_response(code, str(detail), exc.status_code, headers=headers or None)
+    return None

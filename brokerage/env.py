@@ -1,0 +1,95 @@
+"""Strict readers for configuration taken from environment variables.
+
+A value that cannot be parsed is an error at start-up, never a silent default:
+`DJANGO_DEBUG=ture` must not quietly mean False.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(Exception):
+    """A configuration variable is missing or malformed."""
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the variable as text, or `default` when unset or empty."""
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return the variable as a boolean; anything but a known spelling is an error."""
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean (use one of: true, false, 1, 0, yes, no)")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return the variable as an integer, optionally bounded below."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not an integer") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    """Return the variable as a float (for durations, never for money)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name}={value!r} is not a finite number")
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
+    """Return the variable as a finite Decimal (money amounts)."""
+    value = _raw(name) or default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(f"{name}={value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ConfigError(f"{name}={value!r} is not a finite number")
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated variable as a list of non-empty items."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]

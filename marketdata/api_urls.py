@@ -1,0 +1,8 @@
+from django.urls import path
+
+from marketdata import apis
+
+urlpatterns = [
+    path("stocks", apis.StockListApi.as_view(), name="api-stocks"),
+    path("stocks/<str:symbol>", apis.StockDetailApi.as_view(), name="api-stock"),
+]

@@ -1,0 +1,73 @@
+"""The stock universe and its reference prices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+PRICE = {"max_digits": 20, "decimal_places": 4}
+
+
+class Stock(models.Model):
+    """A listed stock: what may be traded, in which increments, around which reference price."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        HALTED = "halted", "Halted"
+
+    symbol = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=200)
+    isin = models.CharField(max_length=12, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    tick_size = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0.01"))
+    lot_size = models.PositiveIntegerField(default=1, help_text="Orders are whole multiples of it.")
+    band_pct = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.10"),
+        help_text="Orders must be priced within this fraction of the reference price.",
+    )
+    reference_price = models.DecimalField(**PRICE, null=True, blank=True)
+    previous_close = models.DecimalField(**PRICE, null=True, blank=True)
+    price_source = models.CharField(max_length=32, blank=True)
+    price_updated_at = models.DateTimeField(null=True, blank=True)
+    price_stale = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tick_size__gt=0), name="tick_size_positive"),
+            models.CheckConstraint(condition=Q(lot_size__gt=0), name="lot_size_positive"),
+            models.CheckConstraint(
+                condition=Q(band_pct__gt=0) & Q(band_pct__lte=1), name="band_pct_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(reference_price__isnull=True) | Q(reference_price__gt=0),
+                name="reference_price_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+    @property
+    def is_halted(self) -> bool:
+        return self.status == self.Status.HALTED
+
+    @property
+    def change(self) -> Decimal | None:
+        """Change since the previous close."""
+        if self.reference_price is None or not self.previous_close:
+            return None
+        return self.reference_price - self.previous_close
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        """Change since the previous close, in percent."""
+        change = self.change
+        if change is None:
+            return None
+        return (change / self.previous_close * 100).quantize(Decimal("0.01"))

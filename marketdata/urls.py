@@ -1,0 +1,7 @@
+from django.urls import path
+
+from marketdata import views
+
+urlpatterns = [
+    path("", views.market, name="home"),
+]

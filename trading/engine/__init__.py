@@ -1,0 +1,44 @@
+"""Pure-Python matching engine: integer ticks and lots, price-time priority, no Django.
+
+`match()` serves the database order path (it gets the crossing resting orders from a query);
+`OrderBook` keeps a whole book in memory for replays and benchmarks. Both run the same loop,
+`core.sweep`.
+"""
+
+from trading.engine.book import OrderBook
+from trading.engine.core import match
+from trading.engine.orders import (
+    BUY,
+    DAY,
+    FOK,
+    GTC,
+    IOC,
+    REJECT_FOK_NOT_FILLABLE,
+    SELL,
+    SIDES,
+    TIMES_IN_FORCE,
+    Fill,
+    IncomingOrder,
+    MatchResult,
+    RestingOrder,
+    SelfTradeCancel,
+)
+
+__all__ = [
+    "BUY",
+    "DAY",
+    "FOK",
+    "GTC",
+    "IOC",
+    "REJECT_FOK_NOT_FILLABLE",
+    "SELL",
+    "SIDES",
+    "TIMES_IN_FORCE",
+    "Fill",
+    "IncomingOrder",
+    "MatchResult",
+    "OrderBook",
+    "RestingOrder",
+    "SelfTradeCancel",
+    "match",
+]
