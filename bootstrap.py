@@ -22,8 +22,6 @@ BIN = VENV / "bin"
 
 
 def _ensure_venv(requirements: str) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
     if not (BIN / "python").exists():
         print(f"creating a virtualenv in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -34,14 +32,24 @@ def _ensure_venv(requirements: str) -> None:
         return
     print(f"installing {requirements}", flush=True)
     subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-         "-r", str(ROOT / requirements)],
+        [
+            str(BIN / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+            str(ROOT / requirements),
+        ],
         check=True,
     )
     stamp.write_text(digest)
 
 
 def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 - a newcomer's python3 may be older
+        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
     if not argv or argv[0] not in {"run", "test", "install"}:
         print(__doc__)
         return 2

@@ -44,7 +44,14 @@ class CashEntryInline(admin.TabularInline):
 class AccountAdmin(admin.ModelAdmin):
     list_display = ("account_number", "user", "cash", "reserved_cash", "created_at")
     search_fields = ("account_number", "user__username", "user__email")
-    readonly_fields = ("account_number", "user", "cash", "reserved_cash", "created_at", "updated_at")
+    readonly_fields = (
+        "account_number",
+        "user",
+        "cash",
+        "reserved_cash",
+        "created_at",
+        "updated_at",
+    )
     inlines = [CashEntryInline]
     change_form_template = "admin/accounts/account/change_form.html"
 

@@ -92,7 +92,9 @@ class CashEntry(models.Model):
 class ApiKey(models.Model):
     """A program's credentials: a public key id and a secret, of which only a hash is kept."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     key_id = models.CharField(max_length=32, unique=True)
     secret_hash = models.CharField(max_length=64)

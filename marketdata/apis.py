@@ -53,7 +53,9 @@ class StockListApi(APIView):
     def get(self, request):
         """List the stock universe, searchable and paginated (limit/offset)."""
         paginator = StockPagination()
-        page = paginator.paginate_queryset(stock_search(query=request.query_params.get("q", "")[:50]), request, view=self)
+        page = paginator.paginate_queryset(
+            stock_search(query=request.query_params.get("q", "")[:50]), request, view=self
+        )
         return paginator.get_paginated_response(StockOutput(page, many=True).data)
 
 

@@ -32,7 +32,9 @@ def universe_load(*, everything: bool = False, path: Path = UNIVERSE_FILE) -> Un
         rows = [r for r in csv.DictReader(f) if everything or r["demo"] == "1"]
     now = timezone.now()
     with transaction.atomic():
-        existing = {s.symbol: s for s in Stock.objects.filter(symbol__in=[r["symbol"] for r in rows])}
+        existing = {
+            s.symbol: s for s in Stock.objects.filter(symbol__in=[r["symbol"] for r in rows])
+        }
         new, changed = [], []
         for row in rows:
             price = Decimal(row["price"])
@@ -61,7 +63,14 @@ def universe_load(*, everything: bool = False, path: Path = UNIVERSE_FILE) -> Un
         Stock.objects.bulk_create(new, batch_size=1000)
         Stock.objects.bulk_update(
             changed,
-            ["name", "isin", "reference_price", "previous_close", "price_source", "price_updated_at"],
+            [
+                "name",
+                "isin",
+                "reference_price",
+                "previous_close",
+                "price_source",
+                "price_updated_at",
+            ],
             batch_size=1000,
         )
     return UniverseLoad(created=len(new), updated=len(changed), total=len(rows))

@@ -24,7 +24,13 @@ FEATURED = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "TSLA", "META", "AMD", "SPY"
 KNOWN_NAMES = {"SPY": "SPDR S&P 500 ETF Trust", "QQQ": "Invesco QQQ Trust"}
 # Approximate closes at the end of December 2025 (public market facts), for names that the
 # minute bars do not cover.
-KNOWN_PRICES = {"AMZN": "231.00", "GOOG": "313.00", "TSLA": "450.00", "META": "660.00", "AMD": "214.00"}
+KNOWN_PRICES = {
+    "AMZN": "231.00",
+    "GOOG": "313.00",
+    "TSLA": "450.00",
+    "META": "660.00",
+    "AMD": "214.00",
+}
 DEMO_SIZE = 300
 
 

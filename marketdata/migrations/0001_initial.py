@@ -5,34 +5,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Stock',
+            name="Stock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('isin', models.CharField(blank=True, max_length=12)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('halted', 'Halted')], default='active', max_length=8)),
-                ('tick_size', models.DecimalField(decimal_places=4, default=Decimal('0.01'), max_digits=12)),
-                ('lot_size', models.PositiveIntegerField(default=1, help_text='Orders are whole multiples of it.')),
-                ('band_pct', models.DecimalField(decimal_places=4, default=Decimal('0.10'), help_text='Orders must be priced within this fraction of the reference price.', max_digits=6)),
-                ('reference_price', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('previous_close', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
-                ('price_source', models.CharField(blank=True, max_length=32)),
-                ('price_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('price_stale', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=12, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("isin", models.CharField(blank=True, max_length=12)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("halted", "Halted")],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "tick_size",
+                    models.DecimalField(decimal_places=4, default=Decimal("0.01"), max_digits=12),
+                ),
+                (
+                    "lot_size",
+                    models.PositiveIntegerField(
+                        default=1, help_text="Orders are whole multiples of it."
+                    ),
+                ),
+                (
+                    "band_pct",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=Decimal("0.10"),
+                        help_text="Orders must be priced within this fraction of the reference price.",
+                        max_digits=6,
+                    ),
+                ),
+                (
+                    "reference_price",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True),
+                ),
+                (
+                    "previous_close",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True),
+                ),
+                ("price_source", models.CharField(blank=True, max_length=32)),
+                ("price_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("price_stale", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['symbol'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('tick_size__gt', 0)), name='tick_size_positive'), models.CheckConstraint(condition=models.Q(('lot_size__gt', 0)), name='lot_size_positive'), models.CheckConstraint(condition=models.Q(('band_pct__gt', 0), ('band_pct__lte', 1)), name='band_pct_in_range'), models.CheckConstraint(condition=models.Q(('reference_price__isnull', True), ('reference_price__gt', 0), _connector='OR'), name='reference_price_positive')],
+                "ordering": ["symbol"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("tick_size__gt", 0)), name="tick_size_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("lot_size__gt", 0)), name="lot_size_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("band_pct__gt", 0), ("band_pct__lte", 1)),
+                        name="band_pct_in_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("reference_price__isnull", True),
+                            ("reference_price__gt", 0),
+                            _connector="OR",
+                        ),
+                        name="reference_price_positive",
+                    ),
+                ],
             },
         ),
     ]

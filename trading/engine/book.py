@@ -75,7 +75,7 @@ class OrderBook:
         For replays and benchmarks, where nobody reads fills: matching, self-trade prevention
         and book updates are exactly those of `submit`, which calls this with `_report` set
         (and then gets a MatchResult back). One body on purpose: a wrapper call per order
-        costs more than a sixth of the benchmark.
+        costs more than a sixth of the benchmark, so the common paths are written out inline.
         """
         heaps = self._heaps
         # The top of each heap is a live level (invariant), so one comparison tells whether
@@ -91,42 +91,102 @@ class OrderBook:
         else:
             raise ValueError(f"side must be {BUY!r} or {SELL!r}, not {side!r}")
         # Cheap shape checks inline; the full validation only runs to produce the error.
+        # (The time in force is checked where it is used: unknown ones fall through to it.)
         if (
             type(qty) is not int
             or qty <= 0
             or (price is not None and (type(price) is not int or price <= 0))
-            or tif not in TIMES_IN_FORCE
         ):
             validate_order_fields(side, price, qty, tif)
         orders = self._orders
         if order_id in orders:
             raise ValueError(f"order id {order_id!r} is already on the book")
 
-        remaining = qty
-        fills = cancels = None
-        if crosses:
-            o = 1 - s
-            stp_key = account_id if account_id is not None else NO_ACCOUNT
-            walk = self._walk(o)
+        if not crosses:
+            if price is not None and tif in RESTING_TIFS:
+                # The common case of a real book: a limit order joins the back of its level.
+                levels = self._levels[s]
+                level = levels.get(price)
+                if level is None:
+                    level = levels[price] = [0, deque()]
+                    heappush(heaps[s], -price if s == 0 else price)
+                self._seq = seq = self._seq + 1
+                entry = [qty, order_id, account_id, price, seq, s]
+                level[1].append(entry)
+                level[0] += qty
+                orders[order_id] = entry
+                if not _report:
+                    return 0
+                return MatchResult(
+                    order_id=order_id,
+                    remaining=qty,
+                    rests=True,
+                    level_changes=[(side, price, level[0])],
+                )
             if tif == FOK:
-                walk = fok_lookahead(walk, s == 0, price, qty, stp_key)
-                if walk is None:
-                    return self._fok_rejected(order_id, qty, _report)
-            remaining, fills, cancels = sweep(walk, s == 0, price, qty, stp_key)
-            # Bring the opposite side's level totals and id index in line with the events.
-            opp_levels = self._levels[o]
-            for e, taken in fills:
-                opp_levels[e[3]][0] -= taken
-                if not e[0]:
-                    del orders[e[1]]
-            if cancels:
-                for e, taken in cancels:
-                    opp_levels[e[3]][0] -= taken
-                    del orders[e[1]]
-            self._clean_top(o)
-        elif tif == FOK:
-            return self._fok_rejected(order_id, qty, _report)
+                return self._fok_rejected(order_id, qty, _report)
+            if tif not in TIMES_IN_FORCE:
+                validate_order_fields(side, price, qty, tif)
+            # IOC, or a market order of any time in force, with nothing to trade against.
+            if not _report:
+                return 0
+            return MatchResult(order_id=order_id, remaining=qty)
 
+        if tif not in TIMES_IN_FORCE:
+            validate_order_fields(side, price, qty, tif)
+        o = 1 - s
+        stp_key = account_id if account_id is not None else NO_ACCOUNT
+        # A FOK first looks ahead without touching anything; once it knows it can fill, the
+        # ordinary sweep below does exactly what it would have done.
+        if tif == FOK and fok_lookahead(self._walk(o), s == 0, price, qty, stp_key) is None:
+            return self._fok_rejected(order_id, qty, _report)
+        fills: list = []
+        cancels: list = []
+        opp_levels = self._levels[o]
+        remaining = qty
+        # Level by level, best first: each level's queue goes through the shared sweep with no
+        # price limit (the level's price is checked here once, not once per order).
+        while True:
+            key = opp_heap[0]
+            level_price = key if o else -key
+            level = opp_levels[level_price]
+            if level[0]:
+                n_cancels = len(cancels)
+                left = sweep(level[1], s == 0, None, remaining, stp_key, fills, cancels)
+                if not left:
+                    # Filled inside this level: it keeps whatever the sweep did not take.
+                    taken = remaining
+                    if len(cancels) > n_cancels:
+                        for i in range(n_cancels, len(cancels)):
+                            taken += cancels[i][1]
+                    remaining = 0
+                    level[0] -= taken
+                    if level[0]:
+                        queue = level[1]
+                        while not queue[0][0]:
+                            queue.popleft()
+                    else:
+                        self._clean_top(o)
+                    break
+                remaining = left
+            # Every order at this level is now filled or cancelled: drop the level.
+            heappop(opp_heap)
+            del opp_levels[level_price]
+            if not opp_heap:
+                break
+            key = opp_heap[0]
+            if price is not None and (key > price if o else -key < price):
+                # The next level does not cross; it may be a dead one that waited its turn.
+                if not opp_levels[key if o else -key][0]:
+                    self._clean_top(o)
+                break
+        for e, _ in fills:
+            if not e[0]:
+                del orders[e[1]]
+        for e, _ in cancels:
+            del orders[e[1]]
+
+        rests = False
         if remaining and price is not None and tif in RESTING_TIFS:
             levels = self._levels[s]
             level = levels.get(price)
@@ -138,13 +198,11 @@ class OrderBook:
             level[1].append(entry)
             level[0] += remaining
             orders[order_id] = entry
-            resting = True
-        else:
-            resting = False
+            rests = True
 
         if not _report:
             return qty - remaining
-        return self._report(order_id, account_id, s, price, qty, remaining, resting, fills, cancels)
+        return self._report(order_id, account_id, s, price, qty, remaining, rests, fills, cancels)
 
     def _fok_rejected(self, order_id: OrderId, qty: int, report: bool) -> Any:
         """The answer to a FOK that cannot fill: nothing happened."""
@@ -161,23 +219,20 @@ class OrderBook:
         qty: int,
         remaining: int,
         rests: bool,
-        fills: list | None,
-        cancels: list | None,
+        fills: list,
+        cancels: list,
     ) -> MatchResult:
-        """Build the MatchResult of one `place`, with the new totals of every touched level."""
-        if fills is None:
-            result = MatchResult(order_id=order_id, remaining=remaining, rests=rests)
-        else:
-            result = build_result(order_id, account_id, qty, remaining, rests, fills, cancels)
-            opp_levels = self._levels[1 - s]
-            opp_name = _SIDE_NAMES[1 - s]
-            seen = set()
-            for e, _ in fills + cancels:
-                p = e[3]
-                if p not in seen:
-                    seen.add(p)
-                    level = opp_levels.get(p)
-                    result.level_changes.append((opp_name, p, level[0] if level else 0))
+        """Build the MatchResult of a `place` that traded, with every touched level's new total."""
+        result = build_result(order_id, account_id, qty, remaining, rests, fills, cancels)
+        opp_levels = self._levels[1 - s]
+        opp_name = _SIDE_NAMES[1 - s]
+        seen = set()
+        for e, _ in fills + cancels:
+            p = e[3]
+            if p not in seen:
+                seen.add(p)
+                level = opp_levels.get(p)
+                result.level_changes.append((opp_name, p, level[0] if level else 0))
         if rests:
             result.level_changes.append((_SIDE_NAMES[s], price, self._levels[s][price][0]))
         return result

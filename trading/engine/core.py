@@ -38,17 +38,22 @@ NO_ACCOUNT = object()
 
 
 def sweep(
-    entries: Iterable[Entry], is_buy: bool, limit: int | None, qty: int, stp_key: object
-) -> tuple[int, list[Event], list[Event]]:
-    """Trade `qty` against `entries` (best first); return (remaining, fills, self-trade cancels).
+    entries: Iterable[Entry],
+    is_buy: bool,
+    limit: int | None,
+    qty: int,
+    stp_key: object,
+    fills: list[Event],
+    cancels: list[Event],
+) -> int:
+    """Trade `qty` against `entries` (best first), appending events; return the qty left.
 
-    Stops at the first entry whose price does not cross `limit` (None = market) and as soon
-    as `qty` is filled, so a lazy `entries` is consumed no further than needed. Entries of the
-    taker's own account (`stp_key`) are zeroed and reported as cancels; matching goes on past
-    them. Entries already at zero (lazily cancelled in the book) are skipped.
+    Stops at the first entry whose price does not cross `limit` (None: take any price) and as
+    soon as `qty` is filled, so a lazy `entries` is consumed no further than needed. Entries
+    of the taker's own account (`stp_key`) are zeroed and appended to `cancels`; matching goes
+    on past them. Entries already at zero (lazily cancelled in the book) are skipped. The
+    event lists are the caller's so a book can sweep level after level into the same lists.
     """
-    fills: list[Event] = []
-    cancels: list[Event] = []
     for e in entries:
         if limit is not None and (e[3] > limit if is_buy else e[3] < limit):
             break
@@ -66,9 +71,8 @@ def sweep(
         else:
             e[0] = avail - qty
             fills.append((e, qty))
-            qty = 0
-            break
-    return qty, fills, cancels
+            return 0
+    return qty
 
 
 def fok_lookahead(
@@ -160,7 +164,9 @@ def match(incoming: IncomingOrder, opposite: Iterable[RestingOrder]) -> MatchRes
                 order_id=incoming.order_id, remaining=qty, rejected=REJECT_FOK_NOT_FILLABLE
             )
         entries = buffered
-    remaining, fills, cancels = sweep(entries, is_buy, price, qty, stp_key)
+    fills: list[Event] = []
+    cancels: list[Event] = []
+    remaining = sweep(entries, is_buy, price, qty, stp_key, fills, cancels)
     rests = bool(remaining) and price is not None and tif in RESTING_TIFS
     return build_result(
         incoming.order_id, incoming.account_id, qty, remaining, rests, fills, cancels

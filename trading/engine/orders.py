@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 BUY = "buy"
 SELL = "sell"
@@ -37,9 +38,12 @@ class RestingOrder:
     seq: int
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class IncomingOrder:
     """An order arriving at the book; `price` None makes it a market order."""
+
+    # Not frozen: a frozen dataclass costs five times as much to build, and replays build one
+    # per message. The engine never changes it.
 
     order_id: OrderId
     account_id: AccountId
@@ -54,8 +58,7 @@ class IncomingOrder:
         return self.price is None
 
 
-@dataclass(slots=True, frozen=True)
-class Fill:
+class Fill(NamedTuple):
     """One trade between a resting (maker) and the incoming (taker) order, at the maker's price."""
 
     maker_order_id: OrderId
@@ -66,30 +69,53 @@ class Fill:
     qty: int
 
 
-@dataclass(slots=True, frozen=True)
-class SelfTradeCancel:
+class SelfTradeCancel(NamedTuple):
     """A resting order of the taker's own account, removed instead of trading with it."""
 
     order_id: OrderId
     qty: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MatchResult:
     """What one incoming order did: fills, self-trade cancels, and what is left of it."""
 
     order_id: OrderId
-    fills: list[Fill] = field(default_factory=list)
-    self_trade_cancels: list[SelfTradeCancel] = field(default_factory=list)
+    fills: list[Fill]
+    self_trade_cancels: list[SelfTradeCancel]
     # New remaining qty of every resting order touched (0 = fully filled or cancelled).
-    maker_remaining: dict[OrderId, int] = field(default_factory=dict)
-    remaining: int = 0
-    filled: int = 0
-    rests: bool = False
-    rejected: str | None = None
+    maker_remaining: dict[OrderId, int]
+    remaining: int
+    filled: int
+    rests: bool
+    rejected: str | None
     # (side, price, new total at that level; 0 = level gone). Only OrderBook fills this in:
     # match() sees just the crossing orders it consumed, never whole levels.
-    level_changes: list[tuple[str, int, int]] = field(default_factory=list)
+    level_changes: list[tuple[str, int, int]]
+
+    def __init__(
+        self,
+        order_id: OrderId,
+        fills: list[Fill] | None = None,
+        self_trade_cancels: list[SelfTradeCancel] | None = None,
+        maker_remaining: dict[OrderId, int] | None = None,
+        remaining: int = 0,
+        filled: int = 0,
+        rests: bool = False,
+        rejected: str | None = None,
+        level_changes: list[tuple[str, int, int]] | None = None,
+    ) -> None:
+        # Written by hand: dataclass default factories made this the costliest line of an
+        # order that does not trade.
+        self.order_id = order_id
+        self.fills = [] if fills is None else fills
+        self.self_trade_cancels = [] if self_trade_cancels is None else self_trade_cancels
+        self.maker_remaining = {} if maker_remaining is None else maker_remaining
+        self.remaining = remaining
+        self.filled = filled
+        self.rests = rests
+        self.rejected = rejected
+        self.level_changes = [] if level_changes is None else level_changes
 
 
 def validate_order_fields(side: str, price: int | None, qty: int, tif: str) -> None:

@@ -21,11 +21,15 @@ class Command(BaseCommand):
     help = "Load the stock universe and create demo log-ins (alice, bob, carol, staff)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--all", action="store_true", help="Load every symbol, not the demo set.")
+        parser.add_argument(
+            "--all", action="store_true", help="Load every symbol, not the demo set."
+        )
         parser.add_argument("--no-users", action="store_true", help="Only load the universe.")
 
     def handle(self, *args, **options):
-        call_command("load_universe", **({"all": True} if options["all"] else {}), stdout=self.stdout)
+        call_command(
+            "load_universe", **({"all": True} if options["all"] else {}), stdout=self.stdout
+        )
         with transaction.atomic():
             house, _ = User.objects.get_or_create(
                 username="house", defaults={"is_house": True, "is_active": False}
@@ -46,6 +50,5 @@ class Command(BaseCommand):
                 if not Account.objects.filter(user=user).exists():
                     account_open(user=user)
         self.stdout.write(
-            "demo log-ins: alice, bob, carol (traders) and staff (admin), "
-            f"password {DEMO_PASSWORD}"
+            f"demo log-ins: alice, bob, carol (traders) and staff (admin), password {DEMO_PASSWORD}"
         )

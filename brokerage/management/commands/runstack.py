@@ -48,6 +48,7 @@ class Command(BaseCommand):
             [str(bin_dir / "honcho"), "-f", str(PROCFILE), "-d", str(settings.BASE_DIR), "start"],
             env={**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"},
         )
+
         def stop(signum, frame):
             # Ctrl-C in a terminal reaches honcho too, but SIGTERM or a SIGINT sent to this
             # process alone does not: pass it on, and honcho stops web, worker and beat.

@@ -1,0 +1,91 @@
+"""Round trips through the configured Redis: the Channels layer and a real Celery worker."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from brokerage.asgi import application
+from brokerage.celery import app as celery_app
+from brokerage.celery import ping
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_channel_layer_carries_a_message_through_redis():
+    layer = get_channel_layer()
+    assert type(layer).__module__.startswith("channels_redis")
+
+    async def round_trip():
+        channel = await layer.new_channel()
+        await layer.group_add("roundtrip", channel)
+        await layer.group_send("roundtrip", {"type": "hello", "n": 7})
+        message = await layer.receive(channel)
+        await layer.group_discard("roundtrip", channel)
+        return message
+
+    assert async_to_sync(round_trip)() == {"type": "hello", "n": 7}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_websocket_echoes_through_the_layer():
+    async def talk():
+        communicator = WebsocketCommunicator(
+            application,
+            "/ws/echo/",
+            headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")],
+        )
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_json_to({"hello": "world"})
+        reply = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return reply
+
+    assert async_to_sync(talk)() == {"type": "echo", "data": {"hello": "world"}}
+
+
+@pytest.mark.integration
+def test_a_real_celery_worker_executes_a_task():
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "brokerage",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            "roundtrip",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "REDIS_URL": settings.REDIS_URL},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = time.monotonic()
+        result = ping.apply_async(args=["abc"], queue="roundtrip")
+        assert result.get(timeout=60) == "pong:abc"
+        assert celery_app.conf.broker_url == settings.REDIS_URL
+        assert time.monotonic() - started < 60
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
