@@ -96,7 +96,7 @@ def get_provider(
     provider_class = PROVIDERS.get(cleaned)
     if provider_class is None:
         raise ProviderError(
-            f"MARKETDATA_PROVIDER={shorten(name)!r} is not a provider;"
+            f"MARKETDATA_PROVIDER={_shown_name(name)} is not a provider;"
             f" choose one of: {', '.join(PROVIDERS)}"
         )
     key = (api_key or "").strip()
@@ -109,7 +109,9 @@ def get_provider(
     return provider_class(key, session=session, clock=clock, base_url=base_url)
 
 
-def shorten(text: str | None, limit: int = 40) -> str:
-    """A configuration value cut short for an error message."""
-    text = text or ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _shown_name(name: str | None) -> str:
+    """The configured name for an error message, unless it could be a key pasted by mistake."""
+    # Provider names are short; API keys are 16 characters or more.
+    if name and len(name) <= 15 and name.isprintable():
+        return repr(name)
+    return f"(a value of {len(name or '')} characters)"

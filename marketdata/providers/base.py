@@ -202,21 +202,29 @@ class _KeyRedactingFilter(logging.Filter):
         """Redact `secret` from now on (each distinct key is kept once)."""
         self._secrets[secret.reveal()] = secret
 
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets.values():
+            text = secret.scrub(text)
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
         message = record.getMessage()
-        cleaned = message
-        for secret in self._secrets.values():
-            cleaned = secret.scrub(cleaned)
+        cleaned = self._scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text when it is set, so the traceback is printed scrubbed.
+            record.exc_text = self._scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 _redactor = _KeyRedactingFilter()
-# urllib3 logs every request line, query string included, at DEBUG.
+# urllib3 logs every request line, query string included, at DEBUG; our own logger is
+# covered too, as a second line of defence behind the scrubbed messages.
 logging.getLogger("urllib3.connectionpool").addFilter(_redactor)
+logger.addFilter(_redactor)
 
 
 class _Round:
@@ -234,7 +242,10 @@ class _Round:
 
 
 class Provider:
-    """Base of the adapters: one `fetch` is one round of as many calls as the budget allows."""
+    """Base of the adapters: one `fetch` is one round of as many calls as the budget allows.
+
+    An instance keeps its budget in memory and is not thread-safe: keep one per process.
+    """
 
     name: ClassVar[str] = ""
     requests_per_minute: ClassVar[int | None] = None
@@ -243,7 +254,8 @@ class Provider:
     needs_key: ClassVar[bool] = True
     default_base_url: ClassVar[str] = ""
     timeout_seconds: ClassVar[float] = 5.0
-    # Provider windows are measured at their end; a second of slack absorbs network jitter.
+    # Our clock and the provider's disagree by network latency, so each window is kept a
+    # little longer than the provider's: a second a minute (and a minute a day).
     window_slack_seconds: ClassVar[float] = 1.0
 
     def __init__(
@@ -380,7 +392,7 @@ class Provider:
             )
         except requests.ConnectionError:
             failure = ProviderError(f"{self.name}: could not connect for {endpoint}")
-        except requests.RequestException as exc:
+        except Exception as exc:  # whatever it is, its text may hold the URL
             failure = ProviderError(f"{self.name}: {endpoint} failed ({type(exc).__name__})")
         # Raised outside the except blocks so no traceback chains back to requests' message.
         if failure is not None:

@@ -69,7 +69,9 @@ class RateLimiter:
         """Spend `units` if every window has room for them, else spend nothing."""
         if units < 1:
             raise ValueError("units must be >= 1")
-        if self.limits and self.available() < units:
+        if not self.limits:
+            return True
+        if self.available() < units:
             return False
         now = self._now()
         for _ in range(units):

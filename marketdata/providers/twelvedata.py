@@ -53,7 +53,7 @@ class TwelveDataProvider(Provider):
             if _is_error(data):
                 self._raise_or_drop(data, batch, collected)
                 continue
-            if len(batch) == 1:
+            if len(batch) == 1 and "close" in data:
                 self._read_item(batch[0], data, collected)
                 continue
             for symbol in batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from marketdata.providers import (
 )
 from marketdata.providers.base import retry_after_seconds
 
-from .conftest import FAKE_KEY
+from .conftest import FAKE_KEY, FakeClock
 
 NOW = datetime(2026, 1, 7, 16, 0, tzinfo=UTC)
 
@@ -164,3 +165,18 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds("Wed, 07 Jan 2026 16:02:00 GMT", NOW) == 120
     assert retry_after_seconds("soon", NOW) is None
     assert retry_after_seconds(None, NOW) is None
+
+
+def test_a_budget_handed_over_binds_the_next_process(clock: FakeClock) -> None:
+    first = get_provider("alphavantage", FAKE_KEY, clock=clock)
+    for _ in range(4):
+        first.limiter.try_acquire()
+    first.backoff.trip()
+
+    second = get_provider("alphavantage", FAKE_KEY, clock=clock)
+    second.restore_state(json.loads(json.dumps(first.export_state())))
+
+    assert second.backoff.remaining() == 10
+    clock.advance(10)
+    assert second.limiter.try_acquire()
+    assert not second.limiter.try_acquire()
