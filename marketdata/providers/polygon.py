@@ -84,7 +84,13 @@ class PolygonProvider(Provider):
         if latest is None:
             return
         day, bars = latest
-        before = self._latest_day(previous_weekday(day))
+        # The latest day is already in hand: a failure fetching the day before costs only
+        # the previous closes, so the prices still go out and the error is raised after.
+        failure: ProviderError | None = None
+        try:
+            before = self._latest_day(previous_weekday(day))
+        except ProviderError as exc:
+            before, failure = None, exc
         previous_bars = before[1] if before else {}
         self._forget_before(day - timedelta(days=14))
 
@@ -100,6 +106,8 @@ class PolygonProvider(Provider):
                 continue
             previous = parse_price(previous_bars.get(symbol, {}).get("c"))
             collected.add(Quote(symbol, price, previous, session_close(day)))
+        if failure is not None:
+            raise failure
 
         for symbol in missing:
             single = self._singles.get(symbol)

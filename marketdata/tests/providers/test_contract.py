@@ -17,7 +17,7 @@ from marketdata.providers import (
     is_sane,
     parse_price,
 )
-from marketdata.providers.base import retry_after_seconds
+from marketdata.providers.base import Provider, _Round, retry_after_seconds
 
 from .conftest import FAKE_KEY, FakeClock
 
@@ -180,3 +180,22 @@ def test_a_budget_handed_over_binds_the_next_process(clock: FakeClock) -> None:
     clock.advance(10)
     assert second.limiter.try_acquire()
     assert not second.limiter.try_acquire()
+
+
+class MisreadingProvider(Provider):
+    """An adapter whose parser trips over an answer shaped unlike the documentation."""
+
+    name = "misreading"
+    needs_key = False
+
+    def _fetch_round(self, symbols: list[str], collected: _Round) -> None:
+        collected.add(Quote(symbols[0], Decimal("1.00"), None, NOW))
+        # As a parser would on meeting an answer without the field it expects.
+        {}["c"]
+
+
+def test_a_parser_tripping_over_an_answer_becomes_a_provider_error() -> None:
+    with pytest.raises(ProviderError, match="not in the documented shape") as caught:
+        MisreadingProvider().fetch(["AAPL", "MSFT"])
+
+    assert [q.symbol for q in caught.value.quotes] == ["AAPL"]

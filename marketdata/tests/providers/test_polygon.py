@@ -250,6 +250,20 @@ def test_polygon_backs_off_after_a_429_and_calls_nobody_meanwhile(
     assert len(http.calls) == 1
 
 
+def test_polygon_still_prices_when_the_day_before_fails(
+    polygon: PolygonProvider, http: responses.RequestsMock
+) -> None:
+    http.add(responses.GET, grouped_url("2026-01-06"), json=grouped(bar("AAPL", 274.12)))
+    http.add(responses.GET, grouped_url("2026-01-05"), status=429, json={"status": "ERROR"})
+
+    with pytest.raises(RateLimited) as caught:
+        polygon.fetch(["AAPL"])
+
+    assert [(q.symbol, q.price, q.previous_close) for q in caught.value.quotes] == [
+        ("AAPL", Decimal("274.12"), None)
+    ]
+
+
 def test_polygon_reports_a_timeout(polygon: PolygonProvider, http: responses.RequestsMock) -> None:
     http.add(responses.GET, grouped_url("2026-01-06"), body=requests.exceptions.ReadTimeout("slow"))
 
