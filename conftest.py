@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
-
-from accounts.services import api_key_create, user_sign_up
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -13,6 +10,8 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture
 def make_user(db):
     """Sign a user up the way the site does, so they have an account with starting cash."""
+
+    from accounts.services import user_sign_up
 
     def make(username: str, **kwargs):
         return user_sign_up(username=username, password=PASSWORD, **kwargs)
@@ -37,12 +36,18 @@ def charlie(make_user):
 
 @pytest.fixture
 def api_client():
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
 @pytest.fixture
 def key_client(db):
     """An API client authenticated by a fresh API key of the given user (the way bots call)."""
+
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
 
     def make(user) -> APIClient:
         key, secret = api_key_create(user=user, name="test bot")

@@ -144,6 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- the product ------------------------------------------------------------------------
 STARTING_CASH = env_decimal("STARTING_CASH", "100000.00", minimum=Decimal("0"))
+# Fees in basis points of each fill's notional, paid to the house account.
+TRADING_MAKER_FEE_BPS = env_decimal("TRADING_MAKER_FEE_BPS", "0", minimum=Decimal("0"))
+TRADING_TAKER_FEE_BPS = env_decimal("TRADING_TAKER_FEE_BPS", "0", minimum=Decimal("0"))
+# Day orders expire at this local time (TIME_ZONE) on weekdays.
+MARKET_CLOSE = env_str("MARKET_CLOSE", "16:00")
 
 # --- i18n / time ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,0 +1,361 @@
+"""Trading REST API under /api/v1/: orders, account, positions, fills, book and trades.
+
+Names and JSON fields follow Alpaca's v2 trading API where they overlap, so that an
+Alpaca-compatible client needs only a base URL. Every failure answers {"code", "message",
+"fields"} (see brokerage.api_errors).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketdata.models import Stock
+from trading import selectors, services
+from trading.errors import TradingError
+from trading.models import Order
+
+DEC = {"max_digits": 20, "decimal_places": 4, "coerce_to_string": True}
+
+
+class OrderOutput(serializers.ModelSerializer):
+    symbol = serializers.CharField(source="stock.symbol")
+    asset_class = serializers.SerializerMethodField()
+    order_type = serializers.CharField(source="type")
+    order_class = serializers.SerializerMethodField()
+    qty = serializers.CharField()
+    filled_qty = serializers.CharField()
+    submitted_at = serializers.DateTimeField(source="created_at")
+    replaced_by = serializers.SerializerMethodField()
+    extended_hours = serializers.SerializerMethodField()
+    stop_price = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "client_order_id",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "filled_at",
+            "expired_at",
+            "canceled_at",
+            "replaced_at",
+            "replaced_by",
+            "replaces",
+            "symbol",
+            "asset_class",
+            "qty",
+            "filled_qty",
+            "filled_avg_price",
+            "order_class",
+            "order_type",
+            "type",
+            "side",
+            "time_in_force",
+            "limit_price",
+            "stop_price",
+            "status",
+            "reason",
+            "fees",
+            "extended_hours",
+        ]
+
+    def get_asset_class(self, order) -> str:
+        return "us_equity"
+
+    def get_order_class(self, order) -> str:
+        return "simple"
+
+    def get_extended_hours(self, order) -> bool:
+        return False
+
+    def get_stop_price(self, order) -> str | None:
+        return None
+
+    def get_replaced_by(self, order) -> str | None:
+        replaced = getattr(order, "replaced_by", None) if order.status == "replaced" else None
+        return str(replaced.id) if replaced else None
+
+
+class OrderInput(serializers.Serializer):
+    symbol = serializers.CharField(max_length=12)
+    qty = serializers.CharField(max_length=40)
+    side = serializers.CharField(max_length=8)
+    type = serializers.CharField(max_length=16, default="market")
+    time_in_force = serializers.CharField(max_length=8, default="day")
+    limit_price = serializers.CharField(
+        max_length=40, required=False, allow_null=True, allow_blank=True
+    )
+    client_order_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+
+
+class OrderReplaceInput(serializers.Serializer):
+    qty = serializers.CharField(max_length=40, required=False, allow_null=True)
+    limit_price = serializers.CharField(max_length=40, required=False, allow_null=True)
+    time_in_force = serializers.CharField(max_length=8, required=False, allow_null=True)
+    client_order_id = serializers.CharField(max_length=128, required=False, allow_null=True)
+
+
+class OrderListParams(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "closed", "all"], default="open")
+    symbols = serializers.CharField(required=False, allow_blank=True)
+    side = serializers.ChoiceField(choices=["buy", "sell"], required=False)
+    after = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
+    direction = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
+
+
+def _order_response(order: Order, code=status.HTTP_200_OK) -> Response:
+    order = Order.objects.select_related("stock").get(pk=order.pk)
+    return Response(OrderOutput(order).data, status=code)
+
+
+class OrdersApi(APIView):
+    @extend_schema(request=OrderInput, responses={200: OrderOutput}, operation_id="order_place")
+    def post(self, request):
+        """Place an order: it matches at once against the book; what is left rests (limit gtc/day)."""
+        data = OrderInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_place(user=request.user, **data.validated_data)
+        return _order_response(order)
+
+    @extend_schema(
+        parameters=[OrderListParams], responses=OrderOutput(many=True), operation_id="orders_list"
+    )
+    def get(self, request):
+        """List your orders: status open|closed|all, symbols (comma-separated), side, after, until."""
+        params = OrderListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        p = dict(params.validated_data)
+        symbols = [s.strip().upper() for s in p.pop("symbols", "").split(",") if s.strip()]
+        orders = selectors.orders_for(user=request.user, symbols=symbols or None, **p)
+        return Response(OrderOutput(orders, many=True).data)
+
+    @extend_schema(responses={207: serializers.ListField()}, operation_id="orders_cancel_all")
+    def delete(self, request):
+        """Cancel all your open orders; answers the id and status of each."""
+        canceled = services.order_cancel_all(user=request.user)
+        body = [{"id": str(o.id), "status": 200, "body": OrderOutput(o).data} for o in canceled]
+        return Response(body, status=207)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOutput, operation_id="order_get")
+    def get(self, request, order_id):
+        """One of your orders by id (another user's order is 404)."""
+        order = services._own_order(request.user, order_id)
+        return Response(OrderOutput(order).data)
+
+    @extend_schema(request=OrderReplaceInput, responses=OrderOutput, operation_id="order_replace")
+    def patch(self, request, order_id):
+        """Replace an open order with new qty, limit_price or time_in_force (priority is lost)."""
+        data = OrderReplaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_replace(user=request.user, order_id=order_id, **data.validated_data)
+        return _order_response(order)
+
+    @extend_schema(responses={204: None}, operation_id="order_cancel")
+    def delete(self, request, order_id):
+        """Cancel an open order."""
+        services.order_cancel(user=request.user, order_id=order_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrderByClientIdApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("client_order_id", str, required=True)],
+        responses=OrderOutput,
+        operation_id="order_by_client_order_id",
+    )
+    def get(self, request):
+        """One of your orders by its client_order_id."""
+        client_order_id = request.query_params.get("client_order_id", "")
+        if not client_order_id:
+            raise TradingError(
+                "client_order_id_required",
+                "Give client_order_id.",
+                fields={"client_order_id": ["Required."]},
+            )
+        order = (
+            Order.objects.select_related("stock")
+            .filter(user=request.user, client_order_id=client_order_id)
+            .first()
+        )
+        if order is None:
+            raise TradingError("not_found", "No such order.", status=404)
+        return Response(OrderOutput(order).data)
+
+
+class AccountOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="account.id")
+    account_number = serializers.CharField(source="account.account_number")
+    status = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+    cash = serializers.DecimalField(**DEC)
+    reserved_cash = serializers.DecimalField(**DEC)
+    buying_power = serializers.DecimalField(**DEC)
+    long_market_value = serializers.DecimalField(**DEC)
+    equity = serializers.DecimalField(**DEC)
+    portfolio_value = serializers.DecimalField(**DEC)
+    open_orders = serializers.IntegerField()
+    created_at = serializers.DateTimeField(source="account.created_at")
+
+    def get_status(self, summary) -> str:
+        return "ACTIVE"
+
+    def get_currency(self, summary) -> str:
+        return "USD"
+
+
+class AccountApi(APIView):
+    @extend_schema(responses=AccountOutput, operation_id="account_get")
+    def get(self, request):
+        """Your account: cash, reserved cash, buying power, equity and portfolio value."""
+        return Response(AccountOutput(selectors.account_summary(user=request.user)).data)
+
+
+class PositionOutput(serializers.Serializer):
+    symbol = serializers.CharField(source="position.stock.symbol")
+    asset_class = serializers.SerializerMethodField()
+    side = serializers.SerializerMethodField()
+    qty = serializers.CharField(source="position.qty")
+    qty_available = serializers.CharField(source="position.available_qty")
+    avg_entry_price = serializers.DecimalField(source="position.avg_cost", **DEC)
+    current_price = serializers.DecimalField(**DEC)
+    lastday_price = serializers.DecimalField(**DEC, allow_null=True)
+    change_today = serializers.DecimalField(
+        max_digits=20, decimal_places=6, coerce_to_string=True, allow_null=True
+    )
+    market_value = serializers.DecimalField(**DEC)
+    cost_basis = serializers.DecimalField(**DEC)
+    unrealized_pl = serializers.DecimalField(**DEC)
+    unrealized_plpc = serializers.DecimalField(
+        max_digits=20, decimal_places=6, coerce_to_string=True
+    )
+    realized_pl = serializers.DecimalField(source="position.realized_pl", **DEC)
+
+    def get_asset_class(self, view) -> str:
+        return "us_equity"
+
+    def get_side(self, view) -> str:
+        return "long"
+
+
+class PositionsApi(APIView):
+    @extend_schema(responses=PositionOutput(many=True), operation_id="positions_list")
+    def get(self, request):
+        """Your open positions, valued at the reference price."""
+        return Response(PositionOutput(selectors.positions_for(user=request.user), many=True).data)
+
+
+class PositionDetailApi(APIView):
+    @extend_schema(responses=PositionOutput, operation_id="position_get")
+    def get(self, request, symbol: str):
+        """Your position in one symbol (404 if you hold none)."""
+        views = selectors.positions_for(user=request.user, symbol=symbol.upper())
+        if not views:
+            raise TradingError("position_not_found", f"You hold no {symbol.upper()}.", status=404)
+        return Response(PositionOutput(views[0]).data)
+
+
+class FillOutput(serializers.Serializer):
+    id = serializers.CharField()
+    order_id = serializers.UUIDField()
+    symbol = serializers.CharField()
+    side = serializers.CharField()
+    price = serializers.DecimalField(**DEC)
+    qty = serializers.CharField()
+    liquidity = serializers.CharField()
+    fee = serializers.DecimalField(**DEC)
+    transaction_time = serializers.DateTimeField()
+
+
+class FillsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("symbol", str)],
+        responses=FillOutput(many=True),
+        operation_id="fills_list",
+    )
+    def get(self, request):
+        """Your executions, newest first."""
+        limit = _bounded_int(request.query_params.get("limit"), "limit", 100, 1, 500)
+        symbol = (request.query_params.get("symbol") or "").upper() or None
+        return Response(
+            FillOutput(
+                selectors.fills_for(user=request.user, limit=limit, symbol=symbol), many=True
+            ).data
+        )
+
+
+def _bounded_int(raw, name: str, default: int, low: int, high: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise TradingError(
+            "invalid_request", f"{name} must be a whole number.", fields={name: ["Not a number."]}
+        ) from None
+    if not low <= value <= high:
+        raise TradingError(
+            "invalid_request",
+            f"{name} must be between {low} and {high}.",
+            fields={name: ["Out of range."]},
+        )
+    return value
+
+
+class BookLevelOutput(serializers.Serializer):
+    price = serializers.CharField()
+    qty = serializers.CharField()
+    orders = serializers.IntegerField()
+
+
+class BookOutput(serializers.Serializer):
+    symbol = serializers.CharField()
+    seq = serializers.IntegerField()
+    bids = BookLevelOutput(many=True)
+    asks = BookLevelOutput(many=True)
+
+
+class BookApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("depth", int)], responses=BookOutput, operation_id="book_get"
+    )
+    def get(self, request, symbol: str):
+        """The aggregated order book, best levels first, with the book sequence number."""
+        stock = get_object_or_404(Stock, symbol=symbol.upper())
+        depth = _bounded_int(request.query_params.get("depth"), "depth", 10, 1, 1000)
+        return Response(selectors.book_snapshot(stock=stock, depth=depth))
+
+
+class TradeOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    price = serializers.DecimalField(**DEC)
+    qty = serializers.CharField()
+    taker_side = serializers.SerializerMethodField()
+    executed_at = serializers.DateTimeField()
+
+    def get_taker_side(self, trade) -> str:
+        return "sell" if trade.maker_side == "buy" else "buy"
+
+
+class StockTradesApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int)],
+        responses=TradeOutput(many=True),
+        operation_id="stock_trades",
+    )
+    def get(self, request, symbol: str):
+        """The latest trades in a symbol, newest first."""
+        stock = get_object_or_404(Stock, symbol=symbol.upper())
+        limit = _bounded_int(request.query_params.get("limit"), "limit", 50, 1, 1000)
+        return Response(
+            TradeOutput(selectors.trades_for_stock(stock=stock, limit=limit), many=True).data
+        )

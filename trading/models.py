@@ -1,0 +1,242 @@
+"""Orders, trades, positions, the share ledger and the per-symbol book state."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+PRICE = {"max_digits": 20, "decimal_places": 4}
+OPEN_STATUSES = ("new", "partially_filled")
+
+
+class Side(models.TextChoices):
+    BUY = "buy", "Buy"
+    SELL = "sell", "Sell"
+
+
+class BookState(models.Model):
+    """Per-symbol counters; its row lock serializes matching on one symbol across processes."""
+
+    stock = models.OneToOneField("marketdata.Stock", on_delete=models.CASCADE, primary_key=True)
+    book_seq = models.BigIntegerField(default=0, help_text="Bumped once per changed price level.")
+    trade_seq = models.BigIntegerField(default=0)
+    order_seq = models.BigIntegerField(default=0, help_text="Time priority of resting orders.")
+    last_price = models.DecimalField(**PRICE, null=True, blank=True)
+    last_trade_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"book of {self.stock_id}"
+
+
+class BookLevel(models.Model):
+    """Total resting quantity at one price on one side: the aggregated order book."""
+
+    stock = models.ForeignKey("marketdata.Stock", on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    price = models.DecimalField(**PRICE)
+    qty = models.BigIntegerField()
+    orders = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "side", "price"], name="one_level_per_price"),
+            models.CheckConstraint(
+                condition=Q(qty__gt=0) & Q(orders__gt=0), name="level_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.qty} @ {self.price}"
+
+
+class Order(models.Model):
+    """An instruction to buy or sell; it rests on the book until filled, cancelled or expired."""
+
+    class Type(models.TextChoices):
+        MARKET = "market", "Market"
+        LIMIT = "limit", "Limit"
+
+    class TimeInForce(models.TextChoices):
+        DAY = "day", "Day"
+        GTC = "gtc", "Good till cancelled"
+        IOC = "ioc", "Immediate or cancel"
+        FOK = "fok", "Fill or kill"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        PARTIALLY_FILLED = "partially_filled", "Partially filled"
+        FILLED = "filled", "Filled"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+        REPLACED = "replaced", "Replaced"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_order_id = models.CharField(max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="orders")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    type = models.CharField(max_length=8, choices=Type.choices)
+    time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices)
+    limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    qty = models.BigIntegerField()
+    filled_qty = models.BigIntegerField(default=0)
+    filled_notional = models.DecimalField(**PRICE, default=0)
+    filled_avg_price = models.DecimalField(**PRICE, null=True, blank=True)
+    fees = models.DecimalField(**PRICE, default=0)
+    reserved_cash = models.DecimalField(
+        **PRICE, default=0, help_text="Cash held for the unfilled part of a resting buy."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    reason = models.CharField(
+        max_length=64, blank=True, help_text="Why it was cancelled or rejected."
+    )
+    seq = models.BigIntegerField(default=0, help_text="Time priority within its price level.")
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    filled_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "client_order_id"], name="client_order_id_per_user"
+            ),
+            models.CheckConstraint(condition=Q(qty__gt=0), name="order_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(filled_qty__gte=0) & Q(filled_qty__lte=F("qty")),
+                name="filled_within_qty",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_cash__gte=0), name="order_reserved_not_negative"
+            ),
+        ]
+        indexes = [
+            # The matching query: open orders of one side of one symbol, best price, oldest first.
+            models.Index(
+                fields=["stock", "side", "limit_price", "seq"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="open_book_idx",
+            ),
+            models.Index(fields=["user", "-created_at"], name="orders_by_user_idx"),
+            models.Index(
+                fields=["time_in_force"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="open_by_tif_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.qty} {self.stock_id} ({self.status})"
+
+    @property
+    def remaining_qty(self) -> int:
+        return self.qty - self.filled_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Trade(models.Model):
+    """One execution between a resting (maker) order and an incoming (taker) order."""
+
+    stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="trades")
+    seq = models.BigIntegerField(help_text="Per-symbol trade sequence.")
+    price = models.DecimalField(**PRICE)
+    qty = models.BigIntegerField()
+    buy_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buy_trades")
+    sell_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="sell_trades")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    maker_side = models.CharField(max_length=4, choices=Side.choices)
+    buyer_fee = models.DecimalField(**PRICE, default=0)
+    seller_fee = models.DecimalField(**PRICE, default=0)
+    executed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "seq"], name="trade_seq_per_stock"),
+            models.CheckConstraint(condition=Q(qty__gt=0) & Q(price__gt=0), name="trade_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["stock", "-seq"], name="trades_by_stock_idx"),
+            models.Index(fields=["stock", "executed_at"], name="trades_by_time_idx"),
+            models.Index(fields=["buyer", "-executed_at"], name="trades_by_buyer_idx"),
+            models.Index(fields=["seller", "-executed_at"], name="trades_by_seller_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qty} {self.stock_id} @ {self.price}"
+
+    @property
+    def notional(self):
+        return self.price * self.qty
+
+
+class Position(models.Model):
+    """Shares of one stock held by one user; `reserved_qty` is held by open sell orders."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="positions"
+    )
+    stock = models.ForeignKey(
+        "marketdata.Stock", on_delete=models.PROTECT, related_name="positions"
+    )
+    qty = models.BigIntegerField(default=0)
+    reserved_qty = models.BigIntegerField(default=0)
+    avg_cost = models.DecimalField(max_digits=24, decimal_places=8, default=0)
+    realized_pl = models.DecimalField(**PRICE, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "stock"], name="one_position_per_stock"),
+            models.CheckConstraint(condition=Q(qty__gte=0), name="no_short_positions"),
+            models.CheckConstraint(
+                condition=Q(reserved_qty__gte=0) & Q(reserved_qty__lte=F("qty")),
+                name="reserved_within_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.qty} {self.stock_id}"
+
+    @property
+    def available_qty(self) -> int:
+        return self.qty - self.reserved_qty
+
+
+class ShareEntry(models.Model):
+    """One movement of shares; a position's quantity is the sum of its entries."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Staff grant"
+        TRADE = "trade", "Trade settlement"
+        AUCTION = "auction", "Auction settlement"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    qty = models.BigIntegerField()
+    balance_after = models.BigIntegerField()
+    reference = models.CharField(max_length=64, blank=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "share entries"
+        indexes = [models.Index(fields=["user", "stock", "created_at"], name="shares_by_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.qty} {self.stock_id} for {self.user_id}"

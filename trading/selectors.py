@@ -1,0 +1,159 @@
+"""Reads on orders, trades, positions and the book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Account, User
+from marketdata.models import Stock
+from trading.models import OPEN_STATUSES, BookLevel, BookState, Order, Position, Trade
+
+CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
+
+
+def book_snapshot(*, stock: Stock, depth: int = 10) -> dict:
+    """Aggregated levels, best first, with the book sequence they correspond to."""
+    seq = BookState.objects.filter(stock=stock).values_list("book_seq", flat=True).first() or 0
+    levels = BookLevel.objects.filter(stock=stock)
+    bids = levels.filter(side="buy").order_by("-price")[:depth]
+    asks = levels.filter(side="sell").order_by("price")[:depth]
+    return {
+        "symbol": stock.symbol,
+        "seq": seq,
+        "bids": [
+            {"price": str(lvl.price), "qty": str(lvl.qty), "orders": lvl.orders} for lvl in bids
+        ],
+        "asks": [
+            {"price": str(lvl.price), "qty": str(lvl.qty), "orders": lvl.orders} for lvl in asks
+        ],
+    }
+
+
+def orders_for(
+    *,
+    user: User,
+    status: str = "open",
+    symbols: list[str] | None = None,
+    side: str | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    direction: str = "desc",
+    limit: int = 50,
+) -> QuerySet[Order]:
+    """The user's orders, filtered as the API's query parameters say."""
+    orders = Order.objects.filter(user=user).select_related("stock", "replaces")
+    if status == "open":
+        orders = orders.filter(status__in=OPEN_STATUSES)
+    elif status == "closed":
+        orders = orders.filter(status__in=CLOSED_STATUSES)
+    if symbols:
+        orders = orders.filter(stock__symbol__in=symbols)
+    if side:
+        orders = orders.filter(side=side)
+    if after:
+        orders = orders.filter(created_at__gt=after)
+    if until:
+        orders = orders.filter(created_at__lt=until)
+    ordering = "created_at" if direction == "asc" else "-created_at"
+    return orders.order_by(ordering, "seq")[:limit]
+
+
+def fills_for(*, user: User, limit: int = 100, symbol: str | None = None) -> list[dict]:
+    """The user's executions, newest first, from their side of each trade."""
+    trades = (
+        Trade.objects.filter(Q(buyer=user) | Q(seller=user))
+        .select_related("stock")
+        .order_by("-executed_at", "-seq")
+    )
+    if symbol:
+        trades = trades.filter(stock__symbol=symbol)
+    out = []
+    for trade in trades[:limit]:
+        # A trade with oneself cannot happen (self-trade prevention), so one side is ours.
+        mine = "buy" if trade.buyer_id == user.id else "sell"
+        out.append(
+            {
+                "id": f"{trade.stock.symbol}-{trade.seq}",
+                "order_id": trade.buy_order_id if mine == "buy" else trade.sell_order_id,
+                "symbol": trade.stock.symbol,
+                "side": mine,
+                "price": trade.price,
+                "qty": trade.qty,
+                "liquidity": "maker" if trade.maker_side == mine else "taker",
+                "fee": trade.buyer_fee if mine == "buy" else trade.seller_fee,
+                "transaction_time": trade.executed_at,
+            }
+        )
+    return out
+
+
+def trades_for_stock(*, stock: Stock, limit: int = 50) -> QuerySet[Trade]:
+    return Trade.objects.filter(stock=stock).order_by("-seq")[:limit]
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """A position valued at the stock's current price."""
+
+    position: Position
+    current_price: Decimal
+    market_value: Decimal
+    cost_basis: Decimal
+    unrealized_pl: Decimal
+    unrealized_plpc: Decimal
+    lastday_price: Decimal | None
+    change_today: Decimal | None
+
+
+def _mark(stock: Stock, state_price: Decimal | None) -> Decimal:
+    return stock.reference_price or state_price or Decimal("0")
+
+
+def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView]:
+    """Open positions (quantity above zero), valued at the reference price."""
+    positions = (
+        Position.objects.filter(user=user, qty__gt=0)
+        .select_related("stock")
+        .order_by("stock__symbol")
+    )
+    if symbol:
+        positions = positions.filter(stock__symbol=symbol)
+    last_prices = dict(
+        BookState.objects.filter(stock_id__in=[p.stock_id for p in positions]).values_list(
+            "stock_id", "last_price"
+        )
+    )
+    views = []
+    for p in positions:
+        price = _mark(p.stock, last_prices.get(p.stock_id))
+        market_value = (price * p.qty).quantize(Decimal("0.0001"))
+        cost = (p.avg_cost * p.qty).quantize(Decimal("0.0001"))
+        pl = market_value - cost
+        plpc = (pl / cost).quantize(Decimal("0.000001")) if cost else Decimal("0")
+        prev = p.stock.previous_close
+        change = ((price - prev) / prev).quantize(Decimal("0.000001")) if prev else None
+        views.append(PositionView(p, price, market_value, cost, pl, plpc, prev, change))
+    return views
+
+
+def account_summary(*, user: User) -> dict:
+    """Cash, reservations, buying power and equity, as Alpaca's account object reports them."""
+    account = Account.objects.get(user=user)
+    positions = positions_for(user=user)
+    long_value = sum((v.market_value for v in positions), Decimal("0"))
+    equity = account.cash + long_value
+    return {
+        "account": account,
+        "cash": account.cash,
+        "reserved_cash": account.reserved_cash,
+        "buying_power": account.cash - account.reserved_cash,
+        "long_market_value": long_value,
+        "equity": equity,
+        "portfolio_value": equity,
+        "positions": positions,
+        "open_orders": Order.objects.filter(user=user, status__in=OPEN_STATUSES).count(),
+    }

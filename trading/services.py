@@ -1,0 +1,747 @@
+"""Writes on orders, trades and positions: place, cancel, replace, expire, settle.
+
+Every service here runs in one database transaction and takes its locks in one order, so
+concurrent calls from any number of web and worker processes can neither deadlock each other
+nor spend the same dollar or share twice:
+
+1. the symbol's `BookState` row (serializes matching on one symbol; symbols run in parallel);
+2. the accounts involved, in ascending id order, in one query;
+3. the positions involved, in ascending id order, in one query.
+
+Side effects (stream messages) are scheduled with `transaction.on_commit`, so a rolled-back
+order is never announced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account, CashEntry, User
+from accounts.services import cash_post
+from marketdata.models import Stock
+from trading import broadcast, engine
+from trading.errors import TradingError
+from trading.models import OPEN_STATUSES, BookLevel, BookState, Order, Position, ShareEntry, Trade
+from trading.pricing import (
+    PRICE_UNIT,
+    band,
+    fee,
+    from_ticks,
+    maker_fee_bps,
+    reservation,
+    taker_fee_bps,
+    to_ticks,
+)
+
+MAX_QTY = 10_000_000
+MAX_PRICE = Decimal("1000000")
+_CHUNK = 200
+
+
+# --------------------------------------------------------------------------- validation
+def _parse_qty(raw, lot_size: int) -> int:
+    try:
+        qty = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise TradingError(
+            "invalid_qty", "qty must be a number.", fields={"qty": ["Not a number."]}
+        ) from None
+    if not qty.is_finite():
+        raise TradingError(
+            "invalid_qty", "qty must be a finite number.", fields={"qty": ["Not finite."]}
+        )
+    if qty <= 0:
+        raise TradingError(
+            "invalid_qty", "qty must be positive.", fields={"qty": ["Must be positive."]}
+        )
+    if qty != qty.to_integral_value():
+        raise TradingError(
+            "invalid_qty",
+            "qty must be a whole number of shares.",
+            fields={"qty": ["Whole shares only."]},
+        )
+    if qty > MAX_QTY:
+        raise TradingError(
+            "invalid_qty", f"qty may be at most {MAX_QTY:,}.", fields={"qty": ["Too large."]}
+        )
+    qty_int = int(qty)
+    if qty_int % lot_size:
+        raise TradingError(
+            "invalid_qty",
+            f"qty must be a multiple of the lot size {lot_size}.",
+            fields={"qty": [f"Multiple of {lot_size}."]},
+        )
+    return qty_int
+
+
+def _parse_price(raw, stock: Stock, name: str = "limit_price") -> Decimal:
+    try:
+        price = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise TradingError(
+            "invalid_price", f"{name} must be a number.", fields={name: ["Not a number."]}
+        ) from None
+    if not price.is_finite():
+        raise TradingError(
+            "invalid_price", f"{name} must be a finite number.", fields={name: ["Not finite."]}
+        )
+    if price <= 0:
+        raise TradingError(
+            "invalid_price", f"{name} must be positive.", fields={name: ["Must be positive."]}
+        )
+    if price > MAX_PRICE:
+        raise TradingError("invalid_price", f"{name} is too large.", fields={name: ["Too large."]})
+    if price != price.quantize(PRICE_UNIT) or price % stock.tick_size:
+        raise TradingError(
+            "invalid_price",
+            f"{name} must be a multiple of the tick size {stock.tick_size.normalize()}.",
+            fields={name: [f"Multiple of {stock.tick_size.normalize()}."]},
+        )
+    return price.quantize(PRICE_UNIT)
+
+
+def _check_enum(value, allowed: Iterable[str], name: str) -> str:
+    value = str(value or "").strip().lower()
+    allowed = list(allowed)
+    if value not in allowed:
+        raise TradingError(
+            f"invalid_{name}",
+            f"{name} must be one of: {', '.join(allowed)}.",
+            fields={name: ["Invalid choice."]},
+        )
+    return value
+
+
+def _price_band(stock: Stock, state: BookState) -> tuple[Decimal, Decimal]:
+    reference = stock.reference_price or state.last_price
+    if not reference:
+        raise TradingError(
+            "no_reference_price", f"{stock.symbol} has no reference price yet; try later."
+        )
+    return band(reference, stock.band_pct, stock.tick_size)
+
+
+# --------------------------------------------------------------------------- locking
+def _lock_book(stock_id: int) -> BookState:
+    """Lock the symbol's book state row, creating it on first use."""
+    try:
+        with transaction.atomic():
+            BookState.objects.get_or_create(stock_id=stock_id)
+    except IntegrityError:  # created concurrently by another transaction: fine
+        pass
+    return BookState.objects.select_for_update().select_related("stock").get(stock_id=stock_id)
+
+
+def _lock_accounts(user_ids: Iterable[int]) -> dict[int, Account]:
+    # One query, ascending id: every transaction takes account locks in the same order.
+    accounts = Account.objects.select_for_update().filter(user_id__in=set(user_ids)).order_by("id")
+    return {a.user_id: a for a in accounts}
+
+
+def _lock_positions(stock: Stock, user_ids: Iterable[int]) -> dict[int, Position]:
+    user_ids = set(user_ids)
+    existing = set(
+        Position.objects.filter(stock=stock, user_id__in=user_ids).values_list("user_id", flat=True)
+    )
+    # Under the symbol's lock nobody else can create these rows, so plain inserts are safe.
+    Position.objects.bulk_create([Position(user_id=u, stock=stock) for u in user_ids - existing])
+    positions = (
+        Position.objects.select_for_update()
+        .filter(stock=stock, user_id__in=user_ids)
+        .order_by("id")
+    )
+    return {p.user_id: p for p in positions}
+
+
+def _house_user_id() -> int:
+    house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
+    if house is None:
+        house_user, _ = User.objects.get_or_create(
+            username="house", defaults={"is_house": True, "is_active": False}
+        )
+        Account.objects.get_or_create(user=house_user, defaults={"account_number": "BK0000000000"})
+        house = house_user.id
+    return house
+
+
+# --------------------------------------------------------------------------- book levels
+@dataclass
+class _BookChanges:
+    """Per-level quantity and order-count changes of one transaction, applied at the end."""
+
+    qty: dict[tuple[str, Decimal], int] = field(default_factory=lambda: defaultdict(int))
+    orders: dict[tuple[str, Decimal], int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, side: str, price: Decimal, qty: int, orders: int = 0) -> None:
+        self.qty[(side, price)] += qty
+        self.orders[(side, price)] += orders
+
+
+def _apply_book_changes(state: BookState, changes: _BookChanges) -> list[dict]:
+    """Write level totals; bump the book sequence once per changed level; return the deltas."""
+    touched = [k for k in changes.qty if changes.qty[k] or changes.orders[k]]
+    if not touched:
+        return []
+    stock = state.stock
+    levels = {
+        (lvl.side, lvl.price): lvl
+        for lvl in BookLevel.objects.filter(
+            stock=stock, side__in={s for s, _ in touched}, price__in={p for _, p in touched}
+        )
+    }
+    deltas = []
+    for side, price in sorted(touched, key=lambda k: (k[0], k[1])):
+        level = levels.get((side, price))
+        qty = (level.qty if level else 0) + changes.qty[(side, price)]
+        orders = (level.orders if level else 0) + changes.orders[(side, price)]
+        if qty < 0 or orders < 0 or (qty == 0) != (orders == 0):
+            raise RuntimeError(f"book level {stock.symbol} {side} {price} would be {qty}/{orders}")
+        if level is None and qty:
+            BookLevel.objects.create(stock=stock, side=side, price=price, qty=qty, orders=orders)
+        elif level is not None and qty:
+            BookLevel.objects.filter(pk=level.pk).update(qty=qty, orders=orders)
+        elif level is not None:
+            level.delete()
+        state.book_seq += 1
+        deltas.append({"seq": state.book_seq, "side": side, "price": str(price), "qty": qty})
+    return deltas
+
+
+# --------------------------------------------------------------------------- placing
+@dataclass
+class _Settlement:
+    """What a transaction did, collected for the stream messages sent after commit."""
+
+    trades: list[Trade] = field(default_factory=list)
+    orders: dict[uuid.UUID, Order] = field(default_factory=dict)
+    events: list[tuple[str, Order]] = field(default_factory=list)
+
+
+def _resting_iter(
+    stock: Stock, side: str, limit: Decimal, loaded: dict[uuid.UUID, Order]
+) -> Iterator[engine.RestingOrder]:
+    """Crossing resting orders on `side`, best price first then oldest, read in chunks."""
+    qs = Order.objects.filter(stock=stock, side=side, status__in=OPEN_STATUSES)
+    if side == engine.SELL:
+        qs = qs.filter(limit_price__lte=limit).order_by("limit_price", "seq")
+    else:
+        qs = qs.filter(limit_price__gte=limit).order_by("-limit_price", "seq")
+    offset = 0
+    while True:
+        chunk = list(qs[offset : offset + _CHUNK])
+        for order in chunk:
+            loaded[order.id] = order
+            yield engine.RestingOrder(
+                order.id,
+                order.user_id,
+                side,
+                to_ticks(order.limit_price),
+                order.remaining_qty,
+                order.seq,
+            )
+        if len(chunk) < _CHUNK:
+            return
+        offset += _CHUNK
+
+
+def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None = None) -> None:
+    """Set a buy's reservation to what its remaining quantity needs; move the difference.
+
+    `basis` is the price a market order reserves at (the band's upper edge) while it matches.
+    """
+    if order.side != "buy":
+        return
+    price = order.limit_price or basis
+    needed = reservation(price, order.remaining_qty) if order.is_open else Decimal("0")
+    account.reserved_cash += needed - order.reserved_cash
+    order.reserved_cash = needed
+
+
+def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now) -> None:
+    order.filled_qty += qty
+    order.filled_notional += price * qty
+    order.fees += fee_paid
+    order.filled_avg_price = (order.filled_notional / order.filled_qty).quantize(PRICE_UNIT)
+    if order.filled_qty == order.qty:
+        order.status = Order.Status.FILLED
+        order.filled_at = now
+    else:
+        order.status = Order.Status.PARTIALLY_FILLED
+
+
+def _move_shares(
+    position: Position, qty: int, *, kind: str, reference: str, memo: str = ""
+) -> None:
+    position.qty += qty
+    ShareEntry.objects.create(
+        user_id=position.user_id,
+        stock_id=position.stock_id,
+        kind=kind,
+        qty=qty,
+        balance_after=position.qty,
+        reference=reference,
+        memo=memo,
+    )
+
+
+def order_place(
+    *,
+    user: User,
+    symbol: str,
+    side: str,
+    type: str,
+    time_in_force: str,
+    qty,
+    limit_price=None,
+    client_order_id: str | None = None,
+    replaces: Order | None = None,
+) -> Order:
+    """Validate, reserve, match and settle an order in one transaction; returns it as stored."""
+    side = _check_enum(side, ("buy", "sell"), "side")
+    order_type = _check_enum(type, ("market", "limit"), "type")
+    tif = _check_enum(time_in_force, ("day", "gtc", "ioc", "fok"), "time_in_force")
+    if client_order_id is not None:
+        client_order_id = str(client_order_id).strip()
+        if not client_order_id or len(client_order_id) > 128:
+            raise TradingError(
+                "invalid_client_order_id",
+                "client_order_id must be 1 to 128 characters.",
+                fields={"client_order_id": ["1 to 128 characters."]},
+            )
+    if order_type == "market" and limit_price not in (None, ""):
+        raise TradingError(
+            "limit_price_not_allowed",
+            "A market order takes no limit_price.",
+            fields={"limit_price": ["Not allowed for market orders."]},
+        )
+    if order_type == "limit" and limit_price in (None, ""):
+        raise TradingError(
+            "limit_price_required",
+            "A limit order needs a limit_price.",
+            fields={"limit_price": ["Required."]},
+        )
+    stock = Stock.objects.filter(symbol=str(symbol or "").strip().upper()).first()
+    if stock is None:
+        raise TradingError(
+            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
+        )
+    qty_int = _parse_qty(qty, stock.lot_size)
+    price = _parse_price(limit_price, stock) if order_type == "limit" else None
+
+    with transaction.atomic():
+        state = _lock_book(stock.pk)
+        stock = state.stock  # re-read under the lock: a halt may just have landed
+        if stock.is_halted:
+            raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.", status=422)
+        low, high = _price_band(stock, state)
+        if price is not None and not (low <= price <= high):
+            raise TradingError(
+                "price_outside_band",
+                f"limit_price must be between {low} and {high} (±{stock.band_pct * 100:.0f}% of the reference price).",
+                fields={"limit_price": [f"Between {low} and {high}."]},
+            )
+        if (
+            client_order_id
+            and Order.objects.filter(user=user, client_order_id=client_order_id).exists()
+        ):
+            raise TradingError(
+                "duplicate_client_order_id",
+                "client_order_id must be unique.",
+                status=422,
+                fields={"client_order_id": ["Already used."]},
+            )
+        # A market order is protected by the band: it trades no worse than the band's edge.
+        match_price = price if price is not None else (high if side == "buy" else low)
+        engine_tif = tif if order_type == "limit" else (engine.FOK if tif == "fok" else engine.IOC)
+
+        now = timezone.now()
+        state.order_seq += 1
+        order = Order(
+            user=user,
+            stock=stock,
+            side=side,
+            type=order_type,
+            time_in_force=tif,
+            limit_price=price,
+            qty=qty_int,
+            client_order_id=client_order_id or str(uuid.uuid4()),
+            seq=state.order_seq,
+            replaces=replaces,
+        )
+        opposite = "sell" if side == "buy" else "buy"
+        loaded: dict[uuid.UUID, Order] = {}
+        result = engine.match(
+            engine.IncomingOrder(
+                order.id, user.id, side, to_ticks(match_price), qty_int, engine_tif
+            ),
+            _resting_iter(stock, opposite, match_price, loaded),
+        )
+        if result.rejected:
+            raise TradingError(
+                "fok_not_fillable",
+                "The fill-or-kill order cannot be filled completely at its price; nothing was done.",
+                status=422,
+            )
+
+        makers = {o_id: loaded[o_id] for o_id in result.maker_remaining}
+        fees_due = bool(maker_fee_bps() or taker_fee_bps()) and bool(result.fills)
+        house_id = _house_user_id() if fees_due else None
+        user_ids = {user.id, *(m.user_id for m in makers.values())}
+        accounts = _lock_accounts(user_ids | ({house_id} if house_id else set()))
+        positions = _lock_positions(stock, user_ids)
+        account = accounts[user.id]
+        position = positions[user.id]
+
+        # Reserve what the whole order may spend, before any fill is settled.
+        if side == "buy":
+            needed = reservation(match_price, qty_int)
+            if account.available_cash < needed:
+                raise TradingError(
+                    "insufficient_buying_power",
+                    f"Insufficient buying power: this order needs {needed.quantize(Decimal('0.01'))}, "
+                    f"you have {account.available_cash.quantize(Decimal('0.01'))} available.",
+                    status=403,
+                )
+            account.reserved_cash += needed
+            order.reserved_cash = needed
+        else:
+            if position.available_qty < qty_int:
+                raise TradingError(
+                    "insufficient_qty",
+                    f"Insufficient shares: you have {position.available_qty} {stock.symbol} available to sell.",
+                    status=403,
+                    fields={"qty": [f"At most {position.available_qty}."]},
+                )
+            position.reserved_qty += qty_int
+        order.save(force_insert=True)
+
+        done = _Settlement()
+        changes = _BookChanges()
+        maker_bps, taker_bps = maker_fee_bps(), taker_fee_bps()
+
+        # Self-trade prevention: the engine removed the taker's own resting orders.
+        for cancel in result.self_trade_cancels:
+            mine = makers[cancel.order_id]
+            changes.add(mine.side, mine.limit_price, -cancel.qty, -1)
+            _cancel_in_place(mine, account, position, reason="self_trade_prevention", now=now)
+            done.events.append(("canceled", mine))
+
+        for fill in result.fills:
+            maker = makers[fill.maker_order_id]
+            fill_price = from_ticks(fill.price)
+            notional = fill_price * fill.qty
+            buy, sell = (order, maker) if side == "buy" else (maker, order)
+            buy_bps, sell_bps = (taker_bps, maker_bps) if side == "buy" else (maker_bps, taker_bps)
+            buyer_fee, seller_fee = fee(notional, buy_bps), fee(notional, sell_bps)
+            state.trade_seq += 1
+            trade = Trade.objects.create(
+                stock=stock,
+                seq=state.trade_seq,
+                price=fill_price,
+                qty=fill.qty,
+                buy_order=buy,
+                sell_order=sell,
+                buyer_id=buy.user_id,
+                seller_id=sell.user_id,
+                maker_side=maker.side,
+                buyer_fee=buyer_fee,
+                seller_fee=seller_fee,
+                executed_at=now,
+            )
+            done.trades.append(trade)
+            ref = f"trade:{stock.symbol}:{trade.seq}"
+            buyer_acct, seller_acct = accounts[buy.user_id], accounts[sell.user_id]
+            buyer_pos, seller_pos = positions[buy.user_id], positions[sell.user_id]
+
+            _record_fill(buy, fill.qty, fill_price, buyer_fee, now)
+            _record_fill(sell, fill.qty, fill_price, seller_fee, now)
+            # The buyer's reservation shrinks to what the rest of the order needs, then cash moves.
+            _sync_buy_reservation(buy, buyer_acct, match_price if buy is order else None)
+            cash_post(
+                account=buyer_acct,
+                amount=-notional,
+                kind=CashEntry.Kind.TRADE,
+                reference=ref,
+                memo=f"Bought {fill.qty} {stock.symbol} @ {fill_price}",
+            )
+            cash_post(
+                account=seller_acct,
+                amount=notional,
+                kind=CashEntry.Kind.TRADE,
+                reference=ref,
+                memo=f"Sold {fill.qty} {stock.symbol} @ {fill_price}",
+            )
+            for payer, amount in ((buyer_acct, buyer_fee), (seller_acct, seller_fee)):
+                if amount:
+                    cash_post(
+                        account=payer,
+                        amount=-amount,
+                        kind=CashEntry.Kind.FEE,
+                        reference=ref,
+                        memo="Trading fee",
+                    )
+                    cash_post(
+                        account=accounts[house_id],
+                        amount=amount,
+                        kind=CashEntry.Kind.FEE,
+                        reference=ref,
+                        memo=f"Fee from {payer.account_number}",
+                    )
+
+            # Average cost includes no fees; realized P&L is against the seller's average cost.
+            total = buyer_pos.qty + fill.qty
+            buyer_pos.avg_cost = ((buyer_pos.avg_cost * buyer_pos.qty + notional) / total).quantize(
+                Decimal("0.00000001")
+            )
+            _move_shares(buyer_pos, fill.qty, kind=ShareEntry.Kind.TRADE, reference=ref)
+            seller_pos.realized_pl += ((fill_price - seller_pos.avg_cost) * fill.qty).quantize(
+                PRICE_UNIT
+            )
+            seller_pos.reserved_qty -= fill.qty
+            _move_shares(seller_pos, -fill.qty, kind=ShareEntry.Kind.TRADE, reference=ref)
+            if seller_pos.qty == 0:
+                seller_pos.avg_cost = Decimal("0")
+
+            changes.add(
+                maker.side,
+                maker.limit_price,
+                -fill.qty,
+                -1 if maker.status == Order.Status.FILLED else 0,
+            )
+            done.events.append(("fill", maker))
+            state.last_price, state.last_trade_at = fill_price, now
+
+        # What is left of the incoming order rests, or is cancelled (IOC, FOK never here, market).
+        if result.rests:
+            changes.add(side, price, result.remaining, 1)
+            if side == "buy":
+                _sync_buy_reservation(order, account)
+        elif result.remaining:
+            order.status = Order.Status.CANCELED
+            order.canceled_at = now
+            order.reason = "market_remainder" if order_type == "market" else "ioc_remainder"
+            if side == "buy":
+                _sync_buy_reservation(order, account)
+            else:
+                position.reserved_qty -= result.remaining
+        elif side == "buy":
+            _sync_buy_reservation(order, account)  # filled: release price improvement
+
+        order.save()
+        for maker in makers.values():
+            maker.save()
+        for acct in accounts.values():
+            acct.save(update_fields=["reserved_cash", "updated_at"])
+        for pos in positions.values():
+            pos.save()
+        deltas = _apply_book_changes(state, changes)
+        state.save()
+        done.events.insert(0, ("fill" if result.fills else "new", order))
+        _announce(stock, deltas, done)
+    return order
+
+
+def _cancel_in_place(
+    order: Order, account: Account | None, position: Position | None, *, reason: str, now
+) -> None:
+    """Cancel an open order whose account (buy) or position (sell) the caller has locked."""
+    remaining = order.remaining_qty
+    order.status = Order.Status.CANCELED
+    order.canceled_at = now
+    order.reason = reason
+    if order.side == "buy":
+        _sync_buy_reservation(order, account)
+    else:
+        position.reserved_qty -= remaining
+
+
+def _announce(stock: Stock, deltas: list[dict], done: _Settlement) -> None:
+    """Schedule the stream messages of this transaction for after its commit."""
+    symbol = stock.symbol
+    trades = [broadcast.trade_payload(t, symbol) for t in done.trades]
+    order_events = [
+        (o.user_id, kind, broadcast.order_payload(o, symbol)) for kind, o in done.events
+    ]
+    transaction.on_commit(lambda: broadcast.publish_market(symbol, deltas, trades, order_events))
+
+
+# --------------------------------------------------------------------------- cancelling
+def _cancel_locked(
+    orders: list[Order], state: BookState, *, reason: str, status: str = Order.Status.CANCELED
+) -> list[Order]:
+    """Cancel (or expire) open orders of one symbol under its lock; release their reservations."""
+    if not orders:
+        return []
+    now = timezone.now()
+    user_ids = {o.user_id for o in orders}
+    accounts = _lock_accounts(user_ids)
+    positions = _lock_positions(state.stock, {o.user_id for o in orders if o.side == "sell"})
+    changes = _BookChanges()
+    done = _Settlement()
+    for order in orders:
+        changes.add(order.side, order.limit_price, -order.remaining_qty, -1)
+        _cancel_in_place(
+            order, accounts[order.user_id], positions.get(order.user_id), reason=reason, now=now
+        )
+        if status == Order.Status.EXPIRED:
+            order.status, order.expired_at, order.canceled_at = Order.Status.EXPIRED, now, None
+        order.save()
+        done.events.append((order.status, order))
+    for acct in accounts.values():
+        acct.save(update_fields=["reserved_cash", "updated_at"])
+    for pos in positions.values():
+        pos.save(update_fields=["reserved_qty", "updated_at"])
+    deltas = _apply_book_changes(state, changes)
+    state.save(update_fields=["book_seq"])
+    _announce(state.stock, deltas, done)
+    return orders
+
+
+def order_cancel(*, user: User, order_id) -> Order:
+    """Cancel one of the user's open orders. Another user's order is 'not found'."""
+    order = _own_order(user, order_id)
+    with transaction.atomic():
+        state = _lock_book(order.stock_id)
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not order.is_open:
+            raise TradingError(
+                "order_not_cancelable",
+                f"The order is {order.status} and can no longer be cancelled.",
+                status=422,
+            )
+        _cancel_locked([order], state, reason="user_requested")
+    return order
+
+
+def order_cancel_all(*, user: User) -> list[Order]:
+    """Cancel every open order of the user, one symbol at a time (each symbol atomically)."""
+    canceled: list[Order] = []
+    stock_ids = (
+        Order.objects.filter(user=user, status__in=OPEN_STATUSES)
+        .values_list("stock_id", flat=True)
+        .distinct()
+    )
+    for stock_id in sorted(set(stock_ids)):
+        with transaction.atomic():
+            state = _lock_book(stock_id)
+            orders = list(
+                Order.objects.select_for_update().filter(
+                    user=user, stock_id=stock_id, status__in=OPEN_STATUSES
+                )
+            )
+            canceled += _cancel_locked(orders, state, reason="user_requested")
+    return canceled
+
+
+def order_replace(
+    *, user: User, order_id, qty=None, limit_price=None, time_in_force=None, client_order_id=None
+) -> Order:
+    """Replace an open order by a new one (it loses time priority), atomically."""
+    old = _own_order(user, order_id)
+    if qty in (None, "") and limit_price in (None, "") and time_in_force in (None, ""):
+        raise TradingError(
+            "nothing_to_replace", "Give at least one of qty, limit_price, time_in_force."
+        )
+    if old.type == "market" and limit_price not in (None, ""):
+        raise TradingError("limit_price_not_allowed", "A market order takes no limit_price.")
+    with transaction.atomic():
+        state = _lock_book(old.stock_id)
+        old = Order.objects.select_for_update().get(pk=old.pk)
+        if not old.is_open:
+            raise TradingError(
+                "order_not_replaceable",
+                f"The order is {old.status} and can no longer be replaced.",
+                status=422,
+            )
+        _cancel_locked([old], state, reason="replaced")
+        old.status, old.replaced_at = Order.Status.REPLACED, old.canceled_at
+        old.save(update_fields=["status", "replaced_at"])
+        new_qty = qty if qty not in (None, "") else old.remaining_qty
+        new = order_place(
+            user=user,
+            symbol=old.stock.symbol,
+            side=old.side,
+            type=old.type,
+            time_in_force=time_in_force or old.time_in_force,
+            qty=new_qty,
+            limit_price=limit_price if limit_price not in (None, "") else old.limit_price,
+            client_order_id=client_order_id,
+            replaces=old,
+        )
+    return new
+
+
+def orders_expire_day() -> int:
+    """Expire every open day order (the clock calls this at the session close)."""
+    expired = 0
+    stock_ids = (
+        Order.objects.filter(time_in_force="day", status__in=OPEN_STATUSES)
+        .values_list("stock_id", flat=True)
+        .distinct()
+    )
+    for stock_id in sorted(set(stock_ids)):
+        with transaction.atomic():
+            state = _lock_book(stock_id)
+            orders = list(
+                Order.objects.select_for_update().filter(
+                    stock_id=stock_id, time_in_force="day", status__in=OPEN_STATUSES
+                )
+            )
+            expired += len(
+                _cancel_locked(
+                    orders, state, reason="day_order_expired", status=Order.Status.EXPIRED
+                )
+            )
+    return expired
+
+
+def _own_order(user: User, order_id) -> Order:
+    try:
+        pk = uuid.UUID(str(order_id))
+    except ValueError:
+        raise TradingError("not_found", "No such order.", status=404) from None
+    order = Order.objects.filter(pk=pk, user=user).select_related("stock").first()
+    if order is None:
+        raise TradingError("not_found", "No such order.", status=404)
+    return order
+
+
+# --------------------------------------------------------------------------- shares
+def position_grant(*, user: User, symbol: str, qty: int, memo: str = "Staff grant") -> Position:
+    """Staff: give a user shares (or take unreserved ones back with a negative qty)."""
+    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    if stock is None:
+        raise TradingError("unknown_symbol", f"Unknown symbol {symbol!r}.")
+    if not isinstance(qty, int) or qty == 0:
+        raise TradingError("invalid_qty", "qty must be a non-zero whole number.")
+    with transaction.atomic():
+        _lock_book(stock.pk)
+        position = _lock_positions(stock, {user.id})[user.id]
+        if position.available_qty + qty < 0:
+            raise TradingError(
+                "insufficient_qty", "Cannot take back shares that are not there or are reserved."
+            )
+        if qty > 0 and position.qty == 0:
+            position.avg_cost = stock.reference_price or Decimal("0")
+        _move_shares(position, qty, kind=ShareEntry.Kind.GRANT, reference="grant", memo=memo)
+        if position.qty == 0:
+            position.avg_cost = Decimal("0")
+        position.save()
+    return position
+
+
+__all__ = [
+    "order_cancel",
+    "order_cancel_all",
+    "order_place",
+    "order_replace",
+    "orders_expire_day",
+    "position_grant",
+]
