@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from brokerage.embedded_redis import ensure_redis_url
 from brokerage.env import (
@@ -127,7 +128,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TIMEZONE = "UTC"
+CELERY_TIMEZONE = TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- auth -------------------------------------------------------------------------------
@@ -152,7 +153,6 @@ MARKET_CLOSE = env_str("MARKET_CLOSE", "16:00")
 
 # --- i18n / time ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
 
@@ -218,3 +218,20 @@ LOGGING = {
 
 # --- the clock --------------------------------------------------------------------------
 PRICE_PULL_SECONDS = env_float("PRICE_PULL_SECONDS", 5.0, minimum=0.5)
+_close_hour, _, _close_minute = MARKET_CLOSE.partition(":")
+if not (
+    _close_hour.isdigit()
+    and _close_minute.isdigit()
+    and int(_close_hour) < 24
+    and int(_close_minute) < 60
+):
+    raise ConfigError(f"MARKET_CLOSE={MARKET_CLOSE!r} is not a time like 16:00")
+CELERY_BEAT_SCHEDULE = {
+    "expire-day-orders": {
+        "task": "trading.expire_day_orders",
+        # Celery's crontab reads CELERY_TIMEZONE; the close is local market time.
+        "schedule": crontab(
+            hour=int(_close_hour), minute=int(_close_minute), day_of_week="mon-fri"
+        ),
+    },
+}
