@@ -17,7 +17,7 @@ from brokerage.errors import DomainError
 def sign_up(request):
     """Create a user and their paper-money account, then sign them in."""
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect("portfolio")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_sign_up(
@@ -27,7 +27,7 @@ def sign_up(request):
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your paper-money account is open.")
-        return redirect("home")
+        return redirect("portfolio")
     return render(
         request,
         "accounts/sign_up.html",

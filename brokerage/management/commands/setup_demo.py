@@ -1,0 +1,108 @@
+"""Create the stock universe, the house account, demo users with shares, and a market maker's
+resting orders on the featured stocks, so a newcomer finds live books. Safe to run again."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Account, User
+from accounts.services import account_open
+from marketdata.models import Stock
+from marketdata.selectors import FEATURED
+from trading.models import OPEN_STATUSES, Order, Position
+from trading.services import order_place, position_grant
+
+DEMO_PASSWORD = "demo-pass-123"
+MAKER = "maker"
+MAKER_CASH = Decimal("10000000.00")
+DEMO_SHARES = 100
+MAKER_SHARES = 20_000
+# The market maker quotes five levels a side, 0.1% apart, around the reference price.
+LADDER_STEPS = 5
+LADDER_STEP_PCT = Decimal("0.001")
+DEMO_USERS = [
+    # username, staff
+    ("alice", False),
+    ("bob", False),
+    ("carol", False),
+    ("staff", True),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the stock universe and create demo log-ins (alice, bob, carol, staff)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--all", action="store_true", help="Load every symbol, not the demo set."
+        )
+        parser.add_argument("--no-users", action="store_true", help="Only load the universe.")
+
+    def handle(self, *args, **options):
+        call_command(
+            "load_universe", **({"all": True} if options["all"] else {}), stdout=self.stdout
+        )
+        with transaction.atomic():
+            house, _ = User.objects.get_or_create(
+                username="house", defaults={"is_house": True, "is_active": False}
+            )
+            if not Account.objects.filter(user=house).exists():
+                account_open(user=house, opening_cash=0)
+            if options["no_users"]:
+                return
+            for username, staff in [*DEMO_USERS, (MAKER, False)]:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = User.objects.create_user(
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        is_staff=staff,
+                        is_superuser=staff,
+                    )
+                if not Account.objects.filter(user=user).exists():
+                    account_open(user=user, opening_cash=MAKER_CASH if username == MAKER else None)
+        self._stock_up()
+        self.stdout.write(
+            f"demo log-ins: alice, bob, carol (traders) and staff (admin), password {DEMO_PASSWORD}"
+        )
+
+    def _stock_up(self) -> None:
+        """Give each trader shares of the featured stocks and let the maker quote them."""
+        stocks = list(Stock.objects.filter(symbol__in=FEATURED, reference_price__isnull=False))
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in=[*(n for n, s in DEMO_USERS if not s), MAKER])
+        }
+        for stock in stocks:
+            for username, user in users.items():
+                if not Position.objects.filter(user=user, stock=stock, qty__gt=0).exists():
+                    position_grant(
+                        user=user,
+                        symbol=stock.symbol,
+                        qty=MAKER_SHARES if username == MAKER else DEMO_SHARES,
+                        memo="Demo shares",
+                    )
+            maker = users.get(MAKER)
+            if (
+                maker is None
+                or Order.objects.filter(user=maker, stock=stock, status__in=OPEN_STATUSES).exists()
+            ):
+                continue
+            for step in range(1, LADDER_STEPS + 1):
+                offset = stock.reference_price * LADDER_STEP_PCT * step
+                for side, price in (
+                    ("buy", stock.reference_price - offset),
+                    ("sell", stock.reference_price + offset),
+                ):
+                    ticks = (price / stock.tick_size).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+                    order_place(
+                        user=maker,
+                        symbol=stock.symbol,
+                        side=side,
+                        type="limit",
+                        time_in_force="gtc",
+                        qty=50 * step,
+                        limit_price=ticks * stock.tick_size,
+                    )
