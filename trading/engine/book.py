@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
-from heapq import heappop, heappush
 from typing import Any
 
 from trading.engine.core import NO_ACCOUNT, Entry, build_result, fok_lookahead, sweep
@@ -15,7 +15,6 @@ from trading.engine.orders import (
     REJECT_FOK_NOT_FILLABLE,
     RESTING_TIFS,
     SELL,
-    SIDES,
     TIMES_IN_FORCE,
     IncomingOrder,
     MatchResult,
@@ -32,18 +31,19 @@ _SIDE_NAMES = (BUY, SELL)
 class OrderBook:
     """One instrument's book: price levels of FIFO queues, matched by `core.sweep`.
 
-    Each side keeps a dict price -> level and a heap of its prices (bids negated) with lazy
-    deletion: a level whose total drops to zero stays until it reaches the top of its heap,
-    so cancels never search the heap. Invariant: the top of each heap is a live level (total
-    > 0), which makes best prices O(1) and lets an order that does not cross skip matching.
-    Cancelled entries are zeroed in place and skipped by the matching loop.
+    Each side keeps a dict price -> level and an ascending list of its level *keys* (the
+    price for bids, minus the price for asks), so the best level is always the last key:
+    reading it, popping it after a sweep and walking best-first are all cheap, and a level
+    that empties anywhere is removed at once (bisect + one C memmove), so every listed level
+    is live and depth never wades through dead prices. Cancelled entries are zeroed in place
+    (lazy deletion) and skipped by the matching loop until their queue reaches them.
     """
 
-    __slots__ = ("_heaps", "_levels", "_orders", "_seq")
+    __slots__ = ("_keys", "_levels", "_orders", "_seq")
 
     def __init__(self) -> None:
         self._levels: tuple[dict[int, list], dict[int, list]] = ({}, {})
-        self._heaps: tuple[list[int], list[int]] = ([], [])
+        self._keys: tuple[list[int], list[int]] = ([], [])
         self._orders: dict[OrderId, Entry] = {}
         self._seq = 0
 
@@ -77,17 +77,17 @@ class OrderBook:
         (and then gets a MatchResult back). One body on purpose: a wrapper call per order
         costs more than a sixth of the benchmark, so the common paths are written out inline.
         """
-        heaps = self._heaps
-        # The top of each heap is a live level (invariant), so one comparison tells whether
-        # any matching can happen: most orders do not cross and skip the matching loop.
+        all_keys = self._keys
+        # Every listed level is live, so one comparison with the best opposite level tells
+        # whether any matching can happen: most orders do not cross and skip the loop.
         if side == BUY:
             s = 0
-            opp_heap = heaps[1]
-            crosses = opp_heap and (price is None or opp_heap[0] <= price)
+            opp_keys = all_keys[1]
+            crosses = opp_keys and (price is None or -opp_keys[-1] <= price)
         elif side == SELL:
             s = 1
-            opp_heap = heaps[0]
-            crosses = opp_heap and (price is None or -opp_heap[0] >= price)
+            opp_keys = all_keys[0]
+            crosses = opp_keys and (price is None or opp_keys[-1] >= price)
         else:
             raise ValueError(f"side must be {BUY!r} or {SELL!r}, not {side!r}")
         # Cheap shape checks inline; the full validation only runs to produce the error.
@@ -109,7 +109,7 @@ class OrderBook:
                 level = levels.get(price)
                 if level is None:
                     level = levels[price] = [0, deque()]
-                    heappush(heaps[s], -price if s == 0 else price)
+                    insort(all_keys[s], price if s == 0 else -price)
                 self._seq = seq = self._seq + 1
                 entry = [qty, order_id, account_id, price, seq, s]
                 level[1].append(entry)
@@ -147,38 +147,33 @@ class OrderBook:
         # Level by level, best first: each level's queue goes through the shared sweep with no
         # price limit (the level's price is checked here once, not once per order).
         while True:
-            key = opp_heap[0]
-            level_price = key if o else -key
+            key = opp_keys[-1]
+            level_price = -key if o else key
             level = opp_levels[level_price]
-            if level[0]:
-                n_cancels = len(cancels)
-                left = sweep(level[1], s == 0, None, remaining, stp_key, fills, cancels)
-                if not left:
-                    # Filled inside this level: it keeps whatever the sweep did not take.
-                    taken = remaining
-                    if len(cancels) > n_cancels:
-                        for i in range(n_cancels, len(cancels)):
-                            taken += cancels[i][1]
-                    remaining = 0
-                    level[0] -= taken
-                    if level[0]:
-                        queue = level[1]
-                        while not queue[0][0]:
-                            queue.popleft()
-                    else:
-                        self._clean_top(o)
+            n_cancels = len(cancels)
+            left = sweep(level[1], s == 0, None, remaining, stp_key, fills, cancels)
+            if not left:
+                # Filled inside this level: it keeps whatever the sweep did not take.
+                taken = remaining
+                if len(cancels) > n_cancels:
+                    for i in range(n_cancels, len(cancels)):
+                        taken += cancels[i][1]
+                remaining = 0
+                level[0] -= taken
+                if level[0]:
+                    # Drop the filled orders at the head now rather than skip them later.
+                    queue = level[1]
+                    while not queue[0][0]:
+                        queue.popleft()
                     break
+            else:
                 remaining = left
             # Every order at this level is now filled or cancelled: drop the level.
-            heappop(opp_heap)
+            opp_keys.pop()
             del opp_levels[level_price]
-            if not opp_heap:
+            if not remaining or not opp_keys:
                 break
-            key = opp_heap[0]
-            if price is not None and (key > price if o else -key < price):
-                # The next level does not cross; it may be a dead one that waited its turn.
-                if not opp_levels[key if o else -key][0]:
-                    self._clean_top(o)
+            if price is not None and (opp_keys[-1] < price if s else -opp_keys[-1] > price):
                 break
         for e, _ in fills:
             if not e[0]:
@@ -192,7 +187,7 @@ class OrderBook:
             level = levels.get(price)
             if level is None:
                 level = levels[price] = [0, deque()]
-                heappush(heaps[s], -price if s == 0 else price)
+                insort(all_keys[s], price if s == 0 else -price)
             self._seq = seq = self._seq + 1
             entry = [remaining, order_id, account_id, price, seq, s]
             level[1].append(entry)
@@ -240,46 +235,17 @@ class OrderBook:
     def _walk(self, s: int) -> Iterator[Entry]:
         """Yield side `s`'s entries best price first, FIFO within a price, changing nothing.
 
-        Walks the heap in order without popping it (a small frontier heap of positions), so a
-        FOK can look ahead and give up leaving the book exactly as it was.
+        Nothing is mutated, so a FOK can look ahead and give up leaving the book as it was.
         """
-        heap = self._heaps[s]
-        if not heap:
-            return
         levels = self._levels[s]
-        sign = -1 if s == 0 else 1
-        # Nearly every sweep ends inside the best level: serve it before any bookkeeping.
-        yield from levels[heap[0] * sign][1]
-        n = len(heap)
-        frontier: list[tuple[int, int]] = []
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child < n:
-                heappush(frontier, (heap[child], child))
-                if child + 1 < n:
-                    heappush(frontier, (heap[child + 1], child + 1))
-            if not frontier:
-                return
-            key, i = heappop(frontier)
-            level = levels[key * sign]
-            if level[0]:
-                yield from level[1]
+        for key in reversed(self._keys[s]):
+            yield from levels[key if s == 0 else -key][1]
 
-    def _clean_top(self, s: int) -> None:
-        """Pop dead levels off the top of side `s` and dead entries off the new best queue."""
-        heap = self._heaps[s]
-        levels = self._levels[s]
-        while heap:
-            price = -heap[0] if s == 0 else heap[0]
-            level = levels[price]
-            if level[0]:
-                queue = level[1]
-                while not queue[0][0]:
-                    queue.popleft()
-                return
-            heappop(heap)
-            del levels[price]
+    def _drop_level(self, s: int, price: int) -> None:
+        """Remove an emptied level of side `s`."""
+        keys = self._keys[s]
+        del keys[bisect_left(keys, price if s == 0 else -price)]
+        del self._levels[s][price]
 
     # ------------------------------------------------------------ book maintenance
     def add(self, order: RestingOrder) -> None:
@@ -293,7 +259,7 @@ class OrderBook:
         level = levels.get(price)
         if level is None:
             level = levels[price] = [0, deque()]
-            heappush(self._heaps[s], -price if s == 0 else price)
+            insort(self._keys[s], price if s == 0 else -price)
         entry = [order.qty, order.order_id, order.account_id, price, order.seq, s]
         queue = level[1]
         if queue and queue[-1][4] > order.seq:
@@ -320,10 +286,8 @@ class OrderBook:
         # Zero in place: the queue drops it when it reaches the head (lazy deletion).
         e[0] = 0
         if not level[0]:
-            level[1].clear()
-            # Only an emptied best level breaks the live-top invariant; deeper ones wait.
-            if self._heaps[s][0] == (-e[3] if s == 0 else e[3]):
-                self._clean_top(s)
+            # Its queue holds only zeroed entries now: the whole level goes.
+            self._drop_level(s, e[3])
         return True
 
     def reduce(self, order_id: OrderId, qty: int) -> int:
@@ -349,6 +313,11 @@ class OrderBook:
             return None
         return RestingOrder(e[1], e[2], _SIDE_NAMES[e[5]], e[3], e[0], e[4])
 
+    @property
+    def last_seq(self) -> int:
+        """The highest seq given to or added on this book (0 when new)."""
+        return self._seq
+
     def __contains__(self, order_id: OrderId) -> bool:
         """True if an order with this id is resting."""
         return order_id in self._orders
@@ -359,13 +328,13 @@ class OrderBook:
 
     def best_bid(self) -> int | None:
         """Highest bid price, or None."""
-        heap = self._heaps[0]
-        return -heap[0] if heap else None
+        keys = self._keys[0]
+        return keys[-1] if keys else None
 
     def best_ask(self) -> int | None:
         """Lowest ask price, or None."""
-        heap = self._heaps[1]
-        return heap[0] if heap else None
+        keys = self._keys[1]
+        return -keys[-1] if keys else None
 
     def volume(self, side: str) -> int:
         """Total resting lots on one side."""
@@ -380,38 +349,23 @@ class OrderBook:
         return self.volume(SELL)
 
     def levels(self, side: str) -> Iterator[tuple[int, int]]:
-        """Yield (price, total lots) of one side's live levels, best first."""
+        """Yield (price, total lots) of one side's levels, best first."""
         s = _side_index(side)
-        heap = self._heaps[s]
-        if not heap:
-            return
         levels = self._levels[s]
-        sign = -1 if s == 0 else 1
-        n = len(heap)
-        frontier = [(heap[0], 0)]
-        while frontier:
-            key, i = heappop(frontier)
-            total = levels[key * sign][0]
-            if total:
-                yield key * sign, total
-            child = 2 * i + 1
-            if child < n:
-                heappush(frontier, (heap[child], child))
-                if child + 1 < n:
-                    heappush(frontier, (heap[child + 1], child + 1))
+        for key in reversed(self._keys[s]):
+            price = key if s == 0 else -key
+            yield price, levels[price][0]
 
     def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The best `n` levels of each side as (bids, asks) lists of (price, total lots)."""
-        out = []
-        for side in SIDES:
-            rows = []
-            if n > 0:
-                for row in self.levels(side):
-                    rows.append(row)
-                    if len(rows) == n:
-                        break
-            out.append(rows)
-        return out[0], out[1]
+        bid_levels, ask_levels = self._levels
+        bid_keys, ask_keys = self._keys
+        top_bids = bid_keys[: -n - 1 : -1] if n > 0 else []
+        top_asks = ask_keys[: -n - 1 : -1] if n > 0 else []
+        return (
+            [(p, bid_levels[p][0]) for p in top_bids],
+            [(-k, ask_levels[-k][0]) for k in top_asks],
+        )
 
     def level_total(self, side: str, price: int) -> int:
         """Total resting lots at one price (0 if none)."""
