@@ -1,0 +1,113 @@
+"""Staff run the market from the admin: every page loads, and the money tools go through services."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Account, CashEntry, User
+from trading.models import Order, Position
+from trading.services import order_place
+from trading.tests.factories import make_stock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    User.objects.create_superuser("boss", "boss@example.com", "boss-pass-123")
+    client.login(username="boss", password="boss-pass-123")
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "accounts_user",
+        "accounts_account",
+        "accounts_cashentry",
+        "accounts_apikey",
+        "marketdata_stock",
+        "trading_order",
+        "trading_trade",
+        "trading_position",
+        "trading_shareentry",
+        "trading_bookstate",
+    ],
+)
+def test_every_changelist_loads(staff_client, alice, model):
+    assert staff_client.get(reverse(f"admin:{model}_changelist")).status_code == 200
+
+
+def test_staff_adjust_cash_and_it_is_in_the_ledger(staff_client, alice):
+    account = Account.objects.get(user=alice)
+    url = reverse("admin:accounts_account_adjust_cash", args=[account.pk])
+
+    response = staff_client.post(url, {"amount": "-250.00", "memo": "Correction"})
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.cash == Decimal("99750.00")
+    assert CashEntry.objects.filter(
+        account=account, kind="adjustment", amount=Decimal("-250.00")
+    ).exists()
+
+
+def test_staff_cannot_take_cash_below_zero(staff_client, alice):
+    account = Account.objects.get(user=alice)
+    url = reverse("admin:accounts_account_adjust_cash", args=[account.pk])
+    response = staff_client.post(url, {"amount": "-200000.00", "memo": "Oops"})
+    assert response.status_code == 200
+    assert "negative" in response.content.decode()
+    account.refresh_from_db()
+    assert account.cash == Decimal("100000.00")
+
+
+def test_staff_grant_shares(staff_client, alice):
+    make_stock("ACME", "10.00")
+    response = staff_client.post(
+        reverse("admin:trading_position_grant"),
+        {"user": alice.pk, "symbol": "ACME", "qty": "40", "memo": "Welcome gift"},
+    )
+    assert response.status_code == 302
+    assert Position.objects.get(user=alice, stock__symbol="ACME").qty == 40
+
+
+def test_staff_halt_a_stock_and_orders_are_refused(staff_client, alice):
+    stock = make_stock("ACME", "10.00")
+    staff_client.post(
+        reverse("admin:marketdata_stock_changelist"),
+        {"action": "halt", "_selected_action": [stock.pk]},
+    )
+    stock.refresh_from_db()
+    assert stock.is_halted
+    with pytest.raises(Exception, match="halted"):
+        order_place(
+            user=alice,
+            symbol="ACME",
+            side="buy",
+            type="limit",
+            time_in_force="day",
+            qty=1,
+            limit_price="10",
+        )
+
+
+def test_staff_cancel_an_order(staff_client, alice):
+    make_stock("ACME", "10.00")
+    order = order_place(
+        user=alice,
+        symbol="ACME",
+        side="buy",
+        type="limit",
+        time_in_force="gtc",
+        qty=5,
+        limit_price="9.50",
+    )
+    staff_client.post(
+        reverse("admin:trading_order_changelist"),
+        {"action": "cancel_orders", "_selected_action": [order.pk]},
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED
+    assert Account.objects.get(user=alice).reserved_cash == 0

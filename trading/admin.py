@@ -1,0 +1,154 @@
+"""Staff tools for trading: orders (cancel), trades, positions (grant shares), the share ledger."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from trading.errors import TradingError
+from trading.models import BookState, Order, Position, ShareEntry, Trade
+from trading.services import order_cancel, position_grant
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only services may write: staff look, services change."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "stock",
+        "side",
+        "type",
+        "time_in_force",
+        "qty",
+        "limit_price",
+        "filled_qty",
+        "filled_avg_price",
+        "status",
+        "reason",
+    )
+    list_filter = ("status", "side", "type", "time_in_force")
+    search_fields = ("id", "client_order_id", "user__username", "stock__symbol")
+    list_select_related = ("user", "stock")
+    date_hierarchy = "created_at"
+    actions = ["cancel_orders"]
+
+    @admin.action(description="Cancel the selected open orders")
+    def cancel_orders(self, request, queryset):
+        done = 0
+        for order in queryset.select_related("user"):
+            try:
+                order_cancel(user=order.user, order_id=order.id)
+                done += 1
+            except TradingError as exc:
+                messages.warning(request, f"{order.id}: {exc.message}")
+        messages.success(request, f"Cancelled {done} order(s).")
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "executed_at",
+        "stock",
+        "seq",
+        "price",
+        "qty",
+        "buyer",
+        "seller",
+        "maker_side",
+        "buyer_fee",
+        "seller_fee",
+    )
+    list_filter = ("maker_side",)
+    search_fields = ("stock__symbol", "buyer__username", "seller__username")
+    list_select_related = ("stock", "buyer", "seller")
+    date_hierarchy = "executed_at"
+
+
+class GrantSharesForm(forms.Form):
+    qty = forms.IntegerField(help_text="Positive gives shares, negative takes free shares back.")
+    memo = forms.CharField(max_length=200, initial="Staff grant")
+
+
+@admin.register(Position)
+class PositionAdmin(ReadOnlyAdmin):
+    list_display = ("user", "stock", "qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at")
+    search_fields = ("user__username", "stock__symbol")
+    list_select_related = ("user", "stock")
+    change_list_template = "admin/trading/position/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "grant/", self.admin_site.admin_view(self.grant_view), name="trading_position_grant"
+            ),
+            *super().get_urls(),
+        ]
+
+    def grant_view(self, request):
+        from accounts.models import User
+
+        class Form(GrantSharesForm):
+            user = forms.ModelChoiceField(
+                queryset=User.objects.filter(is_house=False).order_by("username")
+            )
+            symbol = forms.CharField(max_length=12)
+
+        form = Form(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                position_grant(
+                    user=form.cleaned_data["user"],
+                    symbol=form.cleaned_data["symbol"],
+                    qty=form.cleaned_data["qty"],
+                    memo=form.cleaned_data["memo"],
+                )
+            except TradingError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Shares granted.")
+                return redirect(reverse("admin:trading_position_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Grant shares",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/trading/position/grant.html", context)
+
+
+@admin.register(ShareEntry)
+class ShareEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "stock",
+        "kind",
+        "qty",
+        "balance_after",
+        "reference",
+        "memo",
+    )
+    list_filter = ("kind",)
+    search_fields = ("user__username", "stock__symbol", "reference")
+    list_select_related = ("user", "stock")
+
+
+@admin.register(BookState)
+class BookStateAdmin(ReadOnlyAdmin):
+    list_display = ("stock", "book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at")
+    search_fields = ("stock__symbol",)
