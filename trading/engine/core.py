@@ -4,11 +4,12 @@ Both callers hand the loop *entries*: small lists laid out as
 
     [qty, order_id, account_id, price, seq, side_index]     side_index: 0 bid, 1 ask
 
-in price-time priority. Lists rather than objects because the in-memory book keeps millions of
-them and creates one per resting order: a list literal costs a fraction of a slotted
-instance, and the loop reads fields by constant index. The loop mutates `qty` (index 0) in
-place; `match()` gives it throw-away copies so callers' `RestingOrder`s are never changed,
-while `OrderBook` gives it its own entries and then fixes its level totals from the events.
+in price-time priority. Lists rather than objects because the in-memory book creates one per
+resting order and may hold millions: a list literal costs a fraction of a slotted instance,
+and the loop reads fields by constant index. The loop mutates `qty` (index 0) in place;
+`match()` gives it throw-away copies of the caller's `RestingOrder`s, which are never changed,
+while `OrderBook` feeds it its own queues one price level at a time and then settles that
+level's total and its id index from the events the loop appended.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def _entries_from(opposite: Iterable[RestingOrder], maker_side: str) -> Iterator
     for r in opposite:
         if r.side != maker_side:
             raise ValueError(f"resting order {r.order_id!r} is not on the {maker_side} side")
+        if type(r.qty) is not int or r.qty < 0:
+            # A negative remainder would make the loop hand lots back to the taker.
+            raise ValueError(f"resting order {r.order_id!r} has qty {r.qty!r}")
         # A mis-sorted query would silently break price-time priority: refuse it instead.
         if last_price is not None:
             if r.price == last_price:

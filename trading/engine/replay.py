@@ -19,6 +19,8 @@ The files only carry events inside the requested levels, so volume can appear or
 outside our view: after a mismatching row the book is corrected to LOBSTER's row (anonymous
 volume added at the back of a level, or removed, anonymous first, then newest first), and
 the level is marked corrected so that the matching check can tell clean from patched queues.
+A cancel or execution of an order we never saw takes anonymous volume at its price, and when
+there is none, the known orders there give way (they are stale): this too marks the level.
 
 Submissions go in through `OrderBook.place`. An execution the engine agrees with (its first
 and only fill is NASDAQ's order, for the whole size) is replayed by matching an aggressor
@@ -190,8 +192,8 @@ class Replayer:
 
     # -- reading the book -------------------------------------------------------
     def top_row(self) -> list[int]:
-        """Our book in LOBSTER's row layout, padded with its dummies."""
-        n = self.columns // 4
+        """Our top levels (as many as the file has) in LOBSTER's row layout, with its dummies."""
+        n = self.file_levels
         bids, asks = self.book.depth(n)
         row = []
         for level in range(n):
@@ -258,13 +260,34 @@ class Replayer:
         report.sweeps[f"{self.clean(side, prices)}/{verdict}"] += 1
 
     # -- applying messages ------------------------------------------------------
-    def reduce(self, report: ReplayReport, order_id: int, size: int, price: int, side: str):
+    def reduce(
+        self,
+        report: ReplayReport,
+        order_id: int,
+        size: int,
+        price: int,
+        side: str,
+        executed: bool = False,
+    ) -> None:
         """A partial cancel, delete or execution of a resting order, by id or anonymously."""
         if order_id in self.book:
             self.book.reduce(order_id, size)
-        elif self.take_anonymous(side, price, size):
-            # Entered before the sample or while outside the file's levels.
+            return
+        # Entered before the sample or while outside the file's levels: anonymous volume
+        # stands for it. When there is not enough, the known orders still standing at that
+        # price are the stale ones (their own end fell outside the file's view), so they
+        # give way: from the head for an execution, which NASDAQ takes from the front of
+        # the queue, from the back for a cancel, as when correcting. The guess marks the
+        # level as corrected.
+        left = self.take_anonymous(side, price, size)
+        if left:
             report.unseen_volume_events += 1
+            known = self.book.orders_at(side, price)
+            for order in known if executed else reversed(known):
+                if not left:
+                    break
+                left -= self.book.reduce(order.order_id, left)
+                self.corrected.add((side, price))
 
     def execute(self, report: ReplayReport, msg: Message, predicted: list[tuple]) -> None:
         """Apply a visible execution: through the engine when it agrees, else by id."""
@@ -276,7 +299,7 @@ class Replayer:
             assert filled == size, "the engine disagreed with its own prediction"
             report.engine_executions += 1
         else:
-            self.reduce(report, order_id, size, price, side)
+            self.reduce(report, order_id, size, price, side, executed=True)
 
     def submit(self, report: ReplayReport, msg: Message) -> None:
         """A new limit order: it goes through the engine like any order."""
@@ -356,7 +379,9 @@ def replay(
         report.rows_compared += 1
         if ours[:columns] == row[:columns]:
             report.rows_equal += 1
-            if resync and ours != row[: len(ours)]:
+            if resync and ours != row:
+                # Equal where scored, different in the levels beyond: correct those quietly
+                # so the next rows start from what LOBSTER knows.
                 replayer.correct(row)
         else:
             first = next(k for k in range(columns) if ours[k] != row[k]) // 4 + 1
@@ -374,7 +399,7 @@ def replay(
 
 # ------------------------------------------------------------------ the reference
 def reference_figures(
-    script: Path, sample: Path, limit: int | None = None
+    script: Path, sample: Path, limit: int | None = None, levels: int | None = None
 ) -> tuple[float, float] | None:
     """Run the shared reference replay; return its (book share, clean head-of-queue share)."""
     if not script.is_file():
@@ -382,6 +407,8 @@ def reference_figures(
     command = [sys.executable, str(script), str(sample), "--show", "0"]
     if limit:
         command += ["--limit", str(limit)]
+    if levels:
+        command += ["--compare", str(levels)]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout
     rows = re.search(r"book check: (\d+)/(\d+) rows", out)
     executions = dict(
@@ -450,9 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     report = replay(args.zip, args.levels, args.limit, not args.no_resync, args.show)
     print_report(report)
     if args.reference:
-        if args.levels and args.levels != 10 or args.no_resync:
-            print("   (the reference comparison assumes the defaults: all levels, resync)")
-        figures = reference_figures(REFERENCE_SCRIPT, args.zip, args.limit)
+        if args.no_resync:
+            print("   (the reference below resyncs: it is not comparable with --no-resync)")
+        figures = reference_figures(REFERENCE_SCRIPT, args.zip, args.limit, args.levels)
         if figures is None:
             print(f"   reference script not found at {REFERENCE_SCRIPT}")
         else:

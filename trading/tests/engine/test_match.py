@@ -208,3 +208,13 @@ def test_match_refuses_resting_orders_on_the_takers_own_side() -> None:
 def test_an_invalid_order_is_refused_before_anything_happens(incoming: IncomingOrder) -> None:
     with pytest.raises(ValueError):
         match(incoming, ASKS)
+
+
+def test_match_refuses_a_resting_order_with_a_negative_remainder() -> None:
+    with pytest.raises(ValueError, match="has qty -1"):
+        match(buy(3, 101), [ask("a", "bob", 100, -1, seq=1)])
+
+
+def test_a_resting_order_with_nothing_left_is_skipped() -> None:
+    result = match(buy(3, 101), [ask("done", "bob", 100, 0, seq=1), ask("a", "bob", 100, 5, 2)])
+    assert [(f.maker_order_id, f.qty) for f in result.fills] == [("a", 3)]
