@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
+import importlib
 import statistics
 import sys
 import time
@@ -35,14 +35,13 @@ Summary = tuple[int | None, int | None, int, int]
 
 
 def load_peers(path: Path) -> ModuleType:
-    """Import bench_peers.py from `path` as a module."""
+    """Import bench_peers from `path` (the file or its folder), putting its folder on sys.path."""
+    if path.is_dir():
+        path = path / "bench_peers.py"
     if not path.is_file():
         sys.exit(f"bench_peers.py not found at {path} (use --peers PATH)")
-    spec = importlib.util.spec_from_file_location("bench_peers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(path.parent))
+    return importlib.import_module(path.stem)
 
 
 def feed_ours_place(ops: list[tuple]) -> tuple[float, Summary]:
@@ -125,7 +124,12 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures; 1 if the end states differ."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peers", type=Path, default=DEFAULT_PEERS, help="path to bench_peers.py")
+    ap.add_argument(
+        "--peers",
+        type=Path,
+        default=DEFAULT_PEERS,
+        help="bench_peers.py or its folder (default: ../shared/bench beside the repository)",
+    )
     ap.add_argument("--n", type=int, default=200_000, help="stream length (default 200,000)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--runs", type=int, default=3, help="runs per engine; the median counts")
