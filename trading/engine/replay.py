@@ -40,7 +40,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,7 +215,9 @@ class Replayer:
         return "corrected" if corrected else "clean"
 
     # -- checks -----------------------------------------------------------------
-    def check_execution(self, report: ReplayReport, order_id: int, size: int, price: int, side):
+    def check_execution(
+        self, report: ReplayReport, order_id: int, size: int, price: int, side: str
+    ) -> list[tuple]:
         """Score one visible execution; return the engine's predicted fills."""
         fills = self.predict(side, price, size)
         kind = self.clean(side, [price])
@@ -230,11 +232,13 @@ class Replayer:
         report.executions[f"{kind}/{verdict}"] += 1
         return fills
 
-    def check_sweep(self, report: ReplayReport, executed: list[tuple[int, int, int]], side):
+    def check_sweep(
+        self, report: ReplayReport, executed: list[tuple[int, int, int]], side: str
+    ) -> None:
         """Score one aggressor: all its visible executions against the engine's fills."""
         predicted = self.predict(side, None, sum(size for _, size, _ in executed))
 
-        def runs(fills: list[tuple], anonymous) -> list[tuple]:
+        def runs(fills: list[tuple], anonymous: Callable[[object], bool]) -> list[tuple]:
             # Volume we hold anonymously may stand for any order we never saw, so runs of it
             # at one price compare by size only.
             out: list[tuple] = []

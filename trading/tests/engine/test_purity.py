@@ -25,7 +25,7 @@ def test_importing_the_engine_loads_no_django() -> None:
 
 def test_the_engine_source_imports_only_the_standard_library_and_itself() -> None:
     found = []
-    for path in sorted(ENGINE.glob("*.py")):
+    for path in sorted(ENGINE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 found += [(path.name, alias.name) for alias in node.names]
