@@ -1,9 +1,9 @@
-"""Websocket URL routes: one endpoint, many subscriptions."""
+"""Websocket URL routes: one endpoint, many subscriptions (see `trading.consumers`)."""
 
 from django.urls import path
 
-from brokerage.consumers import EchoConsumer
+from trading.consumers import StreamConsumer
 
 websocket_urlpatterns = [
-    path("ws/echo/", EchoConsumer.as_asgi()),
+    path("ws/", StreamConsumer.as_asgi()),
 ]

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -35,21 +35,32 @@ def test_the_channel_layer_carries_a_message_through_redis():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_websocket_echoes_through_the_layer():
+def test_a_websocket_subscriber_hears_a_broadcast_through_the_layer():
+    from trading import broadcast
+    from trading.tests.factories import make_stock
+
+    make_stock("ZRT", "10.00")
+
     async def talk():
         communicator = WebsocketCommunicator(
             application,
-            "/ws/echo/",
+            "/ws/",
             headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")],
         )
         connected, _ = await communicator.connect()
         assert connected
-        await communicator.send_json_to({"hello": "world"})
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+        await communicator.send_json_to(
+            {"action": "subscribe", "channel": "candles", "symbol": "ZRT"}
+        )
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "subscribed"
+        await sync_to_async(broadcast.publish_candle)({"symbol": "ZRT", "close": "10.5"})
         reply = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return reply
 
-    assert async_to_sync(talk)() == {"type": "echo", "data": {"hello": "world"}}
+    reply = async_to_sync(talk)()
+    assert (reply["type"], reply["symbol"], reply["close"]) == ("candle", "ZRT", "10.5")
 
 
 @pytest.mark.integration
