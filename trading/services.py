@@ -30,6 +30,7 @@ from trading import broadcast, engine
 from trading.errors import TradingError
 from trading.models import OPEN_STATUSES, BookLevel, BookState, Order, Position, ShareEntry, Trade
 from trading.pricing import (
+    CENT,
     PRICE_UNIT,
     band,
     fee,
@@ -40,6 +41,7 @@ from trading.pricing import (
     to_ticks,
 )
 
+AVG_COST_UNIT = Decimal("0.00000001")
 MAX_QTY = 10_000_000
 MAX_PRICE = Decimal("1000000")
 _CHUNK = 200
@@ -131,12 +133,18 @@ def _price_band(stock: Stock, state: BookState) -> tuple[Decimal, Decimal]:
 # --------------------------------------------------------------------------- locking
 def _lock_book(stock_id: int) -> BookState:
     """Lock the symbol's book state row, creating it on first use."""
+    # `of=("self",)`: lock only the book state. Locking the joined stock row too would make
+    # every insert that references the stock (orders, trades, price history) wait for it.
+    locked = BookState.objects.select_for_update(of=("self",)).select_related("stock")
+    state = locked.filter(stock_id=stock_id).first()
+    if state is not None:
+        return state
     try:
         with transaction.atomic():
             BookState.objects.get_or_create(stock_id=stock_id)
     except IntegrityError:  # created concurrently by another transaction: fine
         pass
-    return BookState.objects.select_for_update().select_related("stock").get(stock_id=stock_id)
+    return locked.get(stock_id=stock_id)
 
 
 def _lock_accounts(user_ids: Iterable[int]) -> dict[int, Account]:
@@ -146,29 +154,38 @@ def _lock_accounts(user_ids: Iterable[int]) -> dict[int, Account]:
 
 
 def _lock_positions(stock: Stock, user_ids: Iterable[int]) -> dict[int, Position]:
+    """Lock the users' positions in one stock (ascending id), creating missing ones."""
     user_ids = set(user_ids)
-    existing = set(
-        Position.objects.filter(stock=stock, user_id__in=user_ids).values_list("user_id", flat=True)
-    )
-    # Under the symbol's lock nobody else can create these rows, so plain inserts are safe.
-    Position.objects.bulk_create([Position(user_id=u, stock=stock) for u in user_ids - existing])
-    positions = (
-        Position.objects.select_for_update()
-        .filter(stock=stock, user_id__in=user_ids)
-        .order_by("id")
-    )
-    return {p.user_id: p for p in positions}
+    if not user_ids:
+        return {}
+    locked = Position.objects.select_for_update().filter(stock=stock).order_by("id")
+    positions = {p.user_id: p for p in locked.filter(user_id__in=user_ids)}
+    missing = user_ids - set(positions)
+    if missing:
+        # Positions are created only under the symbol's lock, which the caller holds, so these
+        # plain inserts cannot collide; the new rows are this transaction's until it commits.
+        Position.objects.bulk_create([Position(user_id=u, stock=stock) for u in missing])
+        positions.update({p.user_id: p for p in locked.filter(user_id__in=missing)})
+    return positions
 
 
 def _house_user_id() -> int:
     house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
-    if house is None:
-        house_user, _ = User.objects.get_or_create(
-            username="house", defaults={"is_house": True, "is_active": False}
-        )
-        Account.objects.get_or_create(user=house_user, defaults={"account_number": "BK0000000000"})
-        house = house_user.id
-    return house
+    if house is not None:
+        return house
+    try:
+        # A savepoint: two first trades on two symbols may both get here; the loser's insert
+        # fails on the unique username and it uses the winner's row.
+        with transaction.atomic():
+            house_user, _ = User.objects.get_or_create(
+                username="house", defaults={"is_house": True, "is_active": False}
+            )
+            Account.objects.get_or_create(
+                user=house_user, defaults={"account_number": "BK0000000000"}
+            )
+    except IntegrityError:
+        house_user = User.objects.get(username="house")
+    return house_user.id
 
 
 # --------------------------------------------------------------------------- book levels
@@ -279,6 +296,7 @@ def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now)
 def _move_shares(
     position: Position, qty: int, *, kind: str, reference: str, memo: str = ""
 ) -> None:
+    """Move shares in or out of a locked position and write the ledger row now (grants)."""
     position.qty += qty
     ShareEntry.objects.create(
         user_id=position.user_id,
@@ -289,6 +307,61 @@ def _move_shares(
         reference=reference,
         memo=memo,
     )
+
+
+def _share_entry(position: Position, qty: int, *, reference: str) -> ShareEntry:
+    """Move shares in or out of a locked position; returns the (unsaved) ledger row."""
+    position.qty += qty
+    return ShareEntry(
+        user_id=position.user_id,
+        stock_id=position.stock_id,
+        kind=ShareEntry.Kind.TRADE,
+        qty=qty,
+        balance_after=position.qty,
+        reference=reference,
+    )
+
+
+@dataclass
+class _CashMove:
+    account: Account
+    amount: Decimal
+    kind: str
+    reference: str
+    memo: str
+
+
+def _lock_book_for_symbol(symbol: str) -> BookState:
+    """Find and lock a symbol's book in one query (the order path's first statement)."""
+    state = (
+        BookState.objects.select_for_update(of=("self",))
+        .select_related("stock")
+        .filter(stock__symbol=symbol)
+        .first()
+    )
+    if state is not None:
+        return state
+    stock_id = Stock.objects.filter(symbol=symbol).values_list("pk", flat=True).first()
+    if stock_id is None:
+        raise TradingError(
+            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
+        )
+    return _lock_book(stock_id)
+
+
+_ORDER_FILL_FIELDS = [
+    "filled_qty",
+    "filled_notional",
+    "filled_avg_price",
+    "fees",
+    "reserved_cash",
+    "status",
+    "reason",
+    "filled_at",
+    "canceled_at",
+    "replaced_at",
+    "updated_at",
+]
 
 
 def order_place(
@@ -303,7 +376,11 @@ def order_place(
     client_order_id: str | None = None,
     replaces: Order | None = None,
 ) -> Order:
-    """Validate, reserve, match and settle an order in one transaction; returns it as stored."""
+    """Validate, reserve, match and settle an order in one transaction; returns it as stored.
+
+    `replaces` is for `order_replace` only: an open order of the same user, symbol and side,
+    locked by the caller, that this order cancels and takes the place of.
+    """
     side = _check_enum(side, ("buy", "sell"), "side")
     order_type = _check_enum(type, ("market", "limit"), "type")
     tif = _check_enum(time_in_force, ("day", "gtc", "ioc", "fok"), "time_in_force")
@@ -327,225 +404,287 @@ def order_place(
             "A limit order needs a limit_price.",
             fields={"limit_price": ["Required."]},
         )
-    stock = Stock.objects.filter(symbol=str(symbol or "").strip().upper()).first()
-    if stock is None:
+    symbol = str(symbol or "").strip().upper()
+    try:
+        with transaction.atomic():
+            order = _place_locked(
+                user=user,
+                symbol=symbol,
+                side=side,
+                order_type=order_type,
+                tif=tif,
+                qty=qty,
+                limit_price=limit_price,
+                client_order_id=client_order_id,
+                replaces=replaces,
+            )
+    except IntegrityError as exc:
+        # The unique constraint is the duplicate check: two orders with one client_order_id
+        # on two symbols run in parallel (each under its own symbol's lock), so a look-up
+        # first would not be enough anyway, and this saves a query per order.
+        if "client_order_id" not in str(exc):
+            raise
         raise TradingError(
-            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
-        )
+            "duplicate_client_order_id",
+            "client_order_id must be unique.",
+            status=422,
+            fields={"client_order_id": ["Already used."]},
+        ) from None
+    return order
+
+
+def _place_locked(
+    *,
+    user: User,
+    symbol: str,
+    side: str,
+    order_type: str,
+    tif: str,
+    qty,
+    limit_price,
+    client_order_id: str | None,
+    replaces: Order | None,
+) -> Order:
+    """order_place's transaction: lock, validate, match, settle in memory, then write."""
+    state = _lock_book_for_symbol(symbol)
+    stock = state.stock  # read under the lock: a halt that just landed is seen
     qty_int = _parse_qty(qty, stock.lot_size)
     price = _parse_price(limit_price, stock) if order_type == "limit" else None
+    if stock.is_halted:
+        raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.", status=422)
+    low, high = _price_band(stock, state)
+    if price is not None and not (low <= price <= high):
+        raise TradingError(
+            "price_outside_band",
+            f"limit_price must be between {low} and {high} "
+            f"(±{stock.band_pct * 100:.0f}% of the reference price).",
+            fields={"limit_price": [f"Between {low} and {high}."]},
+        )
+    # A market order is protected by the band: it trades no worse than the band's edge.
+    match_price = price if price is not None else (high if side == "buy" else low)
+    engine_tif = tif if order_type == "limit" else (engine.FOK if tif == "fok" else engine.IOC)
 
-    with transaction.atomic():
-        state = _lock_book(stock.pk)
-        stock = state.stock  # re-read under the lock: a halt may just have landed
-        if stock.is_halted:
-            raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.", status=422)
-        low, high = _price_band(stock, state)
-        if price is not None and not (low <= price <= high):
-            raise TradingError(
-                "price_outside_band",
-                f"limit_price must be between {low} and {high} (±{stock.band_pct * 100:.0f}% of the reference price).",
-                fields={"limit_price": [f"Between {low} and {high}."]},
-            )
-        if (
-            client_order_id
-            and Order.objects.filter(user=user, client_order_id=client_order_id).exists()
-        ):
-            raise TradingError(
-                "duplicate_client_order_id",
-                "client_order_id must be unique.",
-                status=422,
-                fields={"client_order_id": ["Already used."]},
-            )
-        # A market order is protected by the band: it trades no worse than the band's edge.
-        match_price = price if price is not None else (high if side == "buy" else low)
-        engine_tif = tif if order_type == "limit" else (engine.FOK if tif == "fok" else engine.IOC)
+    now = timezone.now()
+    state.order_seq += 1
+    order = Order(
+        user=user,
+        stock=stock,
+        side=side,
+        type=order_type,
+        time_in_force=tif,
+        limit_price=price,
+        qty=qty_int,
+        client_order_id=client_order_id or str(uuid.uuid4()),
+        seq=state.order_seq,
+        replaces=replaces,
+    )
+    opposite = "sell" if side == "buy" else "buy"
+    loaded: dict[uuid.UUID, Order] = {}
+    result = engine.match(
+        engine.IncomingOrder(order.id, user.id, side, to_ticks(match_price), qty_int, engine_tif),
+        _resting_iter(stock, opposite, match_price, loaded),
+    )
+    if result.rejected:
+        raise TradingError(
+            "fok_not_fillable",
+            "The fill-or-kill order cannot be filled completely at its price; nothing was done.",
+            status=422,
+        )
 
-        now = timezone.now()
-        state.order_seq += 1
-        order = Order(
-            user=user,
+    # ---- lock who is involved: accounts (one query, ascending id), then positions
+    makers = {o_id: loaded[o_id] for o_id in result.maker_remaining}
+    maker_bps, taker_bps = maker_fee_bps(), taker_fee_bps()
+    house_id = _house_user_id() if (maker_bps or taker_bps) and result.fills else None
+    traders = {makers[f.maker_order_id].user_id for f in result.fills}
+    accounts = _lock_accounts({user.id, *traders, *([house_id] if house_id else [])})
+    account = accounts.get(user.id)
+    if account is None:
+        raise TradingError("no_account", "You have no trading account.", status=403)
+    # A buy that neither trades nor cancels a resting sell of its owner touches no shares.
+    if side == "sell" or result.fills or result.self_trade_cancels:
+        traders.add(user.id)
+    positions = _lock_positions(stock, traders)
+    position = positions.get(user.id)
+    reserved_before = {uid: a.reserved_cash for uid, a in accounts.items()}
+    positions_before = {uid: _position_key(p) for uid, p in positions.items()}
+
+    # ---- settle in memory; nothing is written until every refusal has had its chance
+    done = _Settlement()
+    changes = _BookChanges()
+    if replaces is not None:
+        # The replaced order is cancelled here, under the one account lock above, and not by
+        # the caller first: a second, later account lock in the same transaction could take
+        # locks out of ascending order and deadlock with an order on another symbol.
+        changes.add(replaces.side, replaces.limit_price, -replaces.remaining_qty, -1)
+        _cancel_in_place(replaces, account, position, reason="replaced", now=now)
+        replaces.status, replaces.replaced_at = Order.Status.REPLACED, now
+        done.events.append(("replaced", replaces))
+
+    # Reserve what the whole order may spend, before any fill is settled.
+    if side == "buy":
+        needed = reservation(match_price, qty_int)
+        if account.available_cash < needed:
+            raise TradingError(
+                "insufficient_buying_power",
+                f"Insufficient buying power: this order needs {needed.quantize(CENT)}, "
+                f"you have {account.available_cash.quantize(CENT)} available.",
+                status=403,
+            )
+        account.reserved_cash += needed
+        order.reserved_cash = needed
+    else:
+        available = position.available_qty
+        if available < qty_int:
+            raise TradingError(
+                "insufficient_qty",
+                f"Insufficient shares: you have {available} {stock.symbol} available to sell.",
+                status=403,
+                fields={"qty": [f"At most {available}."]},
+            )
+        position.reserved_qty += qty_int
+
+    # Self-trade prevention: the engine removed the taker's own resting orders.
+    for cancel in result.self_trade_cancels:
+        mine = makers[cancel.order_id]
+        changes.add(mine.side, mine.limit_price, -cancel.qty, -1)
+        _cancel_in_place(mine, account, position, reason="self_trade_prevention", now=now)
+        done.events.append(("canceled", mine))
+
+    share_rows: list[ShareEntry] = []
+    cash_moves: list[_CashMove] = []
+    for fill in result.fills:
+        maker = makers[fill.maker_order_id]
+        fill_price = from_ticks(fill.price)
+        notional = fill_price * fill.qty
+        buy, sell = (order, maker) if side == "buy" else (maker, order)
+        buy_bps, sell_bps = (taker_bps, maker_bps) if side == "buy" else (maker_bps, taker_bps)
+        buyer_fee, seller_fee = fee(notional, buy_bps), fee(notional, sell_bps)
+        state.trade_seq += 1
+        trade = Trade(
             stock=stock,
-            side=side,
-            type=order_type,
-            time_in_force=tif,
-            limit_price=price,
-            qty=qty_int,
-            client_order_id=client_order_id or str(uuid.uuid4()),
-            seq=state.order_seq,
-            replaces=replaces,
+            seq=state.trade_seq,
+            price=fill_price,
+            qty=fill.qty,
+            buy_order=buy,
+            sell_order=sell,
+            buyer_id=buy.user_id,
+            seller_id=sell.user_id,
+            maker_side=maker.side,
+            buyer_fee=buyer_fee,
+            seller_fee=seller_fee,
+            executed_at=now,
         )
-        opposite = "sell" if side == "buy" else "buy"
-        loaded: dict[uuid.UUID, Order] = {}
-        result = engine.match(
-            engine.IncomingOrder(
-                order.id, user.id, side, to_ticks(match_price), qty_int, engine_tif
-            ),
-            _resting_iter(stock, opposite, match_price, loaded),
+        done.trades.append(trade)
+        ref = f"trade:{stock.symbol}:{trade.seq}"
+        buyer_acct, seller_acct = accounts[buy.user_id], accounts[sell.user_id]
+        buyer_pos, seller_pos = positions[buy.user_id], positions[sell.user_id]
+
+        _record_fill(buy, fill.qty, fill_price, buyer_fee, now)
+        _record_fill(sell, fill.qty, fill_price, seller_fee, now)
+        # The buyer's reservation shrinks to what the rest of the order needs.
+        _sync_buy_reservation(buy, buyer_acct, match_price if buy is order else None)
+        cash_moves.append(
+            _CashMove(
+                buyer_acct,
+                -notional,
+                CashEntry.Kind.TRADE,
+                ref,
+                f"Bought {fill.qty} {stock.symbol} @ {fill_price}",
+            )
         )
-        if result.rejected:
-            raise TradingError(
-                "fok_not_fillable",
-                "The fill-or-kill order cannot be filled completely at its price; nothing was done.",
-                status=422,
+        cash_moves.append(
+            _CashMove(
+                seller_acct,
+                notional,
+                CashEntry.Kind.TRADE,
+                ref,
+                f"Sold {fill.qty} {stock.symbol} @ {fill_price}",
             )
-
-        makers = {o_id: loaded[o_id] for o_id in result.maker_remaining}
-        fees_due = bool(maker_fee_bps() or taker_fee_bps()) and bool(result.fills)
-        house_id = _house_user_id() if fees_due else None
-        user_ids = {user.id, *(m.user_id for m in makers.values())}
-        accounts = _lock_accounts(user_ids | ({house_id} if house_id else set()))
-        positions = _lock_positions(stock, user_ids)
-        account = accounts[user.id]
-        position = positions[user.id]
-
-        # Reserve what the whole order may spend, before any fill is settled.
-        if side == "buy":
-            needed = reservation(match_price, qty_int)
-            if account.available_cash < needed:
-                raise TradingError(
-                    "insufficient_buying_power",
-                    f"Insufficient buying power: this order needs {needed.quantize(Decimal('0.01'))}, "
-                    f"you have {account.available_cash.quantize(Decimal('0.01'))} available.",
-                    status=403,
-                )
-            account.reserved_cash += needed
-            order.reserved_cash = needed
-        else:
-            if position.available_qty < qty_int:
-                raise TradingError(
-                    "insufficient_qty",
-                    f"Insufficient shares: you have {position.available_qty} {stock.symbol} available to sell.",
-                    status=403,
-                    fields={"qty": [f"At most {position.available_qty}."]},
-                )
-            position.reserved_qty += qty_int
-        order.save(force_insert=True)
-
-        done = _Settlement()
-        changes = _BookChanges()
-        maker_bps, taker_bps = maker_fee_bps(), taker_fee_bps()
-
-        # Self-trade prevention: the engine removed the taker's own resting orders.
-        for cancel in result.self_trade_cancels:
-            mine = makers[cancel.order_id]
-            changes.add(mine.side, mine.limit_price, -cancel.qty, -1)
-            _cancel_in_place(mine, account, position, reason="self_trade_prevention", now=now)
-            done.events.append(("canceled", mine))
-
-        for fill in result.fills:
-            maker = makers[fill.maker_order_id]
-            fill_price = from_ticks(fill.price)
-            notional = fill_price * fill.qty
-            buy, sell = (order, maker) if side == "buy" else (maker, order)
-            buy_bps, sell_bps = (taker_bps, maker_bps) if side == "buy" else (maker_bps, taker_bps)
-            buyer_fee, seller_fee = fee(notional, buy_bps), fee(notional, sell_bps)
-            state.trade_seq += 1
-            trade = Trade.objects.create(
-                stock=stock,
-                seq=state.trade_seq,
-                price=fill_price,
-                qty=fill.qty,
-                buy_order=buy,
-                sell_order=sell,
-                buyer_id=buy.user_id,
-                seller_id=sell.user_id,
-                maker_side=maker.side,
-                buyer_fee=buyer_fee,
-                seller_fee=seller_fee,
-                executed_at=now,
-            )
-            done.trades.append(trade)
-            ref = f"trade:{stock.symbol}:{trade.seq}"
-            buyer_acct, seller_acct = accounts[buy.user_id], accounts[sell.user_id]
-            buyer_pos, seller_pos = positions[buy.user_id], positions[sell.user_id]
-
-            _record_fill(buy, fill.qty, fill_price, buyer_fee, now)
-            _record_fill(sell, fill.qty, fill_price, seller_fee, now)
-            # The buyer's reservation shrinks to what the rest of the order needs, then cash moves.
-            _sync_buy_reservation(buy, buyer_acct, match_price if buy is order else None)
-            cash_post(
-                account=buyer_acct,
-                amount=-notional,
-                kind=CashEntry.Kind.TRADE,
-                reference=ref,
-                memo=f"Bought {fill.qty} {stock.symbol} @ {fill_price}",
-            )
-            cash_post(
-                account=seller_acct,
-                amount=notional,
-                kind=CashEntry.Kind.TRADE,
-                reference=ref,
-                memo=f"Sold {fill.qty} {stock.symbol} @ {fill_price}",
-            )
-            for payer, amount in ((buyer_acct, buyer_fee), (seller_acct, seller_fee)):
-                if amount:
-                    cash_post(
-                        account=payer,
-                        amount=-amount,
-                        kind=CashEntry.Kind.FEE,
-                        reference=ref,
-                        memo="Trading fee",
+        )
+        for payer, amount in ((buyer_acct, buyer_fee), (seller_acct, seller_fee)):
+            if amount:
+                cash_moves.append(_CashMove(payer, -amount, CashEntry.Kind.FEE, ref, "Trading fee"))
+                cash_moves.append(
+                    _CashMove(
+                        accounts[house_id],
+                        amount,
+                        CashEntry.Kind.FEE,
+                        ref,
+                        f"Fee from {payer.account_number}",
                     )
-                    cash_post(
-                        account=accounts[house_id],
-                        amount=amount,
-                        kind=CashEntry.Kind.FEE,
-                        reference=ref,
-                        memo=f"Fee from {payer.account_number}",
-                    )
+                )
 
-            # Average cost includes no fees; realized P&L is against the seller's average cost.
-            total = buyer_pos.qty + fill.qty
-            buyer_pos.avg_cost = ((buyer_pos.avg_cost * buyer_pos.qty + notional) / total).quantize(
-                Decimal("0.00000001")
-            )
-            _move_shares(buyer_pos, fill.qty, kind=ShareEntry.Kind.TRADE, reference=ref)
-            seller_pos.realized_pl += ((fill_price - seller_pos.avg_cost) * fill.qty).quantize(
-                PRICE_UNIT
-            )
-            seller_pos.reserved_qty -= fill.qty
-            _move_shares(seller_pos, -fill.qty, kind=ShareEntry.Kind.TRADE, reference=ref)
-            if seller_pos.qty == 0:
-                seller_pos.avg_cost = Decimal("0")
+        # Average cost includes no fees; realized P&L is against the seller's average cost.
+        total = buyer_pos.qty + fill.qty
+        buyer_pos.avg_cost = ((buyer_pos.avg_cost * buyer_pos.qty + notional) / total).quantize(
+            AVG_COST_UNIT
+        )
+        share_rows.append(_share_entry(buyer_pos, fill.qty, reference=ref))
+        seller_pos.realized_pl += ((fill_price - seller_pos.avg_cost) * fill.qty).quantize(
+            PRICE_UNIT
+        )
+        seller_pos.reserved_qty -= fill.qty
+        share_rows.append(_share_entry(seller_pos, -fill.qty, reference=ref))
+        if seller_pos.qty == 0:
+            seller_pos.avg_cost = Decimal("0")
 
-            changes.add(
-                maker.side,
-                maker.limit_price,
-                -fill.qty,
-                -1 if maker.status == Order.Status.FILLED else 0,
-            )
-            done.events.append(("fill", maker))
-            state.last_price, state.last_trade_at = fill_price, now
+        changes.add(
+            maker.side,
+            maker.limit_price,
+            -fill.qty,
+            -1 if maker.status == Order.Status.FILLED else 0,
+        )
+        done.events.append(("fill", maker))
+        state.last_price, state.last_trade_at = fill_price, now
 
-        # What is left of the incoming order rests, or is cancelled (IOC, FOK never here, market).
-        if result.rests:
-            changes.add(side, price, result.remaining, 1)
-            if side == "buy":
-                _sync_buy_reservation(order, account)
-        elif result.remaining:
-            order.status = Order.Status.CANCELED
-            order.canceled_at = now
-            order.reason = "market_remainder" if order_type == "market" else "ioc_remainder"
-            if side == "buy":
-                _sync_buy_reservation(order, account)
-            else:
-                position.reserved_qty -= result.remaining
-        elif side == "buy":
-            _sync_buy_reservation(order, account)  # filled: release price improvement
+    # What is left of the incoming order rests, or is cancelled (IOC, FOK never here, market).
+    if result.rests:
+        changes.add(side, price, result.remaining, 1)
+    elif result.remaining:
+        order.status = Order.Status.CANCELED
+        order.canceled_at = now
+        order.reason = "market_remainder" if order_type == "market" else "ioc_remainder"
+        if side == "sell":
+            position.reserved_qty -= result.remaining
+    if side == "buy":
+        # Resting: hold what the remainder needs; filled or cancelled: release the rest
+        # (price improvement, the unused fee cap, the unfilled part).
+        _sync_buy_reservation(order, account)
 
-        order.save()
-        for maker in makers.values():
-            maker.save()
-        for acct in accounts.values():
+    # ---- write. The order first: a duplicate client_order_id fails here, before the rest.
+    order.save(force_insert=True)
+    touched = [m for m in makers.values()] + ([replaces] if replaces is not None else [])
+    for other in touched:
+        other.updated_at = now
+        other.save(update_fields=_ORDER_FILL_FIELDS)
+    if done.trades:
+        Trade.objects.bulk_create(done.trades)
+        ShareEntry.objects.bulk_create(share_rows)
+    for uid, pos in positions.items():
+        if _position_key(pos) != positions_before[uid]:
+            pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
+    # Reservations are written before cash moves: the database checks reserved <= cash on
+    # every row update, and a buyer's cash falls only by what its reservation released.
+    for uid, acct in accounts.items():
+        if acct.reserved_cash != reserved_before[uid]:
             acct.save(update_fields=["reserved_cash", "updated_at"])
-        for pos in positions.values():
-            pos.save()
-        deltas = _apply_book_changes(state, changes)
-        state.save()
-        done.events.insert(0, ("fill" if result.fills else "new", order))
-        _announce(stock, deltas, done)
+    for move in cash_moves:
+        cash_post(
+            account=move.account,
+            amount=move.amount,
+            kind=move.kind,
+            reference=move.reference,
+            memo=move.memo,
+        )
+    deltas = _apply_book_changes(state, changes)
+    state.save(update_fields=["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"])
+    done.events.insert(0, ("fill" if result.fills else "new", order))
+    _announce(stock, deltas, done)
     return order
+
+
+def _position_key(position: Position) -> tuple:
+    return (position.qty, position.reserved_qty, position.avg_cost, position.realized_pl)
 
 
 def _cancel_in_place(
@@ -580,19 +719,32 @@ def _cancel_locked(
     if not orders:
         return []
     now = timezone.now()
-    user_ids = {o.user_id for o in orders}
-    accounts = _lock_accounts(user_ids)
+    # Buys hold cash (accounts), sells hold shares (positions): lock only what is released.
+    accounts = _lock_accounts({o.user_id for o in orders if o.side == "buy"})
     positions = _lock_positions(state.stock, {o.user_id for o in orders if o.side == "sell"})
     changes = _BookChanges()
     done = _Settlement()
     for order in orders:
         changes.add(order.side, order.limit_price, -order.remaining_qty, -1)
         _cancel_in_place(
-            order, accounts[order.user_id], positions.get(order.user_id), reason=reason, now=now
+            order,
+            accounts.get(order.user_id),
+            positions.get(order.user_id),
+            reason=reason,
+            now=now,
         )
         if status == Order.Status.EXPIRED:
             order.status, order.expired_at, order.canceled_at = Order.Status.EXPIRED, now, None
-        order.save()
+        order.save(
+            update_fields=[
+                "status",
+                "reason",
+                "reserved_cash",
+                "canceled_at",
+                "expired_at",
+                "updated_at",
+            ]
+        )
         done.events.append((order.status, order))
     for acct in accounts.values():
         acct.save(update_fields=["reserved_cash", "updated_at"])
@@ -652,17 +804,16 @@ def order_replace(
     if old.type == "market" and limit_price not in (None, ""):
         raise TradingError("limit_price_not_allowed", "A market order takes no limit_price.")
     with transaction.atomic():
-        state = _lock_book(old.stock_id)
-        old = Order.objects.select_for_update().get(pk=old.pk)
+        _lock_book(old.stock_id)
+        old = Order.objects.select_for_update(of=("self",)).select_related("stock").get(pk=old.pk)
         if not old.is_open:
             raise TradingError(
                 "order_not_replaceable",
                 f"The order is {old.status} and can no longer be replaced.",
                 status=422,
             )
-        _cancel_locked([old], state, reason="replaced")
-        old.status, old.replaced_at = Order.Status.REPLACED, old.canceled_at
-        old.save(update_fields=["status", "replaced_at"])
+        # order_place cancels `old` once it holds the accounts' lock; if the new order is
+        # refused, this transaction rolls back and `old` stays on the book as it was.
         new_qty = qty if qty not in (None, "") else old.remaining_qty
         new = order_place(
             user=user,
