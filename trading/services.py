@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, CashEntry, User
@@ -44,7 +45,8 @@ from trading.pricing import (
 AVG_COST_UNIT = Decimal("0.00000001")
 MAX_QTY = 10_000_000
 MAX_PRICE = Decimal("1000000")
-_CHUNK = 200
+_FIRST_CHUNK = 8
+_MAX_CHUNK = 512
 
 
 # --------------------------------------------------------------------------- validation
@@ -202,32 +204,60 @@ class _BookChanges:
 
 
 def _apply_book_changes(state: BookState, changes: _BookChanges) -> list[dict]:
-    """Write level totals; bump the book sequence once per changed level; return the deltas."""
-    touched = [k for k in changes.qty if changes.qty[k] or changes.orders[k]]
+    """Write level totals; bump the book sequence once per changed level; return the deltas.
+
+    One statement per level, returning the new total: an upsert where an order comes to
+    rest, a guarded decrement elsewhere, and a delete when the level empties exactly. A
+    level that would go negative, or empty with orders left, raises and rolls back.
+    """
+    touched = sorted(k for k in changes.qty if changes.qty[k] or changes.orders[k])
     if not touched:
         return []
-    stock = state.stock
-    levels = {
-        (lvl.side, lvl.price): lvl
-        for lvl in BookLevel.objects.filter(
-            stock=stock, side__in={s for s, _ in touched}, price__in={p for _, p in touched}
-        )
-    }
+    qn = connection.ops.quote_name
+    table = qn(BookLevel._meta.db_table)
+    qty_col, orders_col = qn("qty"), qn("orders")
+    where = f"{qn('stock_id')} = %s AND {qn('side')} = %s AND {qn('price')} = %s"
+    stock_id = state.stock_id
     deltas = []
-    for side, price in sorted(touched, key=lambda k: (k[0], k[1])):
-        level = levels.get((side, price))
-        qty = (level.qty if level else 0) + changes.qty[(side, price)]
-        orders = (level.orders if level else 0) + changes.orders[(side, price)]
-        if qty < 0 or orders < 0 or (qty == 0) != (orders == 0):
-            raise RuntimeError(f"book level {stock.symbol} {side} {price} would be {qty}/{orders}")
-        if level is None and qty:
-            BookLevel.objects.create(stock=stock, side=side, price=price, qty=qty, orders=orders)
-        elif level is not None and qty:
-            BookLevel.objects.filter(pk=level.pk).update(qty=qty, orders=orders)
-        elif level is not None:
-            level.delete()
-        state.book_seq += 1
-        deltas.append({"seq": state.book_seq, "side": side, "price": str(price), "qty": qty})
+    with connection.cursor() as cursor:
+        for side, price in touched:
+            dq, dn = changes.qty[(side, price)], changes.orders[(side, price)]
+            key = [stock_id, side, price]
+            if dn > 0:
+                cursor.execute(
+                    f"INSERT INTO {table} ({qn('stock_id')}, {qn('side')}, {qn('price')}, "
+                    f"{qty_col}, {orders_col}) VALUES (%s, %s, %s, %s, %s) "
+                    f"ON CONFLICT ({qn('stock_id')}, {qn('side')}, {qn('price')}) DO UPDATE "
+                    f"SET {qty_col} = {table}.{qty_col} + excluded.{qty_col}, "
+                    f"{orders_col} = {table}.{orders_col} + excluded.{orders_col} "
+                    f"RETURNING {qty_col}",
+                    [*key, dq, dn],
+                )
+                qty = cursor.fetchone()[0]
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET {qty_col} = {qty_col} + %s, "
+                    f"{orders_col} = {orders_col} + %s WHERE {where} AND {qty_col} + %s > 0 "
+                    f"RETURNING {qty_col}",
+                    [dq, dn, *key, dq],
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    qty = row[0]
+                else:
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE {where} AND {qty_col} + %s = 0 "
+                        f"AND {orders_col} + %s = 0 RETURNING {qty_col}",
+                        [*key, dq, dn],
+                    )
+                    if cursor.fetchone() is None:
+                        raise RuntimeError(
+                            f"book level {state.stock.symbol} {side} {price} cannot take "
+                            f"{dq:+} shares / {dn:+} orders"
+                        )
+                    qty = 0
+            state.book_seq += 1
+            deltas.append({"seq": state.book_seq, "side": side, "price": str(price), "qty": qty})
     return deltas
 
 
@@ -244,15 +274,19 @@ class _Settlement:
 def _resting_iter(
     stock: Stock, side: str, limit: Decimal, loaded: dict[uuid.UUID, Order]
 ) -> Iterator[engine.RestingOrder]:
-    """Crossing resting orders on `side`, best price first then oldest, read in chunks."""
+    """Crossing resting orders on `side`, best price first then oldest, read in chunks.
+
+    Most orders trade with one or two resting orders: the first chunk is small, and each
+    next one four times larger, so a sweep deep into the book still takes few queries.
+    """
     qs = Order.objects.filter(stock=stock, side=side, status__in=OPEN_STATUSES)
     if side == engine.SELL:
         qs = qs.filter(limit_price__lte=limit).order_by("limit_price", "seq")
     else:
         qs = qs.filter(limit_price__gte=limit).order_by("-limit_price", "seq")
-    offset = 0
+    offset, size = 0, _FIRST_CHUNK
     while True:
-        chunk = list(qs[offset : offset + _CHUNK])
+        chunk = list(qs[offset : offset + size])
         for order in chunk:
             loaded[order.id] = order
             yield engine.RestingOrder(
@@ -263,9 +297,10 @@ def _resting_iter(
                 order.remaining_qty,
                 order.seq,
             )
-        if len(chunk) < _CHUNK:
+        if len(chunk) < size:
             return
-        offset += _CHUNK
+        offset += size
+        size = min(size * 4, _MAX_CHUNK)
 
 
 def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None = None) -> None:
@@ -491,26 +526,37 @@ def _place_locked(
             status=422,
         )
 
-    # ---- lock who is involved: accounts (one query, ascending id), then positions
+    done = _Settlement()
+    changes = _BookChanges()
     makers = {o_id: loaded[o_id] for o_id in result.maker_remaining}
+    if result.rests and not makers and replaces is None:
+        # The common case, an order that only rests: one conditional UPDATE both checks and
+        # reserves what it may spend, instead of locking the row, reading it and writing it.
+        _reserve_resting(user, stock, order, side, reservation(price, qty_int), now)
+        changes.add(side, price, qty_int, 1)
+        return _write_and_announce(
+            state, order, done, changes, now, makers={}, replaces=None, accounts={}, positions={}
+        )
+
+    # ---- lock who is involved: accounts (one query, ascending id), then positions
     maker_bps, taker_bps = maker_fee_bps(), taker_fee_bps()
     house_id = _house_user_id() if (maker_bps or taker_bps) and result.fills else None
     traders = {makers[f.maker_order_id].user_id for f in result.fills}
     accounts = _lock_accounts({user.id, *traders, *([house_id] if house_id else [])})
     account = accounts.get(user.id)
     if account is None:
-        raise TradingError("no_account", "You have no trading account.", status=403)
+        raise _no_account()
     # A buy that neither trades nor cancels a resting sell of its owner touches no shares.
     if side == "sell" or result.fills or result.self_trade_cancels:
         traders.add(user.id)
     positions = _lock_positions(stock, traders)
     position = positions.get(user.id)
-    reserved_before = {uid: a.reserved_cash for uid, a in accounts.items()}
-    positions_before = {uid: _position_key(p) for uid, p in positions.items()}
+    before = (
+        {uid: a.reserved_cash for uid, a in accounts.items()},
+        {uid: _position_key(p) for uid, p in positions.items()},
+    )
 
     # ---- settle in memory; nothing is written until every refusal has had its chance
-    done = _Settlement()
-    changes = _BookChanges()
     if replaces is not None:
         # The replaced order is cancelled here, under the one account lock above, and not by
         # the caller first: a second, later account lock in the same transaction could take
@@ -524,23 +570,12 @@ def _place_locked(
     if side == "buy":
         needed = reservation(match_price, qty_int)
         if account.available_cash < needed:
-            raise TradingError(
-                "insufficient_buying_power",
-                f"Insufficient buying power: this order needs {needed.quantize(CENT)}, "
-                f"you have {account.available_cash.quantize(CENT)} available.",
-                status=403,
-            )
+            raise _insufficient_cash(needed, account.available_cash)
         account.reserved_cash += needed
         order.reserved_cash = needed
     else:
-        available = position.available_qty
-        if available < qty_int:
-            raise TradingError(
-                "insufficient_qty",
-                f"Insufficient shares: you have {available} {stock.symbol} available to sell.",
-                status=403,
-                fields={"qty": [f"At most {available}."]},
-            )
+        if position.available_qty < qty_int:
+            raise _insufficient_qty(position.available_qty, stock)
         position.reserved_qty += qty_int
 
     # Self-trade prevention: the engine removed the taker's own resting orders.
@@ -651,9 +686,43 @@ def _place_locked(
         # (price improvement, the unused fee cap, the unfilled part).
         _sync_buy_reservation(order, account)
 
-    # ---- write. The order first: a duplicate client_order_id fails here, before the rest.
+    return _write_and_announce(
+        state,
+        order,
+        done,
+        changes,
+        now,
+        makers=makers,
+        replaces=replaces,
+        accounts=accounts,
+        positions=positions,
+        share_rows=share_rows,
+        cash_moves=cash_moves,
+        reserved_before=before[0],
+        positions_before=before[1],
+    )
+
+
+def _write_and_announce(
+    state: BookState,
+    order: Order,
+    done: _Settlement,
+    changes: _BookChanges,
+    now,
+    *,
+    makers: dict[uuid.UUID, Order],
+    replaces: Order | None,
+    accounts: dict[int, Account],
+    positions: dict[int, Position],
+    share_rows: Iterable[ShareEntry] = (),
+    cash_moves: Iterable[_CashMove] = (),
+    reserved_before: dict[int, Decimal] | None = None,
+    positions_before: dict[int, tuple] | None = None,
+) -> Order:
+    """Write what order_place settled in memory, in an order every CHECK constraint accepts."""
+    # The order first: a duplicate client_order_id fails here, before anything else is written.
     order.save(force_insert=True)
-    touched = [m for m in makers.values()] + ([replaces] if replaces is not None else [])
+    touched = [*makers.values(), *([replaces] if replaces is not None else [])]
     for other in touched:
         other.updated_at = now
         other.save(update_fields=_ORDER_FILL_FIELDS)
@@ -678,9 +747,65 @@ def _place_locked(
         )
     deltas = _apply_book_changes(state, changes)
     state.save(update_fields=["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"])
-    done.events.insert(0, ("fill" if result.fills else "new", order))
-    _announce(stock, deltas, done)
+    done.events.insert(0, ("fill" if done.trades else "new", order))
+    _announce(state.stock, deltas, done)
     return order
+
+
+def _reserve_resting(
+    user: User, stock: Stock, order: Order, side: str, needed: Decimal, now
+) -> None:
+    """Reserve cash (buy) or shares (sell) for an order that rests untouched, in one UPDATE.
+
+    The row lock the UPDATE takes is the only account or position lock of the transaction,
+    so the ascending-id lock order cannot be broken here.
+    """
+    if side == "buy":
+        reserved = Account.objects.filter(
+            user_id=user.id, cash__gte=F("reserved_cash") + needed
+        ).update(reserved_cash=F("reserved_cash") + needed, updated_at=now)
+        if not reserved:
+            account = Account.objects.filter(user_id=user.id).first()
+            if account is None:
+                raise _no_account()
+            raise _insufficient_cash(needed, account.available_cash)
+        order.reserved_cash = needed
+        return
+    qty = order.qty
+    # Sells need an account too (for the cash they will receive): checked in the same query.
+    reserved = Position.objects.filter(
+        user_id=user.id,
+        stock=stock,
+        qty__gte=F("reserved_qty") + qty,
+        user__account__isnull=False,
+    ).update(reserved_qty=F("reserved_qty") + qty, updated_at=now)
+    if not reserved:
+        if not Account.objects.filter(user_id=user.id).exists():
+            raise _no_account()
+        position = Position.objects.filter(user_id=user.id, stock=stock).first()
+        raise _insufficient_qty(position.available_qty if position else 0, stock)
+
+
+def _no_account() -> TradingError:
+    return TradingError("no_account", "You have no trading account.", status=403)
+
+
+def _insufficient_cash(needed: Decimal, available: Decimal) -> TradingError:
+    return TradingError(
+        "insufficient_buying_power",
+        f"Insufficient buying power: this order needs {needed.quantize(CENT)}, "
+        f"you have {available.quantize(CENT)} available.",
+        status=403,
+    )
+
+
+def _insufficient_qty(available: int, stock: Stock) -> TradingError:
+    return TradingError(
+        "insufficient_qty",
+        f"Insufficient shares: you have {available} {stock.symbol} available to sell.",
+        status=403,
+        fields={"qty": [f"At most {available}."]},
+    )
 
 
 def _position_key(position: Position) -> tuple:

@@ -281,3 +281,41 @@ def test_shares_held_by_a_resting_sell_cannot_be_sold_twice(alice):
         place(alice, acme, "sell", 3, "106.00")
 
     assert (refused.value.code, refused.value.status) == ("insufficient_qty", 403)
+
+
+def test_a_sweep_through_more_orders_than_one_read_keeps_price_time_priority(alice, bob):
+    """The crossing orders are read in growing chunks; none is skipped or taken out of turn."""
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 60)
+    asks = [place(bob, acme, "sell", 1, f"{100 + (i % 5) / 100:.2f}") for i in range(60)]
+    expected = sorted(asks, key=lambda o: (o.limit_price, o.seq))
+
+    bid = place(alice, acme, "buy", 55, "100.04")
+
+    assert (bid.status, bid.filled_qty) == ("filled", 55)
+    traded = list(Trade.objects.order_by("seq").values_list("sell_order_id", flat=True))
+    assert traded == [o.id for o in expected[:55]]
+    assert _levels(acme) == [("sell", "100.0400", 5, 5)]
+
+
+@pytest.mark.parametrize(
+    ("side", "price"),
+    [("buy", "99.00"), ("sell", "101.00"), ("buy", "101.00"), ("sell", "99.00")],
+    ids=["resting buy", "resting sell", "crossing buy", "crossing sell"],
+)
+def test_a_user_without_an_account_is_refused_403_and_nothing_changes(alice, bob, side, price):
+    from accounts.models import User
+
+    acme = make_stock("ACME", "100.00")
+    give_shares(alice, acme, 5)
+    place(alice, acme, "sell", 5, "101.00")
+    place(bob, acme, "buy", 5, "99.00")
+    staff = User.objects.create_user(username="staff")  # e.g. made by createsuperuser
+    give_shares(staff, acme, 5)
+    before = db_state()
+
+    with pytest.raises(TradingError) as refused:
+        place(staff, acme, side, 5, price)
+
+    assert (refused.value.code, refused.value.status) == ("no_account", 403)
+    assert db_state() == before

@@ -1,0 +1,410 @@
+"""Order placement through the real HTTP API of a real daphne server on PostgreSQL.
+
+    .venv/bin/python bench/api_orders.py                      # 16 clients, 2 daphne workers
+    .venv/bin/python bench/api_orders.py --clients 32 --workers 3 --seconds 20
+
+It creates its own database (`bench_orders`, dropped and re-created on each run), migrates
+it, creates one user with an API key per client, four stocks with a seeded book, then starts
+daphne worker processes sharing one listening socket. N concurrent keep-alive clients first
+hammer a trivial authenticated GET (the framework's floor: authentication, one small query,
+JSON), then place limit orders around the mid (about a third of them cross and trade) and
+cancel their oldest open order whenever they hold more than four. It prints requests/s and
+p50/p99 latency for each, the ratio of order throughput to the floor's, and audits the
+ledger at the end (`manage.py audit_ledger`).
+
+Not a test: it prints figures. Needs PostgreSQL and Redis (see --db-url, --redis-url).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SYMBOLS = ["BNCA", "BNCB", "BNCC", "BNCD"]
+MID = 10000  # cents: every stock's reference price is 100.00
+
+
+# --------------------------------------------------------------------------- set-up
+def _server_env(args: argparse.Namespace, var_dir: str) -> dict[str, str]:
+    base = urlsplit(args.db_url)
+    return {
+        **os.environ,
+        "DATABASE_URL": urlunsplit(base._replace(path=f"/{args.db_name}")),
+        "REDIS_URL": args.redis_url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "BROKERAGE_VAR_DIR": var_dir,
+        "TRADING_MAKER_FEE_BPS": str(args.maker_fee_bps),
+        "TRADING_TAKER_FEE_BPS": str(args.taker_fee_bps),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _create_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    base = urlsplit(args.db_url)
+    admin_url = urlunsplit(base._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.db_name}"')
+
+
+def seed(clients: int) -> None:
+    """Run inside the bench database's Django: users, keys, stocks, shares, a resting book."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from decimal import Decimal
+
+    from accounts.models import User
+    from accounts.services import account_open, api_key_create
+    from marketdata.models import Stock
+    from trading.services import order_place, position_grant
+
+    for symbol in SYMBOLS:
+        Stock.objects.create(
+            symbol=symbol,
+            name=f"Bench {symbol}",
+            reference_price=Decimal("100.00"),
+            previous_close=Decimal("100.00"),
+        )
+    keys = []
+    for i in range(clients + 1):
+        user = User.objects.create_user(username=f"bench{i:03d}")  # no password: keys only
+        account_open(user=user, opening_cash=Decimal("10000000"))
+        for symbol in SYMBOLS:
+            position_grant(user=user, symbol=symbol, qty=1_000_000, memo="bench")
+        key, secret = api_key_create(user=user, name="bench")
+        keys.append((key.key_id, secret))
+    # A book to match against: 200 levels a side, away from the mid, owned by the last user.
+    maker = User.objects.get(username=f"bench{clients:03d}")
+    for symbol in SYMBOLS:
+        for i in range(200):
+            for side, cents in (("buy", MID - 25 - i), ("sell", MID + 25 + i)):
+                order_place(
+                    user=maker,
+                    symbol=symbol,
+                    side=side,
+                    type="limit",
+                    time_in_force="gtc",
+                    qty=100,
+                    limit_price=Decimal(cents) / 100,
+                )
+    print(json.dumps(keys[:clients]))
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _start_workers(args, env) -> tuple[socket.socket, list[subprocess.Popen]]:
+    """Daphne processes accepting on one shared listening socket (the kernel spreads them)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", args.port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    fd = listener.fileno()
+    daphne = str(Path(PYTHON).parent / "daphne")
+    workers = [
+        subprocess.Popen(
+            [daphne, "--fd", str(fd), "-v", "0", "brokerage.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            pass_fds=(fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=None if args.verbose else subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
+    return listener, workers
+
+
+# --------------------------------------------------------------------------- HTTP client
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: enough for JSON requests to daphne, and cheap,
+    so that the load generator takes as little of the two cores as possible."""
+
+    def __init__(self, port: int, key_id: str, secret: str) -> None:
+        self.port = port
+        self.head = (
+            f"Host: 127.0.0.1\r\nAPCA-API-KEY-ID: {key_id}\r\n"
+            f"APCA-API-SECRET-KEY: {secret}\r\nAccept: application/json\r\n"
+        )
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        payload = json.dumps(body).encode() if body is not None else b""
+        extra = "Content-Type: application/json\r\n" if body is not None else ""
+        self.writer.write(
+            f"{method} {path} HTTP/1.1\r\n{self.head}{extra}"
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("server closed the connection")
+        status = int(status_line.split()[1])
+        length, chunked, close = 0, False, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value:
+                chunked = True
+            elif name == "connection" and value == "close":
+                close = True
+        if chunked:
+            parts = []
+            while size := int((await self.reader.readline()).strip(), 16):
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readline()
+            await self.reader.readline()
+            data = b"".join(parts)
+        else:
+            data = await self.reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status, data
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+
+    def add(self, seconds: float, status: int) -> None:
+        self.latencies.append(seconds)
+        if status >= 400:
+            self.errors[status] = self.errors.get(status, 0) + 1
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --------------------------------------------------------------------------- load
+async def _floor_client(conn: Connection, path: str, deadline: float, stats: Stats) -> None:
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        status, _ = await conn.request("GET", path)
+        stats.add(time.perf_counter() - start, status)
+
+
+async def _order_client(
+    conn: Connection, seed: int, deadline: float, place: Stats, cancel: Stats, samples: list
+) -> None:
+    rng = random.Random(seed)
+    mine: list[str] = []
+    while time.perf_counter() < deadline:
+        side = rng.choice(("buy", "sell"))
+        # ±20 cents around the mid: the inner book keeps crossing, the outer part rests.
+        cents = MID + rng.randint(-20, 20)
+        body = {
+            "symbol": rng.choice(SYMBOLS),
+            "side": side,
+            "type": "limit",
+            "time_in_force": "gtc",
+            "qty": str(rng.randint(1, 5)),
+            "limit_price": f"{cents // 100}.{cents % 100:02d}",
+        }
+        start = time.perf_counter()
+        status, data = await conn.request("POST", "/api/v1/orders", body)
+        place.add(time.perf_counter() - start, status)
+        if status == 200:
+            order = json.loads(data)
+            if order["status"] in ("new", "partially_filled"):
+                mine.append(order["id"])
+            if len(samples) < 3:
+                samples.append(order["status"])
+        elif len(samples) < 3:
+            samples.append(data[:200])
+        if len(mine) > 4:
+            start = time.perf_counter()
+            status, _ = await conn.request("DELETE", f"/api/v1/orders/{mine.pop(0)}")
+            # 422: it filled meanwhile (another client traded against it): a real outcome.
+            cancel.add(time.perf_counter() - start, 200 if status == 422 else status)
+
+
+async def _phase(conns: list[Connection], seconds: float, make) -> float:
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(*(make(i, c, deadline) for i, c in enumerate(conns)))
+    return time.perf_counter() - start
+
+
+def _report(name: str, stats: Stats, elapsed: float) -> float:
+    n = len(stats.latencies)
+    rate = n / elapsed
+    p50 = _percentile(stats.latencies, 0.50) * 1000
+    p99 = _percentile(stats.latencies, 0.99) * 1000
+    errors = f"  errors {stats.errors}" if stats.errors else ""
+    print(
+        f"{name:<34} {n:>7} req  {rate:>8.1f} req/s  p50 {p50:>7.1f} ms  p99 {p99:>7.1f} ms"
+        f"  p99/p50 {p99 / p50:>4.1f}{errors}"
+    )
+    return rate
+
+
+async def _bench(args, keys: list[tuple[str, str]], port: int) -> None:
+    conns = [Connection(port, k, s) for k, s in keys]
+    floors = [p.strip() for p in args.floor.split(",") if p.strip()]
+
+    # Warm up every worker, connection and code path first.
+    await _phase(
+        conns, args.warmup, lambda i, c, d: _order_client(c, 10_000 + i, d, Stats(), Stats(), [])
+    )
+    for path in floors:
+        await _phase(
+            conns, args.warmup / 2, lambda i, c, d, p=path: _floor_client(c, p, d, Stats())
+        )
+
+    print(
+        f"\n{len(conns)} clients, {args.workers} daphne worker(s), {args.rounds} rounds of "
+        f"{args.seconds:.0f} s a phase, fees {args.maker_fee_bps}/{args.taker_fee_bps} bps\n"
+    )
+    # Phases alternate round by round, so that whatever else the machine is doing weighs on
+    # the floor and on the orders alike.
+    floor_stats = {path: Stats() for path in floors}
+    floor_time = dict.fromkeys(floors, 0.0)
+    place, cancel, samples = Stats(), Stats(), []
+    order_time = 0.0
+    for r in range(args.rounds):
+        for path in floors:
+            floor_time[path] += await _phase(
+                conns,
+                args.seconds,
+                lambda i, c, d, p=path, s=floor_stats[path]: _floor_client(c, p, d, s),
+            )
+        order_time += await _phase(
+            conns,
+            args.seconds,
+            lambda i, c, d, r=r: _order_client(c, 100 * r + i, d, place, cancel, samples),
+        )
+    for conn in conns:
+        if conn.writer is not None:
+            conn.writer.close()
+
+    floor_rates = {
+        path: _report(f"floor GET {path}", floor_stats[path], floor_time[path]) for path in floors
+    }
+    place_rate = _report("POST /api/v1/orders (place)", place, order_time)
+    cancel_rate = _report("DELETE /api/v1/orders/{id} (cancel)", cancel, order_time)
+    both = Stats(place.latencies + cancel.latencies)
+    order_rate = _report("orders API, place + cancel", both, order_time)
+
+    best_path, best = max(floor_rates.items(), key=lambda kv: kv[1])
+    p50 = _percentile(place.latencies, 0.50)
+    p99 = _percentile(place.latencies, 0.99)
+    print(
+        f"\norders/s (placements) {place_rate:.1f}, cancels/s {cancel_rate:.1f}; "
+        f"placements + cancels {order_rate:.1f} req/s"
+    )
+    print(
+        f"order requests / floor ({best_path}): {order_rate / best:.0%}  "
+        f"(target >= 50%)   placement p99/p50: {p99 / p50:.1f} (target <= 3)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="daphne processes")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=3, help="floor and orders phases, alternated")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--db-url", default="postgres://root@127.0.0.1:5432/")
+    parser.add_argument("--db-name", default="bench_orders")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument(
+        "--floor",
+        default="/api/v1/account",
+        help="comma-separated trivial GETs to measure as the floor",
+    )
+    parser.add_argument("--maker-fee-bps", default="0")
+    parser.add_argument("--taker-fee-bps", default="0")
+    parser.add_argument("--verbose", action="store_true", help="show daphne's stderr")
+    parser.add_argument("--seed-only", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_only is not None:
+        seed(args.seed_only)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="bench-orders-") as var_dir:
+        env = _server_env(args, var_dir)
+        print(f"database {env['DATABASE_URL']}, redis {args.redis_url}", flush=True)
+        _create_database(args)
+        _run([PYTHON, "manage.py", "migrate", "-v", "0"], env)
+        keys = json.loads(
+            _run([PYTHON, __file__, "--seed-only", str(args.clients)], env).splitlines()[-1]
+        )
+        listener, workers = _start_workers(args, env)
+        port = listener.getsockname()[1]
+        try:
+            _wait_until_up(port, keys[0], workers)
+            asyncio.run(_bench(args, keys, port))
+        finally:
+            for w in workers:
+                w.terminate()
+            for w in workers:
+                try:
+                    w.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    w.kill()
+            listener.close()
+        audit = subprocess.run(
+            [PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        verdict = "clean" if audit.returncode == 0 else f"FAILED\n{audit.stderr}"
+        print(f"ledger audit after the run: {verdict}")
+
+
+def _wait_until_up(port: int, key: tuple[str, str], workers: list[subprocess.Popen]) -> None:
+    async def probe() -> int:
+        conn = Connection(port, *key)
+        status, _ = await conn.request("GET", "/healthz")
+        conn.writer.close()
+        return status
+
+    for _ in range(300):
+        if any(w.poll() is not None for w in workers):
+            sys.exit("a daphne worker exited at start-up (run with --verbose to see why)")
+        try:
+            if asyncio.run(probe()) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    sys.exit("daphne did not answer /healthz within 30 s")
+
+
+if __name__ == "__main__":
+    main()
