@@ -234,4 +234,28 @@ CELERY_BEAT_SCHEDULE = {
             hour=int(_close_hour), minute=int(_close_minute), day_of_week="mon-fri"
         ),
     },
+    "pull-prices": {
+        "task": "marketdata.pull_prices",
+        "schedule": PRICE_PULL_SECONDS,
+        # A pull that waited a whole period in the queue (worker busy or down) is superseded
+        # by the next one: drop it rather than replay a backlog.
+        "options": {"expires": PRICE_PULL_SECONDS},
+    },
 }
+
+# --- market data ------------------------------------------------------------------------
+# Imported here, not at the top: the provider check belongs with the variables it checks.
+from marketdata.config import api_key_from_env, check_provider  # noqa: E402
+
+MARKETDATA_API_KEY = api_key_from_env()
+MARKETDATA_BASE_URL = env_str("MARKETDATA_BASE_URL")
+# Fails fast: a provider that needs a key and has none stops every process at start-up.
+MARKETDATA_PROVIDER = check_provider(
+    env_str("MARKETDATA_PROVIDER", "simulated"), MARKETDATA_API_KEY, MARKETDATA_BASE_URL
+)
+# A new price further than this fraction from the last one of the same source is refused.
+MARKETDATA_MAX_JUMP = env_decimal("MARKETDATA_MAX_JUMP", "0.5", minimum=Decimal("0.01"))
+# A price not refreshed for this long is shown as stale.
+MARKETDATA_STALE_SECONDS = env_float("MARKETDATA_STALE_SECONDS", 300.0, minimum=1.0)
+# Reference-price history (a row per symbol a minute) older than this is deleted by the pull.
+MARKETDATA_HISTORY_DAYS = env_int("MARKETDATA_HISTORY_DAYS", 7, minimum=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 PRICE = {"max_digits": 20, "decimal_places": 4}
 
@@ -34,6 +34,11 @@ class Stock(models.Model):
     price_source = models.CharField(max_length=32, blank=True)
     price_updated_at = models.DateTimeField(null=True, blank=True)
     price_stale = models.BooleanField(default=False)
+    # The session's range of reference prices, kept by the price pull so that the market
+    # overview needs no scan of the day's history; `day` is the market-local date it covers.
+    day = models.DateField(null=True, blank=True)
+    day_high = models.DecimalField(**PRICE, null=True, blank=True)
+    day_low = models.DecimalField(**PRICE, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -71,3 +76,34 @@ class Stock(models.Model):
         if change is None:
             return None
         return (change / self.previous_close * 100).quantize(Decimal("0.01"))
+
+
+class PriceBar(models.Model):
+    """One minute of a stock's reference prices: the history behind candles with no trades.
+
+    The pull folds every price it stores into its minute's bar (open on the first, high and
+    low as they come, close on the last), so history costs one row per symbol a minute
+    however often prices are pulled.
+    """
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="price_bars")
+    start = models.DateTimeField()
+    open = models.DecimalField(**PRICE)
+    high = models.DecimalField(**PRICE)
+    low = models.DecimalField(**PRICE)
+    close = models.DecimalField(**PRICE)
+    source = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            # Also the index that candles read by: one stock, a time range.
+            models.UniqueConstraint(fields=["stock", "start"], name="one_bar_per_stock_minute"),
+            models.CheckConstraint(
+                condition=Q(low__gt=0) & Q(low__lte=F("high")), name="bar_prices_positive"
+            ),
+        ]
+        # Retention deletes by time alone, across stocks.
+        indexes = [models.Index(fields=["start"], name="price_bars_by_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.close} @ {self.start:%Y-%m-%d %H:%M}"

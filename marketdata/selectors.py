@@ -1,12 +1,31 @@
-"""Reads on the stock universe."""
+"""Reads on the stock universe, its reference-price history, candles and the day's figures."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
-from marketdata.models import Stock
+from django.db.models import BigIntegerField, Count, Func, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay
+from django.utils import timezone
+
+from marketdata.models import PriceBar, Stock
+from trading import broadcast
+from trading.models import OPEN_STATUSES, Order, Trade
 
 FEATURED = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "TSLA", "META", "AMD", "SPY", "QQQ"]
+# A symbol traded this recently counts as "being traded" and is priced before the rest.
+TRADED_RECENTLY = timedelta(minutes=15)
+
+INTERVALS: dict[str, timedelta] = {
+    "1m": timedelta(minutes=1),
+    "5m": timedelta(minutes=5),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+MAX_CANDLES = 1000
+PRICE_UNIT = Decimal("0.0001")
 
 
 def stock_search(*, query: str = "") -> QuerySet[Stock]:
@@ -22,3 +41,275 @@ def featured_stocks() -> list[Stock]:
     """The well-known names shown at the top of the market page, in a fixed order."""
     by_symbol = {s.symbol: s for s in Stock.objects.filter(symbol__in=FEATURED)}
     return [by_symbol[s] for s in FEATURED if s in by_symbol]
+
+
+# --------------------------------------------------------------------------- pull priorities
+def symbols_watched() -> set[str]:
+    """Symbols with a live subscriber somewhere, as the streams record them in Redis."""
+    return set(broadcast.watched_symbols())
+
+
+def symbols_traded(*, since: datetime) -> set[str]:
+    """Symbols with open orders, or with trades since `since`."""
+    # Both read small index ranges: open orders through the partial open-book index,
+    # recent trades through the executed_at index.
+    open_ids = Order.objects.filter(status__in=OPEN_STATUSES).values("stock_id")
+    traded_ids = Trade.objects.filter(executed_at__gte=since).values("stock_id")
+    return set(
+        Stock.objects.filter(Q(id__in=open_ids) | Q(id__in=traded_ids)).values_list(
+            "symbol", flat=True
+        )
+    )
+
+
+# --------------------------------------------------------------------------- day figures
+@dataclass(frozen=True)
+class DayFigures:
+    """The session so far: its price range (trades and reference prices) and traded volume."""
+
+    high: Decimal | None
+    low: Decimal | None
+    volume: int
+    trades: int
+
+
+def market_day_start(now: datetime | None = None) -> datetime:
+    """Midnight of today in the market's time zone (TIME_ZONE)."""
+    local = timezone.localtime(now or timezone.now())
+    return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+
+
+def day_figures(*, stocks: list[Stock], now: datetime | None = None) -> dict[int, DayFigures]:
+    """Today's high, low and volume for each of `stocks`, in one query on trades."""
+    start = market_day_start(now)
+    today = start.date()
+    rows = (
+        Trade.objects.filter(stock_id__in=[s.id for s in stocks], executed_at__gte=start)
+        .values("stock_id")
+        .annotate(high=Max("price"), low=Min("price"), volume=Sum("qty"), trades=Count("id"))
+        .order_by()
+    )
+    traded = {row["stock_id"]: row for row in rows}
+    figures = {}
+    for stock in stocks:
+        row = traded.get(stock.id, {})
+        highs = [_price(row["high"])] if row else []
+        lows = [_price(row["low"])] if row else []
+        if stock.day == today:
+            highs.append(stock.day_high)
+            lows.append(stock.day_low)
+        highs = [h for h in highs if h is not None]
+        lows = [v for v in lows if v is not None]
+        figures[stock.id] = DayFigures(
+            high=max(highs) if highs else None,
+            low=min(lows) if lows else None,
+            volume=row.get("volume") or 0,
+            trades=row.get("trades") or 0,
+        )
+    return figures
+
+
+# --------------------------------------------------------------------------- candles
+@dataclass(frozen=True)
+class Candle:
+    """One OHLCV bar; `source` says whether trades or, lacking any, reference prices made it."""
+
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    trades: int
+    source: str
+
+
+class EpochBucket(Func):
+    """The start of the fixed-length period (aligned to the Unix epoch) holding a time, in
+    epoch seconds. SQLite and PostgreSQL spell it differently; both read the row's own value,
+    so the query still ranges over the (stock, time) index."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, seconds: int) -> None:
+        super().__init__(expression)
+        self.seconds = int(seconds)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # '%%%%s' survives two rounds of %-formatting (the template, then the backend's
+        # placeholder conversion) to reach SQLite as strftime('%s'). Only the first 19
+        # characters are read: SQLite rounds fractions to milliseconds, so 59.9995 s would
+        # land in the next bar.
+        template = (
+            f"(CAST(STRFTIME('%%%%s', SUBSTR(%(expressions)s, 1, 19)) AS INTEGER)"
+            f" / {self.seconds}) * {self.seconds}"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            f"(FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {self.seconds}) * {self.seconds})"
+            "::bigint"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def candle_start(moment: datetime, interval: str) -> datetime:
+    """The start of the bar of `interval` that holds `moment`."""
+    if interval == "1d":
+        local = timezone.localtime(moment)
+        return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+    seconds = int(INTERVALS[interval].total_seconds())
+    epoch = int(moment.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def candle_count(interval: str, start: datetime, end: datetime) -> int:
+    """How many bars of `interval` start in [candle_start(start), end)."""
+    first = candle_start(start, interval)
+    if end <= first:
+        return 0
+    if interval == "1d":
+        days = (timezone.localtime(end).date() - first.date()).days
+        return days + (1 if candle_start(end, "1d") < end else 0)
+    seconds = INTERVALS[interval].total_seconds()
+    return int(-(-(end - first).total_seconds() // seconds))
+
+
+def _price(value: Decimal) -> Decimal:
+    # SQLite hands aggregates of decimals back through a float: keep the stored 4 places.
+    return Decimal(value).quantize(PRICE_UNIT)
+
+
+def _bucket(field: str, interval: str):
+    if interval == "1d":
+        # Days follow the market's calendar, daylight saving included.
+        return TruncDay(field, tzinfo=timezone.get_current_timezone())
+    return EpochBucket(field, int(INTERVALS[interval].total_seconds()))
+
+
+def _bucket_start(value, interval: str) -> datetime:
+    if interval == "1d":
+        return value
+    return datetime.fromtimestamp(value, UTC)
+
+
+def candles_for(*, stock: Stock, interval: str, start: datetime, end: datetime) -> list[Candle]:
+    """OHLCV bars from our trades, or from reference prices in bars that had no trade.
+
+    Bars start at candle_start(start) and before `end`; periods with neither are left out.
+    Trades count to the microsecond; reference prices by their minute. Aggregation happens
+    in the database over the (stock, time) indexes, then one more indexed query per source
+    fetches each bar's first and last price.
+    """
+    start = candle_start(start, interval)
+    trade_rows = list(
+        Trade.objects.filter(stock=stock, executed_at__gte=start, executed_at__lt=end)
+        .annotate(bucket=_bucket("executed_at", interval))
+        .values("bucket")
+        .annotate(
+            high=Max("price"),
+            low=Min("price"),
+            volume=Sum("qty"),
+            trades=Count("id"),
+            first=Min("seq"),
+            last=Max("seq"),
+        )
+        .order_by("bucket")
+    )
+    by_seq = dict(
+        Trade.objects.filter(
+            stock=stock, seq__in={r["first"] for r in trade_rows} | {r["last"] for r in trade_rows}
+        ).values_list("seq", "price")
+    )
+    bars: dict[datetime, Candle] = {}
+    for row in trade_rows:
+        when = _bucket_start(row["bucket"], interval)
+        bars[when] = Candle(
+            start=when,
+            open=_price(by_seq[row["first"]]),
+            high=_price(row["high"]),
+            low=_price(row["low"]),
+            close=_price(by_seq[row["last"]]),
+            volume=int(row["volume"]),
+            trades=row["trades"],
+            source="trades",
+        )
+
+    # Reference history is kept a bar a minute; every interval is a whole number of minutes
+    # aligned the same way, so minute bars fold into the interval's bars exactly.
+    reference_rows = list(
+        PriceBar.objects.filter(stock=stock, start__gte=start, start__lt=end)
+        .annotate(bucket=_bucket("start", interval))
+        .values("bucket")
+        .annotate(high=Max("high"), low=Min("low"), first=Min("start"), last=Max("start"))
+        .order_by("bucket")
+    )
+    untraded = [r for r in reference_rows if _bucket_start(r["bucket"], interval) not in bars]
+    ends = {
+        when: (open_, close)
+        for when, open_, close in PriceBar.objects.filter(
+            stock=stock, start__in={r["first"] for r in untraded} | {r["last"] for r in untraded}
+        ).values_list("start", "open", "close")
+    }
+    for row in untraded:
+        when = _bucket_start(row["bucket"], interval)
+        bars[when] = Candle(
+            start=when,
+            open=_price(ends[row["first"]][0]),
+            high=_price(row["high"]),
+            low=_price(row["low"]),
+            close=_price(ends[row["last"]][1]),
+            volume=0,
+            trades=0,
+            source="reference",
+        )
+    return [bars[when] for when in sorted(bars)]
+
+
+def forming_bars(*, stocks: list[Stock], now: datetime) -> dict[int, Candle]:
+    """Each stock's one-minute bar so far (the minute holding `now`), in two queries.
+
+    A minute of trades per stock is a handful of rows, read through the (stock, time) index;
+    the reference bar of the minute is one row per stock.
+    """
+    start = candle_start(now, "1m")
+    end = start + INTERVALS["1m"]
+    ids = [s.id for s in stocks]
+    trades: dict[int, list[tuple[Decimal, int]]] = {}
+    for stock_id, price, qty in (
+        Trade.objects.filter(stock_id__in=ids, executed_at__gte=start, executed_at__lt=end)
+        .order_by("stock_id", "seq")
+        .values_list("stock_id", "price", "qty")
+    ):
+        trades.setdefault(stock_id, []).append((_price(price), qty))
+    reference = {
+        bar.stock_id: bar for bar in PriceBar.objects.filter(stock_id__in=ids, start=start)
+    }
+    bars = {}
+    for stock_id in ids:
+        if stock_id in trades:
+            prices = [price for price, _ in trades[stock_id]]
+            bars[stock_id] = Candle(
+                start=start,
+                open=prices[0],
+                high=max(prices),
+                low=min(prices),
+                close=prices[-1],
+                volume=sum(qty for _, qty in trades[stock_id]),
+                trades=len(prices),
+                source="trades",
+            )
+        elif stock_id in reference:
+            bar = reference[stock_id]
+            bars[stock_id] = Candle(
+                start=start,
+                open=_price(bar.open),
+                high=_price(bar.high),
+                low=_price(bar.low),
+                close=_price(bar.close),
+                volume=0,
+                trades=0,
+                source="reference",
+            )
+    return bars

@@ -1,16 +1,52 @@
-"""Writes on the stock universe."""
+"""Writes on the stock universe and its reference prices."""
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import csv
+import logging
+import math
+import os
+import time
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-from django.db import transaction
+import redis
+from channels.layers import BaseChannelLayer
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
-from marketdata.models import Stock
+from marketdata.models import PriceBar, Stock
+from marketdata.providers import (
+    Provider,
+    ProviderError,
+    Quote,
+    SimulatedProvider,
+    get_provider,
+    is_sane,
+)
+from marketdata.providers.base import WHOLE_MARKET
+from marketdata.redis_state import (
+    PRUNE_KEY,
+    PULL_LOCK_KEY,
+    load_json,
+    redis_client,
+    save_json,
+    state_key,
+)
+from marketdata.selectors import (
+    TRADED_RECENTLY,
+    Candle,
+    forming_bars,
+    symbols_traded,
+    symbols_watched,
+)
+from trading.broadcast import publish_candle, publish_quotes, quote_payload, quotes_group
 
 UNIVERSE_FILE = Path(__file__).resolve().parent / "data" / "universe.csv"
 
@@ -83,3 +119,491 @@ def stock_set_status(*, stock_id: int, status: str) -> Stock:
         stock.status = status
         stock.save(update_fields=["status", "updated_at"])
     return stock
+
+
+# --------------------------------------------------------------------------- the price pull
+PRICE_UNIT = Decimal("0.0001")  # the database keeps prices to 4 decimals
+# A lock that outlives a killed worker only until the task's own hard time limit.
+PULL_LOCK_SECONDS = 60
+PRUNE_EVERY_SECONDS = 60
+PRUNE_CHUNK = 100_000
+WRITE_CHUNK = 500
+CANDLE_UPDATES = 50
+PRICE_FIELDS = [
+    "reference_price",
+    "previous_close",
+    "price_source",
+    "price_updated_at",
+    "price_stale",
+    "day",
+    "day_high",
+    "day_low",
+]
+
+log = logging.getLogger("marketdata.pull")
+
+# (stock id, time, price, source): one reference price for the history.
+PricePoint = tuple[int, datetime, Decimal, str]
+
+
+@dataclass
+class PullReport:
+    """What one round of the price pull did."""
+
+    skipped: bool = False  # another round held the lock
+    asked: int = 0
+    updated: int = 0
+    refused: int = 0  # quotes that failed the sanity check
+    newly_stale: int = 0
+    bars: int = 0  # minute bars of history written
+    pruned: int = 0
+    published: int = 0
+    error: str = ""
+
+    @property
+    def rows_written(self) -> int:
+        """Database rows inserted, updated or deleted."""
+        return self.updated + self.newly_stale + self.bars + self.pruned
+
+
+_providers: dict[tuple[str, str, str | None], Provider] = {}
+
+
+def pull_provider() -> Provider:
+    """This process's provider for the configured source (one per process: it keeps state)."""
+    key = settings.MARKETDATA_API_KEY
+    secret = key.reveal() if hasattr(key, "reveal") else (key or "")
+    cache_key = (settings.MARKETDATA_PROVIDER, secret, settings.MARKETDATA_BASE_URL)
+    provider = _providers.get(cache_key)
+    if provider is None:
+        # Each process walks with its own random draws; a shared seed would make two worker
+        # processes that take turns repeat every move twice.
+        provider = get_provider(
+            settings.MARKETDATA_PROVIDER,
+            secret or None,
+            base_url=settings.MARKETDATA_BASE_URL,
+            seed=f"{os.getpid()}/{time.time_ns()}",
+        )
+        _providers.clear()
+        _providers[cache_key] = provider
+    return provider
+
+
+def round_size(provider: Provider, period_seconds: float) -> int:
+    """How many symbols one round asks for: the provider's budget spread over its rounds.
+
+    Asking for everything each round would spend a minute's budget in the first round and
+    then leave the prices alone for the rest of the minute; this spreads the calls evenly.
+    """
+    if not provider.requests_per_minute or provider.max_batch >= WHOLE_MARKET:
+        return WHOLE_MARKET
+    calls = max(1, math.ceil(provider.requests_per_minute * period_seconds / 60))
+    return calls * provider.max_batch
+
+
+def _rotated(symbols: list[str], after: str) -> list[str]:
+    """Sorted symbols starting after `after`, wrapping around: a fair walk across rounds."""
+    ordered = sorted(symbols)
+    split = bisect.bisect_right(ordered, after) if after else 0
+    return ordered[split:] + ordered[:split]
+
+
+def pull_order(*, symbols: list[str], tiers: list[set[str]], cursors: list[str]) -> list[list[str]]:
+    """The universe split into tiers (watched, then traded, then the rest), each rotated.
+
+    Each tier starts after its cursor, so a budget smaller than a tier still reaches every
+    symbol in it over a few rounds instead of asking for the same first few forever.
+    """
+    placed: set[str] = set()
+    ordered: list[list[str]] = []
+    known = set(symbols)
+    for index, tier in enumerate([*tiers, known]):
+        members = [s for s in tier if s in known and s not in placed]
+        placed.update(members)
+        cursor = cursors[index] if index < len(cursors) else ""
+        ordered.append(_rotated(members, cursor))
+    return ordered
+
+
+def _market_today(now: datetime) -> date:
+    return timezone.localtime(now).date()
+
+
+def prices_pull(*, provider: Provider | None = None, now: datetime | None = None) -> PullReport:
+    """One round of reference prices: ask the provider, store what is sane, stream changes.
+
+    Holds a Redis lock for the round, so overlapping beats never pull twice at once, and keeps
+    the provider's budget, back-off and walk cursors in Redis between rounds, since each round
+    may run in a different worker process. A provider failure keeps the last good prices and
+    marks them stale; it is logged when it starts and when it ends, not every round. Changes
+    are published on the quotes stream of every symbol that has a live subscriber.
+    """
+    lock = redis_client().lock(PULL_LOCK_KEY, timeout=PULL_LOCK_SECONDS, blocking=False)
+    if not lock.acquire(blocking=False):
+        return PullReport(skipped=True)
+    try:
+        return _pull_round(provider or pull_provider(), now or timezone.now())
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):
+            lock.release()
+
+
+def _pull_round(provider: Provider, now: datetime) -> PullReport:
+    report = PullReport()
+    key = state_key(provider.name)
+    state = load_json(key)
+    provider.restore_state(state.get("provider") or {})
+    today = _market_today(now)
+
+    # A plain read: no row is locked while the provider is asked over the network.
+    stocks = list(Stock.objects.only("id", "symbol", *PRICE_FIELDS).order_by("id"))
+    by_symbol = {s.symbol: s for s in stocks}
+    if isinstance(provider, SimulatedProvider):
+        # The simulator's "previous close" rolls at midnight to the last price of the day
+        # before; every process continues the walk from the stored prices.
+        provider.resume(
+            {s.symbol: s.reference_price for s in stocks if s.reference_price},
+            {
+                s.symbol: (s.reference_price if s.day and s.day != today else s.previous_close)
+                for s in stocks
+            },
+        )
+
+    watched = symbols_watched()
+    traded = symbols_traded(since=now - TRADED_RECENTLY)
+    tiers = pull_order(
+        symbols=list(by_symbol), tiers=[watched, traded], cursors=state.get("cursors") or []
+    )
+    size = round_size(provider, settings.PRICE_PULL_SECONDS)
+    wanted = [s for tier in tiers for s in tier][:size]
+
+    failure: ProviderError | None = None
+    provider.last_dropped = {}  # a round refused before it starts drops nothing
+    try:
+        quotes = provider.fetch(wanted)
+    except ProviderError as exc:
+        quotes, failure = list(exc.quotes), exc
+    asked = {q.symbol for q in quotes} | set(provider.last_dropped)
+    report.asked = len(asked)
+    old_cursors = state.get("cursors") or []
+    state["cursors"] = [
+        next((s for s in reversed(tier) if s in asked), None)
+        or (old_cursors[index] if index < len(old_cursors) else "")
+        for index, tier in enumerate(tiers)
+    ]
+    # Saved before any write: whatever happens next, the calls made are on the shared budget.
+    state["provider"] = provider.export_state()
+    save_json(key, state)
+
+    changed, prices, payloads, fresh, refused = _apply_quotes(
+        provider.name, quotes, by_symbol, today=today, now=now
+    )
+    report.refused = len(refused)
+    if refused - set(state.get("refused") or ()):
+        log.warning(
+            "%s: refused %d price(s) as not sane: %s",
+            provider.name,
+            len(refused),
+            ", ".join(sorted(refused)[:10]),
+        )
+    state["refused"] = sorted(refused)
+    stale_after = now - timedelta(seconds=settings.MARKETDATA_STALE_SECONDS)
+    newly_stale = [
+        s
+        for s in stocks
+        if not s.price_stale
+        and s.id not in fresh
+        and (failure is not None or not s.price_updated_at or s.price_updated_at < stale_after)
+    ]
+    for stock in newly_stale:
+        payloads.append(price_payload(stock, stale=True))
+
+    # Short transactions in chunks: an UPDATE holds its rows until commit, and order
+    # placement locks the stock row it trades, so no order waits on a whole refresh.
+    for start in range(0, len(changed), WRITE_CHUNK):
+        with transaction.atomic():
+            _bulk_set(changed[start : start + WRITE_CHUNK], PRICE_FIELDS)
+    report.bars = price_bars_record(prices=prices)
+    if newly_stale:
+        report.newly_stale = Stock.objects.filter(
+            id__in=[s.id for s in newly_stale], price_stale=False
+        ).update(price_stale=True)
+    report.updated = len(changed)
+
+    report.published = _stream(payloads, watched=watched, by_symbol=by_symbol, state=state, now=now)
+    report.pruned = _prune_history(now)
+
+    _note_health(provider.name, state, failure, report)
+    save_json(key, state)
+    return report
+
+
+def _apply_quotes(
+    source: str,
+    quotes: list[Quote],
+    by_symbol: dict[str, Stock],
+    *,
+    today: date,
+    now: datetime,
+) -> tuple[list[Stock], list[PricePoint], list[dict], set[int], set[str]]:
+    """Fold sane quotes into the stocks: what to write, record, publish; what was fresh, refused."""
+    max_jump = settings.MARKETDATA_MAX_JUMP
+    changed: list[Stock] = []
+    prices: list[PricePoint] = []
+    payloads: list[dict] = []
+    fresh: set[int] = set()
+    refused: set[str] = set()
+    for quote in quotes:
+        stock = by_symbol.get(quote.symbol)
+        if stock is None:
+            continue
+        price = quote.price.quantize(PRICE_UNIT, ROUND_HALF_EVEN)
+        last = stock.reference_price
+        # The jump bound compares a source with itself: the universe file's or a staff
+        # member's price is a placeholder that the first real quote may move far from.
+        baseline = last if stock.price_source == source else None
+        if not is_sane(price, baseline, max_jump):
+            refused.add(quote.symbol)
+            continue
+        # A provider's clock ahead of ours must not date a price in the future.
+        when = min(quote.time, now)
+        fresh.add(stock.id)
+        previous_close = stock.previous_close
+        if quote.previous_close is not None:
+            previous_close = quote.previous_close.quantize(PRICE_UNIT, ROUND_HALF_EVEN)
+        new_minute = stock.price_updated_at is None or _minute(when) > _minute(
+            stock.price_updated_at
+        )
+        # The day's range covers prices of today only (Polygon's, say, are yesterday's close).
+        day, day_high, day_low = stock.day, stock.day_high, stock.day_low
+        if _market_today(when) == today:
+            if day != today:
+                day, day_high, day_low = today, price, price
+            else:
+                day_high = max(day_high or price, price)
+                day_low = min(day_low or price, price)
+        moved = price != last or previous_close != stock.previous_close
+        before = (
+            stock.reference_price,
+            stock.previous_close,
+            stock.price_source,
+            stock.price_updated_at,
+            stock.price_stale,
+            stock.day,
+            stock.day_high,
+            stock.day_low,
+        )
+        after = (price, previous_close, source, when, False, day, day_high, day_low)
+        if before == after:
+            continue
+        (
+            stock.reference_price,
+            stock.previous_close,
+            stock.price_source,
+            stock.price_updated_at,
+            stock.price_stale,
+            stock.day,
+            stock.day_high,
+            stock.day_low,
+        ) = after
+        changed.append(stock)
+        # History takes every change, and a price a minute while a price holds still, so
+        # one-minute candles have no holes while the feed is alive.
+        if price != last or new_minute:
+            prices.append((stock.id, when, price, source))
+        if moved or before[4]:
+            payloads.append(price_payload(stock))
+    return changed, prices, payloads, fresh, refused
+
+
+def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
+    """UPDATE many stocks' `fields` in one statement joined to the new values.
+
+    Django's bulk_update builds a CASE WHEN per row and field, which costs milliseconds of
+    Python per row: 3,000 stocks would take seconds. PostgreSQL gets one array per column
+    (UPDATE ... FROM UNNEST(...): a handful of parameters however many rows); SQLite (3.33+)
+    gets UPDATE ... FROM (VALUES ...), whose columns it names column1, column2, ...
+    """
+    if not stocks:
+        return
+    meta = Stock._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = [f"column{i}" for i in range(1, len(columns) + 1)]
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{name}"
+        for field, name in zip(columns[1:], names[1:], strict=True)
+    )
+    values = [
+        [field.get_db_prep_save(getattr(stock, field.attname), connection) for stock in stocks]
+        for field in columns
+    ]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
+        source = f"UNNEST({arrays}) AS v({', '.join(names)})"
+        params = values
+    else:
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        source = f"(VALUES {', '.join([row] * len(stocks))}) AS v"
+        params = [value for row_values in zip(*values, strict=True) for value in row_values]
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM {source}"
+        f" WHERE {table}.{quote(meta.pk.column)} = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def price_bars_record(*, prices: list[PricePoint]) -> int:
+    """Fold reference prices, given in time order, into their minutes' bars; returns bars written.
+
+    One INSERT ... ON CONFLICT DO UPDATE per chunk: a new minute opens a bar, a later price in
+    a minute already stored raises its high, lowers its low and becomes its close.
+    """
+    folded: dict[tuple[int, datetime], list] = {}
+    for stock_id, when, price, source in prices:
+        start = when.replace(second=0, microsecond=0)
+        bar = folded.get((stock_id, start))
+        if bar is None:
+            folded[(stock_id, start)] = [stock_id, start, price, price, price, price, source]
+        else:
+            bar[3], bar[4], bar[5], bar[6] = max(bar[3], price), min(bar[4], price), price, source
+    rows = list(folded.values())
+    for chunk in range(0, len(rows), WRITE_CHUNK):
+        _upsert_bars(rows[chunk : chunk + WRITE_CHUNK])
+    return len(rows)
+
+
+def _upsert_bars(rows: list[list]) -> None:
+    meta = PriceBar._meta
+    fields = [
+        meta.get_field(n) for n in ("stock", "start", "open", "high", "low", "close", "source")
+    ]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    high, low, close, source = (quote(f.column) for f in fields[3:])
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = [
+        [f.get_db_prep_save(row[i], connection) for row in rows] for i, f in enumerate(fields)
+    ]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        source_rows, params = f"SELECT * FROM UNNEST({arrays})", values
+        greatest, least = "GREATEST", "LEAST"
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        source_rows = f"VALUES {', '.join([row] * len(rows))}"
+        params = [value for row_values in zip(*values, strict=True) for value in row_values]
+        greatest, least = "MAX", "MIN"  # SQLite's two-argument MAX and MIN are scalar
+    sql = (
+        f"INSERT INTO {table} ({columns}) {source_rows}"
+        f" ON CONFLICT ({quote(fields[0].column)}, {quote(fields[1].column)}) DO UPDATE SET"
+        f" {high} = {greatest}({table}.{high}, EXCLUDED.{high}),"
+        f" {low} = {least}({table}.{low}, EXCLUDED.{low}),"
+        f" {close} = EXCLUDED.{close}, {source} = EXCLUDED.{source}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _minute(moment: datetime) -> int:
+    return int(moment.timestamp()) // 60
+
+
+def price_payload(stock: Stock, *, stale: bool | None = None) -> dict:
+    """The quotes-stream message for a stock's reference price, with the day's range."""
+    payload = quote_payload(stock)
+    payload["day_high"] = None if stock.day_high is None else str(stock.day_high)
+    payload["day_low"] = None if stock.day_low is None else str(stock.day_low)
+    if stale is not None:
+        payload["stale"] = stale
+    return payload
+
+
+def _stream(
+    payloads: list[dict],
+    *,
+    watched: set[str],
+    by_symbol: dict[str, Stock],
+    state: dict,
+    now: datetime,
+) -> int:
+    """Send the round's quote changes, and their minutes' bars, once the writes commit."""
+    # Only symbols someone watches are sent: a send to a group nobody listens to still costs
+    # a Redis round trip, which for a 3,000-symbol universe was a third of the round. Channel
+    # layers also refuse group names outside [A-Za-z0-9._-], so a class share such as CRD/B
+    # has no quotes group (trying would log an error every round).
+    payloads = [p for p in payloads if p["symbol"] in watched and _streamable(p["symbol"])]
+    if not payloads:
+        return 0
+    # The minute's bar moved with the price: send it to the candles stream too. Each bar is
+    # its own trip through the channel layer (about 2 ms), so a round sends at most
+    # CANDLE_UPDATES of them, taking turns when more symbols are watched than that.
+    moved = _rotated([p["symbol"] for p in payloads if not p["stale"]], state.get("bar", ""))
+    moved_stocks = [by_symbol[symbol] for symbol in moved[:CANDLE_UPDATES]]
+    if moved_stocks:
+        state["bar"] = moved_stocks[-1].symbol
+    forming = forming_bars(stocks=moved_stocks, now=now)
+    bars = [candle_payload(s.symbol, forming[s.id]) for s in moved_stocks if s.id in forming]
+    transaction.on_commit(lambda: _publish(payloads, bars))
+    return len(payloads)
+
+
+def _publish(quotes: list[dict], bars: list[dict]) -> None:
+    publish_quotes(quotes)
+    for bar in bars:
+        publish_candle(bar)
+
+
+def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
+    """The candles-stream message for a bar (money as strings)."""
+    return {
+        "symbol": symbol,
+        "interval": interval,
+        "start": bar.start.isoformat(),
+        "open": str(bar.open),
+        "high": str(bar.high),
+        "low": str(bar.low),
+        "close": str(bar.close),
+        "volume": bar.volume,
+        "trades": bar.trades,
+        "source": bar.source,
+    }
+
+
+def _streamable(symbol: str) -> bool:
+    group = quotes_group(symbol)
+    return len(group) < BaseChannelLayer.MAX_NAME_LENGTH and bool(
+        BaseChannelLayer.group_name_regex.match(group)
+    )
+
+
+def _prune_history(now: datetime) -> int:
+    """Delete history past retention, at most once a minute and a bounded chunk at a time."""
+    if not redis_client().set(PRUNE_KEY, "1", nx=True, ex=PRUNE_EVERY_SECONDS):
+        return 0
+    return price_history_prune(before=now - timedelta(days=settings.MARKETDATA_HISTORY_DAYS))
+
+
+def price_history_prune(*, before: datetime, limit: int = PRUNE_CHUNK) -> int:
+    """Delete up to `limit` of the oldest minute bars of history that start before `before`."""
+    oldest = PriceBar.objects.filter(start__lt=before).order_by("start").values("pk")[:limit]
+    deleted, _ = PriceBar.objects.filter(pk__in=Subquery(oldest)).delete()
+    return deleted
+
+
+def _note_health(source: str, state: dict, failure: ProviderError | None, report: PullReport):
+    """Log a failure when it starts and a recovery when it ends; remember which it is."""
+    if failure is not None:
+        report.error = str(failure)
+        if not state.get("failing"):
+            log.warning(
+                "%s: price pull failing (%s); last prices kept and marked stale",
+                source,
+                failure,
+            )
+        state["failing"] = True
+    elif state.get("failing"):
+        log.info("%s: price pull recovered", source)
+        state["failing"] = False

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -138,6 +139,44 @@ class SimulatedProvider(Provider):
                 start = _cents(rng.randrange(1_000, 50_000))
             walk = self._walks[symbol] = _Walk(rng, start.quantize(CENT, ROUND_HALF_EVEN))
         return walk
+
+    def resume(
+        self,
+        prices: Mapping[str, Decimal],
+        previous_closes: Mapping[str, Decimal | None] | None = None,
+    ) -> None:
+        """Continue each walk from the last price stored for it, and from its previous close.
+
+        The job keeps one simulator per worker process, and a restart or another process may
+        have moved a price since this one last did: without this, each process would show its
+        own path and the stored price would flip between them. A walk whose shown price already
+        matches keeps its sub-cent level. Replayed symbols follow the recording instead.
+        """
+        closes = previous_closes or {}
+        for symbol, stored in prices.items():
+            price = parse_price(stored)
+            if price is None or symbol in self._bars:
+                continue
+            price = price.quantize(CENT, ROUND_HALF_EVEN)
+            start = (parse_price(closes.get(symbol)) or price).quantize(CENT, ROUND_HALF_EVEN)
+            walk = self._walks.get(symbol)
+            if walk is None:
+                walk = self._walks[symbol] = _Walk(random.Random(f"{self.seed}/{symbol}"), start)
+                walk.level = price
+            elif walk.price != price:
+                walk.level = price
+            walk.start = start
+            walk.shown = True  # the stored price was shown already: the next fetch moves
+
+    def export_state(self) -> dict[str, Any]:
+        """Budget plus each replay's position, so another process plays on from the same bar."""
+        return {**super().export_state(), "replay": dict(self._bar_index)}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Adopt a state saved by `export_state`."""
+        super().restore_state(state)
+        replay = state.get("replay") or {}
+        self._bar_index = {s: int(i) for s, i in replay.items() if s in self._bars}
 
     def _fetch_round(self, symbols: list[str], collected: _Round) -> None:
         now = self._now()

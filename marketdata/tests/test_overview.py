@@ -1,0 +1,98 @@
+"""The market overview: change since the previous close, the day's range and volume."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from marketdata.models import Stock
+from trading.services import order_place
+from trading.tests.factories import give_shares, make_stock
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+
+@pytest.fixture
+def acme() -> Stock:
+    """Priced today between 98.50 and 102.00 by the pull, last at 101.00, closed at 100.00."""
+    stock = make_stock(
+        "ACME",
+        "101.00",
+        price_source="simulated",
+        price_updated_at=timezone.now(),
+        day=timezone.localdate(),
+        day_high=Decimal("102.00"),
+        day_low=Decimal("98.50"),
+    )
+    Stock.objects.filter(pk=stock.pk).update(previous_close=Decimal("100.00"))
+    stock.refresh_from_db()
+    return stock
+
+
+@pytest.fixture
+def traded(acme, alice, bob):
+    """Alice sold Bob 30 shares in two trades, one of them below the day's reference low."""
+    give_shares(alice, acme, 30)
+    for qty, price in ((10, "97.00"), (20, "99.00")):
+        order_place(
+            user=alice,
+            symbol="ACME",
+            side="sell",
+            type="limit",
+            time_in_force="day",
+            qty=qty,
+            limit_price=price,
+        )
+        order_place(
+            user=bob,
+            symbol="ACME",
+            side="buy",
+            type="limit",
+            time_in_force="day",
+            qty=qty,
+            limit_price=price,
+        )
+    return acme
+
+
+def test_the_stock_api_shows_change_day_range_and_volume(traded, key_client, alice):
+    response = key_client(alice).get("/api/v1/stocks/ACME")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["reference_price"], body["previous_close"]) == ("101.0000", "100.0000")
+    assert (body["change"], body["change_pct"]) == ("1.0000", "1.00")
+    assert (body["day_high"], body["day_low"]) == ("102.0000", "97.0000")
+    assert body["volume"] == 30
+
+
+def test_the_stock_list_shows_the_figures_of_each_stock(traded, key_client, alice):
+    make_stock("BOLT", "20.00")
+
+    response = key_client(alice).get("/api/v1/stocks")
+
+    rows = {row["symbol"]: row for row in response.json()["results"]}
+    assert rows["ACME"]["volume"] == 30
+    assert (rows["BOLT"]["volume"], rows["BOLT"]["day_high"]) == (0, None)
+
+
+def test_a_range_from_an_earlier_day_is_not_shown_as_today(acme, key_client, alice):
+    Stock.objects.filter(pk=acme.pk).update(day=timezone.localdate() - timezone.timedelta(days=1))
+
+    body = key_client(alice).get("/api/v1/stocks/ACME").json()
+
+    assert (body["day_high"], body["day_low"], body["volume"]) == (None, None, 0)
+
+
+def test_the_home_page_shows_change_day_range_and_volume(traded, client):
+    Stock.objects.filter(pk=traded.pk).update(price_stale=True)
+
+    page = client.get("/?q=ACME").content.decode()
+
+    assert "+1.00 (+1.00%)" in page
+    assert '<td class="num" data-field="day_high">102.00</td>' in page
+    assert '<td class="num" data-field="day_low">97.00</td>' in page
+    assert '<td class="num" data-field="volume">30</td>' in page
+    assert "stale" in page
