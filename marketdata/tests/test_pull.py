@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 from marketdata import services
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import FinnhubProvider, SimulatedProvider
+from marketdata.providers.simulated import minute_bars
 from marketdata.redis_state import PULL_LOCK_KEY, redis_client
 from marketdata.services import prices_pull
 from trading import broadcast
@@ -170,6 +171,19 @@ def test_the_simulator_walks_on_from_the_stored_price_whoever_moved_it_last():
 
     acme.refresh_from_db()
     assert abs(acme.reference_price - Decimal("50")) < Decimal("0.5")
+
+
+def test_a_recorded_symbol_plays_on_from_the_bar_another_process_reached():
+    make_stock("NVDA", "187.00", price_source="simulated")
+    bars = minute_bars()["NVDA"]
+    first, second = SimulatedProvider(seed=1), SimulatedProvider(seed=2)
+
+    for _ in range(3):
+        prices_pull(provider=first)
+    prices_pull(provider=second)  # a fresh process continues with the fourth recorded bar
+
+    price = Stock.objects.get(symbol="NVDA").reference_price
+    assert price == Decimal(bars.close[3]) / 100
 
 
 def test_history_keeps_a_bar_a_minute_with_every_price_of_the_minute(finnhub_api, clock):
