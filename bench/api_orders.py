@@ -1,16 +1,16 @@
 """Order placement through the real HTTP API of a real daphne server on PostgreSQL.
 
-    .venv/bin/python bench/api_orders.py                      # 16 clients, 2 daphne workers
-    .venv/bin/python bench/api_orders.py --clients 32 --workers 3 --seconds 20
+    .venv/bin/python bench/api_orders.py                      # 16 clients, 1 daphne worker
+    .venv/bin/python bench/api_orders.py --clients 32 --workers 2 --rounds 5
 
 It creates its own database (`bench_orders`, dropped and re-created on each run), migrates
 it, creates one user with an API key per client, four stocks with a seeded book, then starts
-daphne worker processes sharing one listening socket. N concurrent keep-alive clients first
-hammer a trivial authenticated GET (the framework's floor: authentication, one small query,
-JSON), then place limit orders around the mid (about a third of them cross and trade) and
-cancel their oldest open order whenever they hold more than four. It prints requests/s and
-p50/p99 latency for each, the ratio of order throughput to the floor's, and audits the
-ledger at the end (`manage.py audit_ledger`).
+daphne worker processes sharing one listening socket. N concurrent keep-alive clients
+alternate, round by round, between a trivial authenticated GET (the framework's floor) and
+the order flow: limit orders around the mid (about 40% of them cross and trade), and a
+cancel of the client's oldest open order whenever it holds more than four. It prints
+requests/s and p50/p99 latency for each, the ratio of order throughput to the floor's, and
+audits the ledger at the end (`manage.py audit_ledger`).
 
 Not a test: it prints figures. Needs PostgreSQL and Redis (see --db-url, --redis-url).
 """
@@ -198,6 +198,7 @@ class Connection:
 class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
+    by_kind: dict[str, Stats] = field(default_factory=dict)  # placements: rested or traded
 
     def add(self, seconds: float, status: int) -> None:
         self.latencies.append(seconds)
@@ -242,6 +243,8 @@ async def _order_client(
             order = json.loads(data)
             if order["status"] in ("new", "partially_filled"):
                 mine.append(order["id"])
+            kind = "rested" if order["status"] == "new" else "traded"
+            place.by_kind.setdefault(kind, Stats()).add(place.latencies[-1], status)
             if len(samples) < 3:
                 samples.append(order["status"])
         elif len(samples) < 3:
@@ -316,6 +319,8 @@ async def _bench(args, keys: list[tuple[str, str]], port: int) -> None:
         path: _report(f"floor GET {path}", floor_stats[path], floor_time[path]) for path in floors
     }
     place_rate = _report("POST /api/v1/orders (place)", place, order_time)
+    for kind, stats in sorted(place.by_kind.items()):
+        _report(f"  of which {kind}", stats, order_time)
     cancel_rate = _report("DELETE /api/v1/orders/{id} (cancel)", cancel, order_time)
     both = Stats(place.latencies + cancel.latencies)
     order_rate = _report("orders API, place + cancel", both, order_time)
@@ -336,7 +341,9 @@ async def _bench(args, keys: list[tuple[str, str]], port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="daphne processes")
+    # One: on two cores, one daphne process and PostgreSQL each keep a core busy; a second
+    # process only adds contention (measured: see bench/README.md).
+    parser.add_argument("--workers", type=int, default=1, help="daphne processes")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="floor and orders phases, alternated")
     parser.add_argument("--warmup", type=float, default=3.0)
