@@ -110,10 +110,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- redis: channel layer and celery broker ---------------------------------------------
 REDIS_URL = ensure_redis_url()
 
+# Redis pub/sub: a group message is published once and each process fans it out to its own
+# sockets; the core layer stores a copy per process in a sorted set and ran out of pooled
+# connections under a thousand subscribing sockets (figures in bench/README.md).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
     }
 }
 

@@ -27,15 +27,18 @@ Consumers stay thin: authentication and reads go through `accounts.services` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
 from accounts.services import api_key_authenticate
@@ -130,6 +133,88 @@ def _reader(fn):
     return database_sync_to_async(run, thread_sensitive=False)
 
 
+# --------------------------------------------------------------------------- the relay
+class _Relay:
+    """This process's single listener per group, handing each message to the local sockets.
+
+    Joining every socket to the channel layer group would make the layer queue, deserialize
+    and dispatch each message once per socket (a task, a wait and a middleware chain each);
+    with a thousand sockets on one symbol that overhead, not the network, bounded latency.
+    Here each process receives a group's message once and calls its sockets' handlers
+    directly. A handler never waits on anything but the socket write, which daphne buffers.
+    """
+
+    def __init__(self) -> None:
+        # group -> socket -> how many of its subscriptions use the group (book and trades
+        # of a symbol share one).
+        self.members: dict[str, dict[StreamConsumer, int]] = {}
+        self.ready: dict[str, asyncio.Future] = {}
+        self.pumps: dict[str, asyncio.Task] = {}
+
+    async def join(self, group: str, consumer: StreamConsumer) -> None:
+        """Returns once messages to `group` are certain to reach `consumer`."""
+        members = self.members.get(group)
+        if members is None:
+            members = self.members[group] = {}
+            ready = self.ready[group] = asyncio.get_running_loop().create_future()
+            self.pumps[group] = asyncio.ensure_future(self._pump(group, ready))
+        members[consumer] = members.get(consumer, 0) + 1
+        await asyncio.shield(self.ready[group])
+
+    async def leave(self, group: str, consumer: StreamConsumer) -> None:
+        members = self.members.get(group)
+        if members is None:
+            return
+        if members.get(consumer, 0) > 1:
+            members[consumer] -= 1
+            return
+        members.pop(consumer, None)
+        if not members:
+            del self.members[group]
+            del self.ready[group]
+            self.pumps.pop(group).cancel()
+
+    async def _pump(self, group: str, ready: asyncio.Future) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        try:
+            await layer.group_add(group, channel)
+            ready.set_result(None)
+        except Exception as exc:
+            ready.set_exception(exc)
+            raise
+        try:
+            while True:
+                try:
+                    event = await layer.receive(channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # Redis went away: sequenced streams resync on the next gap
+                    log.warning("relay for %s could not receive; retrying", group, exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
+                for consumer in list(self.members.get(group, ())):
+                    try:
+                        await consumer.stream_message(event)
+                    except Exception:
+                        log.exception("stream delivery to a socket failed")
+        finally:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
+
+
+# One relay per event loop: daphne has one; tests start a loop per scenario.
+_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Relay] = weakref.WeakKeyDictionary()
+
+
+def _relay() -> _Relay:
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(loop)
+    if relay is None:
+        relay = _relays[loop] = _Relay()
+    return relay
+
+
 # --------------------------------------------------------------------------- state
 class ProtocolError(Exception):
     """A client mistake, answered with an `error` message on the socket."""
@@ -140,7 +225,7 @@ class ProtocolError(Exception):
         self.message = message
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscription:
     """One (channel, symbol) stream of one socket, with its reorder buffer when sequenced."""
 
@@ -148,9 +233,11 @@ class Subscription:
     symbol: str | None
     group: str
     depth: int = MAX_BOOK_DEPTH
-    # Sequenced streams (book, trades): the next seq this socket must see, and what came early.
+    # Sequenced streams (book, trades): the next seq this socket must see (None while a
+    # snapshot is being read: everything is held until it is in), and what came early.
     expected: int | None = None
     pending: dict[int, dict] = field(default_factory=dict)
+    syncing: bool = False
     gap_task: asyncio.Task | None = None
 
     @property
@@ -171,8 +258,16 @@ def _short_id(value) -> str | int | None:
     return None
 
 
+def _with_id(request_id) -> dict:
+    return {} if request_id is None else {"id": request_id}
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
+
+    # The socket has no channel of its own: stream messages come through the process's relay
+    # (see `_Relay`), so the per-socket layer channel and its receive loop are not created.
+    channel_layer_alias = "stream-sockets-use-the-relay"
 
     # ------------------------------------------------------------------ lifecycle
     async def connect(self) -> None:
@@ -183,9 +278,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.tokens = float(RATE_BURST)
         self.tokens_at = time.monotonic()
         self.closing = False
-        # Gap timers run beside the dispatch loop; this lock keeps each subscription's state
-        # changed by one coroutine at a time.
-        self.lock = asyncio.Lock()
 
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated:
@@ -220,14 +312,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
         for sub in list(getattr(self, "subs", {}).values()):
             await self._drop(sub)
 
     async def dispatch(self, message: dict) -> None:
         # Channels' default dispatch hops to the sync thread to close stale DB connections
-        # before every message; with a thousand sockets on a symbol that is a thousand thread
-        # hops per trade. Nothing here touches the ORM outside database_sync_to_async, which
-        # manages connections itself, so the hop is skipped.
+        # before every message. Nothing here touches the ORM outside database_sync_to_async,
+        # which manages connections itself, so the hop is skipped.
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -265,13 +357,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError(
                     "unknown_action", "action must be subscribe, unsubscribe, auth or ping."
                 )
-            async with self.lock:
-                await handler(content, request_id)
+            await handler(content, request_id)
         except ProtocolError as exc:
             await self._client_error(exc, request_id)
-        except Exception:  # a bug must cost one answer, never the socket
+        except Exception:  # a bug or an outage must cost one answer, never the socket
             log.exception("stream consumer failed on a client message")
-            await self._send_error("internal_error", "Something went wrong; try again.", request_id)
+            await self._send_error(
+                "unavailable", "The stream service could not do that; try again.", request_id
+            )
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -356,17 +449,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 broadcast.orders_group(self.user.pk)
                 if channel == "orders"
                 else {
-                    "book": broadcast.book_group,
-                    "trades": broadcast.trades_group,
+                    "book": broadcast.market_group,
+                    "trades": broadcast.market_group,
                     "quotes": broadcast.quotes_group,
                     "candles": broadcast.candles_group,
                 }[channel](symbol)
             )
             sub = Subscription(channel=channel, symbol=symbol, group=group, depth=depth)
-            # Join the group before reading the snapshot: a change committed after the read is
-            # then certain to arrive as a message (and one before it is dropped by its seq).
-            await self.channel_layer.group_add(group, self.channel_name)
             self.subs[key] = sub
+            try:
+                # Join before reading the snapshot: a change committed after the read is then
+                # certain to arrive as a message (and one before it is dropped by its seq).
+                await _relay().join(group, self)
+            except BaseException:
+                self.subs.pop(key, None)
+                await _relay().leave(group, self)
+                raise
             if symbol is not None:
                 await broadcast.watch_symbol(symbol)
         await self._send_json(
@@ -395,10 +493,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             del self.subs[(sub.channel, sub.symbol)]
             if sub.symbol is not None:
                 broadcast.unwatch_symbol(sub.symbol)
-            try:
-                await self.channel_layer.group_discard(sub.group, self.channel_name)
-            except Exception:  # the group forgets a dead channel on its own
-                log.warning("could not leave %s", sub.group, exc_info=True)
+            await _relay().leave(sub.group, self)
 
     async def _auth(self, content: dict, request_id) -> None:
         key_id, secret = content.get("key_id"), content.get("secret_key")
@@ -426,36 +521,39 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     # ------------------------------------------------------------------ stream messages
     async def stream_message(self, event: dict) -> None:
-        """A message from `trading.broadcast`: relay it, in seq order for book and trades."""
-        sub = self.subs.get(
-            (event["channel"], event["symbol"] if event["channel"] != "orders" else None)
-        )
-        if sub is None or self.closing:
-            return  # unsubscribed while it was in flight
-        if not sub.sequenced:
-            await self.send(text_data=event["text"])
+        """A message from `trading.broadcast`, via the relay: relay each part this socket is
+        subscribed to, in seq order for book and trades. Awaits nothing but socket writes."""
+        if self.closing:
             return
-        async with self.lock:
-            if self.subs.get((sub.channel, sub.symbol)) is sub:
-                await self._sequenced(sub, event)
+        symbol = event["symbol"]
+        for channel, part in event["parts"].items():
+            sub = self.subs.get((channel, None if channel == "orders" else symbol))
+            if sub is None:
+                continue  # not subscribed to this part (or unsubscribed while in flight)
+            if sub.sequenced:
+                await self._sequenced(sub, part)
+            else:
+                await self._frame(part["text"])
 
-    async def _sequenced(self, sub: Subscription, event: dict) -> None:
-        first, last = event["first_seq"], event["seq"]
-        if sub.expected is None or last < sub.expected:
+    async def _sequenced(self, sub: Subscription, part: dict) -> None:
+        first, last = part["first_seq"], part["seq"]
+        if sub.expected is None:
+            sub.pending[first] = part  # a snapshot is being read: sorted out when it is in
+        elif last < sub.expected:
             return  # already part of the snapshot this socket started from
-        if first > sub.expected:
-            sub.pending[first] = event
+        elif first > sub.expected:
+            sub.pending[first] = part
             if len(sub.pending) > MAX_PENDING:
-                await self._resync(sub)
+                self._start_resync(sub)
             elif sub.gap_task is None:
                 sub.gap_task = asyncio.ensure_future(self._gap_timeout(sub))
-            return
-        await self._deliver(sub, event)
-        await self._drain(sub)
+        else:
+            await self._deliver(sub, part)
+            await self._drain(sub)
 
-    async def _deliver(self, sub: Subscription, event: dict) -> None:
-        text = event["text"]
-        if event["first_seq"] < sub.expected:
+    async def _deliver(self, sub: Subscription, part: dict) -> None:
+        text = part["text"]
+        if part["first_seq"] < sub.expected:
             # Straddles the snapshot (cannot happen while snapshots are read at a transaction
             # boundary, but cheap to get right): send only the part the client lacks.
             message = json.loads(text)
@@ -463,44 +561,59 @@ class StreamConsumer(AsyncWebsocketConsumer):
             message[key] = [item for item in message[key] if item["seq"] >= sub.expected]
             message["first_seq"] = sub.expected
             text = broadcast.encode(message)
-        await self.send(text_data=text)
-        sub.expected = event["seq"] + 1
+        sub.expected = part["seq"] + 1
+        await self._frame(text)
 
     async def _drain(self, sub: Subscription) -> None:
-        for first in sorted(sub.pending):
-            event = sub.pending[first]
-            if event["seq"] < sub.expected:
+        while sub.pending and sub.expected is not None:
+            first = min(sub.pending)
+            part = sub.pending[first]
+            if part["seq"] < sub.expected:
                 del sub.pending[first]
             elif first <= sub.expected:
                 del sub.pending[first]
-                await self._deliver(sub, event)
+                await self._deliver(sub, part)
             else:
                 break
         if not sub.pending:
             sub.cancel_gap_timer()
 
     async def _gap_timeout(self, sub: Subscription) -> None:
-        try:
-            await asyncio.sleep(GAP_WAIT_SECONDS)
-            async with self.lock:
-                sub.gap_task = None
-                if self.subs.get((sub.channel, sub.symbol)) is sub and sub.pending:
-                    log.info(
-                        "gap in %s %s at seq %s: resyncing", sub.channel, sub.symbol, sub.expected
-                    )
-                    await self._resync(sub)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("resync of %s %s failed", sub.channel, sub.symbol)
+        await asyncio.sleep(GAP_WAIT_SECONDS)
+        sub.gap_task = None
+        if self.subs.get((sub.channel, sub.symbol)) is sub and sub.pending:
+            log.info("gap in %s %s at seq %s: resyncing", sub.channel, sub.symbol, sub.expected)
+            self._start_resync(sub)
+
+    def _start_resync(self, sub: Subscription) -> None:
+        sub.cancel_gap_timer()
+        if not sub.syncing:
+            sub.expected = None  # hold everything until the snapshot is in
+            asyncio.ensure_future(self._resync(sub))
 
     async def _resync(self, sub: Subscription) -> None:
-        """Send a fresh snapshot and continue from its seq; callers hold the lock."""
+        """Send a fresh snapshot and continue from its seq."""
+        if sub.syncing:
+            return  # one is being read; it serves this request too
+        sub.syncing, sub.expected = True, None
         sub.cancel_gap_timer()
-        if sub.channel == "book":
-            snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
-        else:
-            snapshot = await _reader(_trades_snapshot)(sub.symbol)
+        try:
+            if sub.channel == "book":
+                snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
+            else:
+                snapshot = await _reader(_trades_snapshot)(sub.symbol)
+        except Exception:
+            log.exception("snapshot of %s %s failed", sub.channel, sub.symbol)
+            sub.syncing = False
+            if self.subs.get((sub.channel, sub.symbol)) is sub:
+                await self._send_error(
+                    "unavailable",
+                    f"Could not read the {sub.channel} snapshot of {sub.symbol}; subscribe again.",
+                )
+            return
+        sub.syncing = False
+        if self.subs.get((sub.channel, sub.symbol)) is not sub or self.closing:
+            return
         sub.expected = snapshot["seq"] + 1
         await self._send_json(snapshot)
         await self._drain(sub)
@@ -508,6 +621,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub.gap_task = asyncio.ensure_future(self._gap_timeout(sub))
 
     # ------------------------------------------------------------------ sending
+    async def _frame(self, text: str) -> None:
+        # The hot path of every fan-out: straight to the server's send, without the two
+        # generic wrappers of `self.send` (a thousand sockets times every trade).
+        await self.base_send({"type": "websocket.send", "text": text})
+
     async def _send_json(self, message: dict) -> None:
         if not self.closing:
             await self.send(text_data=broadcast.encode(message))
@@ -518,11 +636,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         )
 
     async def _close(self, code: int) -> None:
-        self.closing = True
         for sub in list(self.subs.values()):
             await self._drop(sub)
+        self.closing = True
         await self.close(code=code)
-
-
-def _with_id(request_id) -> dict:
-    return {} if request_id is None else {"id": request_id}
