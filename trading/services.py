@@ -844,22 +844,22 @@ def _cancel_locked(
     if not orders:
         return []
     now = timezone.now()
-    # Buys hold cash (accounts), sells hold shares (positions): lock only what is released.
-    accounts = _lock_accounts({o.user_id for o in orders if o.side == "buy"})
-    positions = _lock_positions(state.stock, {o.user_id for o in orders if o.side == "sell"})
     changes = _BookChanges()
     done = _Settlement()
+    cash: dict[int, Decimal] = defaultdict(Decimal)  # released per user: buys hold cash...
+    shares: dict[int, int] = defaultdict(int)  # ...and sells hold shares
     for order in orders:
         changes.add(order.side, order.limit_price, -order.remaining_qty, -1)
-        _cancel_in_place(
-            order,
-            accounts.get(order.user_id),
-            positions.get(order.user_id),
-            reason=reason,
-            now=now,
-        )
+        if order.side == "buy":
+            cash[order.user_id] += order.reserved_cash
+        else:
+            shares[order.user_id] += order.remaining_qty
+        order.reserved_cash = Decimal("0")
+        order.reason = reason
         if status == Order.Status.EXPIRED:
-            order.status, order.expired_at, order.canceled_at = Order.Status.EXPIRED, now, None
+            order.status, order.expired_at = Order.Status.EXPIRED, now
+        else:
+            order.status, order.canceled_at = Order.Status.CANCELED, now
         order.save(
             update_fields=[
                 "status",
@@ -871,10 +871,27 @@ def _cancel_locked(
             ]
         )
         done.events.append((order.status, order))
-    for acct in accounts.values():
-        acct.save(update_fields=["reserved_cash", "updated_at"])
-    for pos in positions.values():
-        pos.save(update_fields=["reserved_qty", "updated_at"])
+    if len({o.user_id for o in orders}) == 1:
+        # One user (a cancel, a cancel-all): relative UPDATEs, one row each, need no read and
+        # cannot break the ascending lock order.
+        for user_id, amount in cash.items():
+            Account.objects.filter(user_id=user_id).update(
+                reserved_cash=F("reserved_cash") - amount, updated_at=now
+            )
+        for user_id, qty in shares.items():
+            Position.objects.filter(user_id=user_id, stock_id=state.stock_id).update(
+                reserved_qty=F("reserved_qty") - qty, updated_at=now
+            )
+    else:
+        # Many users (the close's expiry): lock their rows in ascending id order first.
+        accounts = _lock_accounts(cash)
+        positions = _lock_positions(state.stock, shares)
+        for user_id, amount in cash.items():
+            accounts[user_id].reserved_cash -= amount
+            accounts[user_id].save(update_fields=["reserved_cash", "updated_at"])
+        for user_id, qty in shares.items():
+            positions[user_id].reserved_qty -= qty
+            positions[user_id].save(update_fields=["reserved_qty", "updated_at"])
     deltas = _apply_book_changes(state, changes)
     state.save(update_fields=["book_seq"])
     _announce(state.stock, deltas, done)
@@ -883,10 +900,23 @@ def _cancel_locked(
 
 def order_cancel(*, user: User, order_id) -> Order:
     """Cancel one of the user's open orders. Another user's order is 'not found'."""
-    order = _own_order(user, order_id)
+    try:
+        pk = uuid.UUID(str(order_id))
+    except ValueError:
+        raise TradingError("not_found", "No such order.", status=404) from None
     with transaction.atomic():
-        state = _lock_book(order.stock_id)
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        # Lock the order's book in the query that finds it (the book lock comes first, as
+        # everywhere; the order's row changes only under it, so a plain read then suffices).
+        state = (
+            BookState.objects.select_for_update(of=("self",))
+            .select_related("stock")
+            .filter(stock__orders__pk=pk, stock__orders__user=user)
+            .first()
+        )
+        if state is None:  # no such order of this user's (or a book never used: lock it)
+            state = _lock_book(_own_order(user, pk).stock_id)
+        order = Order.objects.get(pk=pk)
+        order.stock = state.stock
         if not order.is_open:
             raise TradingError(
                 "order_not_cancelable",

@@ -1,0 +1,88 @@
+"""Statements per request: the order path stays lean and lists do not grow with their length."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from trading.tests.factories import give_shares, make_stock, place
+
+pytestmark = pytest.mark.django_db
+
+ORDER = {"symbol": "ACME", "side": "buy", "type": "limit", "time_in_force": "gtc", "qty": "1"}
+
+
+def _statements(fn) -> int:
+    """Statements run by fn, not counting the savepoint the test's transaction wraps it in."""
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"])
+
+
+@pytest.fixture
+def market(alice, bob):
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 100)
+    place(bob, acme, "sell", 10, "101.00")
+    place(alice, acme, "buy", 1, "99.00")
+    return acme
+
+
+def test_placing_a_resting_order_takes_seven_statements(market, alice, key_client):
+    client = key_client(alice)
+    client.get("/api/v1/account")  # the key's last-used stamp is written once a minute
+
+    count = _statements(
+        lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "99.00"}, format="json")
+    )
+
+    # key, book lock, crossing orders, reserve, insert order, book level, book counters
+    assert count == 7
+
+
+def test_cancelling_an_order_takes_seven_statements(market, alice, key_client):
+    client = key_client(alice)
+    order = client.post("/api/v1/orders", {**ORDER, "limit_price": "99.00"}, format="json")
+
+    count = _statements(lambda: client.delete(f"/api/v1/orders/{order.json()['id']}"))
+
+    # key, book lock, order, order update, release, book level, book counters
+    assert count == 7
+    # The last order of a level takes one more: the guarded decrement fails, a delete follows.
+    last = client.post("/api/v1/orders", {**ORDER, "limit_price": "98.00"}, format="json")
+    assert _statements(lambda: client.delete(f"/api/v1/orders/{last.json()['id']}")) == 8
+
+
+def test_a_fill_adds_a_bounded_number_of_statements(market, alice, key_client):
+    client = key_client(alice)
+    client.get("/api/v1/account")
+
+    count = _statements(
+        lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "101.00"}, format="json")
+    )
+
+    # + accounts and positions locked, maker updated, trade, share rows, two cash postings
+    assert count <= 19
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orders?status=all", "/api/v1/fills", "/api/v1/positions", "/api/v1/account"]
+)
+def test_a_list_costs_the_same_for_one_row_as_for_twenty(alice, bob, key_client, path):
+    stocks = [make_stock(f"S{i:02d}", "50.00") for i in range(20)]
+    for stock in stocks[:1]:
+        give_shares(bob, stock, 1)
+        place(bob, stock, "sell", 1, "50.00")
+        place(alice, stock, "buy", 1, "50.00")
+    client = key_client(alice)
+    client.get(path)
+    one = _statements(lambda: client.get(path))
+
+    for stock in stocks[1:]:
+        give_shares(bob, stock, 1)
+        place(bob, stock, "sell", 1, "50.00")
+        place(alice, stock, "buy", 1, "50.00")
+    twenty = _statements(lambda: client.get(path))
+
+    assert twenty == one
