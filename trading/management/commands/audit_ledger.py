@@ -279,7 +279,8 @@ class Command(BaseCommand):
         audit = audit_ledger()
         width = max(len(k) for k in audit.summary)
         for key, value in audit.summary.items():
-            self.stdout.write(f"{key.replace('_', ' '):<{width}}  {value}")
+            shown = f"{value:,.4f}" if isinstance(value, Decimal) else f"{value:,}"
+            self.stdout.write(f"{key.replace('_', ' '):<{width}}  {shown:>20}")
         if audit.violations:
             for violation in audit.violations:
                 self.stderr.write(f"VIOLATION: {violation}")
