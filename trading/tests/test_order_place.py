@@ -319,3 +319,41 @@ def test_a_user_without_an_account_is_refused_403_and_nothing_changes(alice, bob
 
     assert (refused.value.code, refused.value.status) == ("no_account", 403)
     assert db_state() == before
+
+
+def test_a_market_fok_fills_completely_or_is_refused(alice, bob):
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 5)
+    place(bob, acme, "sell", 5, "101.00")
+
+    with pytest.raises(TradingError) as refused:
+        place(alice, acme, "buy", 6, tif="fok")
+    order = place(alice, acme, "buy", 5, tif="fok")
+
+    assert refused.value.code == "fok_not_fillable"
+    assert (order.status, order.filled_qty, order.type) == ("filled", 5, "market")
+
+
+def test_quantities_must_be_whole_lots_and_prices_whole_ticks(alice):
+    lots = make_stock("LOTS", "20.00", lot_size=100, tick_size=Decimal("0.05"))
+
+    for qty, price, code in [(150, "20.00", "invalid_qty"), (100, "20.03", "invalid_price")]:
+        with pytest.raises(TradingError) as refused:
+            place(alice, lots, "buy", qty, price)
+        assert refused.value.code == code
+
+    order = place(alice, lots, "buy", 200, "20.05")
+    assert (order.qty, order.limit_price) == (200, Decimal("20.05"))
+
+
+def test_a_stock_without_a_reference_price_takes_no_orders_yet(alice):
+    from marketdata.models import Stock
+
+    fresh = Stock.objects.create(symbol="NEW", name="New listing")
+    before = db_state()
+
+    with pytest.raises(TradingError) as refused:
+        place(alice, fresh, "buy", 1, "10.00")
+
+    assert refused.value.code == "no_reference_price"
+    assert db_state() == before
