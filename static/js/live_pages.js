@@ -1,0 +1,207 @@
+// Binds the live streams (streams.js) to the pages: the stock page's book, trades and
+// reference price, and the order tables of the stock, portfolio and orders pages.
+//
+// DOM contract: <section id="live-book" data-symbol data-depth> holding <tbody id="book-asks">,
+// <tbody id="book-bids">, <tbody id="trades-body">, [data-live-price], [data-live-change],
+// [data-book-seq]; <tbody id="open-orders"> with <tr data-order-id> rows whose cells carry
+// data-field="status|filled_qty|filled_avg_price". The section gets data-stream="connecting|
+// live|offline" so the page (and its tests) can tell whether it is live.
+(function () {
+  "use strict";
+  if (!window.BrokerageStreams || !window.WebSocket) return;
+
+  const bookSection = document.getElementById("live-book");
+  const ordersBody = document.getElementById("open-orders");
+  if (!bookSection && !ordersBody) return;
+
+  const streams = new window.BrokerageStreams.Client();
+  const TRADE_ROWS = 20;
+  const CLOSED = new Set(["filled", "canceled", "expired", "replaced", "rejected"]);
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined) node.setAttribute(name, value);
+    }
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  // Prices arrive as decimal strings ("101.0000"); shown with two decimals, more only if the
+  // price has them (a sub-cent tick), never through floating point.
+  function price(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const [whole, frac = ""] = String(value).split(".");
+    const trimmed = frac.replace(/0+$/, "");
+    return whole + "." + (trimmed.length > 2 ? trimmed : (trimmed + "00").slice(0, 2));
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? "" : d.toTimeString().slice(0, 8);
+  }
+
+  function hideEmptyNote(node) {
+    const card = node.closest(".card") || node.parentElement;
+    const note = card && card.querySelector(".empty-note");
+    if (note) note.remove();
+  }
+
+  // ------------------------------------------------------------------ the stock page
+  if (bookSection) {
+    const symbol = bookSection.dataset.symbol;
+    const shown = parseInt(bookSection.dataset.depth, 10) || 10;
+    const asks = document.getElementById("book-asks");
+    const bids = document.getElementById("book-bids");
+    const tradesBody = document.getElementById("trades-body");
+    const seqLabel = bookSection.querySelector("[data-book-seq]");
+
+    streams.onStatus((status) => {
+      bookSection.dataset.stream = status;
+    });
+
+    function levelRow(level, side) {
+      const row = el("tr", { class: side === "sell" ? "ask" : "bid", "data-price": level.price });
+      row.append(
+        el("td", { class: "num " + (side === "sell" ? "down" : "up") }, price(level.price)),
+        el("td", { class: "num" }, level.qty),
+        el("td", { class: "num" }, level.orders === null ? "" : String(level.orders)),
+      );
+      return row;
+    }
+
+    streams.subscribe(
+      "book",
+      symbol,
+      (book) => {
+        // Asks are listed highest first so that the best ask sits just above the spread.
+        const askRows = book.levels("sell", shown).reverse().map((l) => levelRow(l, "sell"));
+        const bidRows = book.levels("buy", shown).map((l) => levelRow(l, "buy"));
+        if (asks) asks.replaceChildren(...askRows);
+        if (bids) bids.replaceChildren(...bidRows);
+        if (seqLabel) seqLabel.textContent = "seq " + book.seq;
+        bookSection.dataset.bookSeq = String(book.seq);
+      },
+      // Ask for more than is shown, so that levels leaving the top are replaced from memory.
+      { depth: Math.max(50, shown * 5), display: shown },
+    );
+
+    function tradeRow(trade) {
+      const row = el("tr", { "data-trade-seq": trade.seq });
+      row.append(
+        el("td", {}, clock(trade.time)),
+        el("td", { class: "num " + (trade.maker_side === "sell" ? "up" : "down") }, price(trade.price)),
+        el("td", { class: "num" }, trade.qty),
+      );
+      return row;
+    }
+
+    if (tradesBody) {
+      streams.subscribe("trades", symbol, (message) => {
+        if (message.kind === "snapshot") {
+          tradesBody.replaceChildren(...message.trades.slice(0, TRADE_ROWS).map(tradeRow));
+        } else {
+          for (const trade of message.trades) tradesBody.prepend(tradeRow(trade));
+          while (tradesBody.rows.length > TRADE_ROWS) tradesBody.deleteRow(-1);
+        }
+        if (tradesBody.rows.length) hideEmptyNote(tradesBody);
+      });
+    }
+
+    const priceNode = document.querySelector("[data-live-price]");
+    const changeNode = document.querySelector("[data-live-change]");
+    streams.subscribe("quotes", symbol, (quote) => {
+      if (priceNode && quote.price) priceNode.textContent = price(quote.price);
+      if (changeNode && quote.change !== null && quote.change !== undefined) {
+        const up = Number(quote.change) > 0;
+        const down = Number(quote.change) < 0;
+        const sign = up ? "+" : "";
+        changeNode.className = up ? "up" : down ? "down" : "";
+        changeNode.textContent =
+          sign + price(quote.change) + (quote.change_pct ? " (" + sign + quote.change_pct + "%)" : "");
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ order tables
+  if (ordersBody) {
+    const onlySymbol = bookSection ? bookSection.dataset.symbol : null;
+    const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+    const loadedAt = Date.now();
+
+    function statusCell(cell, order) {
+      cell.replaceChildren(
+        el("span", { class: "badge status-" + order.status.replace(/_/g, "") }, order.status.replace(/_/g, "")),
+      );
+      if (order.reason) {
+        cell.append(" ", el("span", { class: "muted small" }, order.reason));
+      }
+    }
+
+    function update(row, order) {
+      // Messages of different transactions may arrive out of order: never go backwards.
+      const seen = row.dataset.updatedAt;
+      if (seen && order.updated_at && order.updated_at < seen) return;
+      if (order.updated_at) row.dataset.updatedAt = order.updated_at;
+      const status = row.querySelector("[data-field=status]");
+      const filled = row.querySelector("[data-field=filled_qty]");
+      const avg = row.querySelector("[data-field=filled_avg_price]");
+      if (status) statusCell(status, order);
+      if (filled) filled.textContent = order.filled_qty;
+      if (avg) avg.textContent = price(order.filled_avg_price);
+      if (CLOSED.has(order.status)) {
+        const form = row.querySelector("form");
+        if (form) form.remove();
+      }
+    }
+
+    function newRow(order) {
+      const row = el("tr", { "data-order-id": order.id });
+      const link = el("a", { href: "/stocks/" + encodeURIComponent(order.symbol) + "/" });
+      link.append(el("strong", {}, order.symbol));
+      const symbolCell = el("td");
+      symbolCell.append(link);
+      const status = el("td", { "data-field": "status" });
+      const actions = el("td");
+      if (!CLOSED.has(order.status) && csrf) {
+        const form = el("form", { method: "post", action: "/orders/" + order.id + "/cancel/" });
+        form.append(
+          el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf.value }),
+          el("input", { type: "hidden", name: "next", value: window.location.pathname }),
+          el("button", { class: "button small danger" }, "Cancel"),
+        );
+        actions.append(form);
+      }
+      const created = order.created_at ? new Date(order.created_at) : new Date();
+      row.append(
+        el("td", {}, created.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false })),
+        symbolCell,
+        el("td", { class: order.side === "buy" ? "up" : "down" }, order.side),
+        el("td", {}, order.type + " · " + order.time_in_force),
+        el("td", { class: "num" }, order.qty),
+        el("td", { class: "num" }, order.limit_price ? price(order.limit_price) : "market"),
+        el("td", { class: "num", "data-field": "filled_qty" }),
+        el("td", { class: "num", "data-field": "filled_avg_price" }),
+        status,
+        actions,
+      );
+      update(row, order);
+      return row;
+    }
+
+    streams.subscribe("orders", null, (message) => {
+      for (const event of message.events) {
+        const order = event.order;
+        if (onlySymbol && order.symbol !== onlySymbol) continue;
+        const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(order.id) + '"]');
+        if (row) {
+          update(row, order);
+        } else if (event.event === "new" || Date.parse(order.created_at) >= loadedAt - 5000) {
+          // New since the page was drawn (a taker that filled at once arrives as a "fill").
+          ordersBody.prepend(newRow(order));
+          hideEmptyNote(ordersBody);
+        }
+      }
+    });
+  }
+})();
