@@ -162,6 +162,7 @@ USE_TZ = True
 # --- static files -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -192,6 +193,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"OrderTypeEnum": "trading.models.Order.Type"},
     "TITLE": "Brokerage API",
     "DESCRIPTION": "Trade paper-money stocks on a real order book. Authenticate with the "
     "APCA-API-KEY-ID and APCA-API-SECRET-KEY headers or a browser session.",

@@ -73,6 +73,12 @@ class OrderOutput(serializers.Serializer):
         return str(replaced.id) if replaced else None
 
 
+class CancelAllItem(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.IntegerField()
+    body = OrderOutput()
+
+
 class OrderInput(serializers.Serializer):
     symbol = serializers.CharField(max_length=12)
     qty = serializers.CharField(max_length=40)
@@ -128,7 +134,7 @@ class OrdersApi(APIView):
         orders = selectors.orders_for(user=request.user, symbols=symbols or None, **p)
         return Response(OrderOutput(orders, many=True).data)
 
-    @extend_schema(responses={207: serializers.ListField()}, operation_id="orders_cancel_all")
+    @extend_schema(responses={207: CancelAllItem(many=True)}, operation_id="orders_cancel_all")
     def delete(self, request):
         """Cancel all your open orders; answers the id and status of each."""
         canceled = services.order_cancel_all(user=request.user)
