@@ -45,7 +45,7 @@ def orders_for(
     limit: int = 50,
 ) -> QuerySet[Order]:
     """The user's orders, filtered as the API's query parameters say."""
-    orders = Order.objects.filter(user=user).select_related("stock", "replaces")
+    orders = Order.objects.filter(user=user).select_related("stock", "replaced_by")
     if status == "open":
         orders = orders.filter(status__in=OPEN_STATUSES)
     elif status == "closed":

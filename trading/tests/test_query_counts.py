@@ -86,3 +86,23 @@ def test_a_list_costs_the_same_for_one_row_as_for_twenty(alice, bob, key_client,
     twenty = _statements(lambda: client.get(path))
 
     assert twenty == one
+
+
+def test_listing_replaced_orders_reads_their_replacements_in_the_same_query(alice, key_client):
+    from trading.services import order_replace
+
+    acme = make_stock("ACME", "100.00")
+    client = key_client(alice)
+    order = place(alice, acme, "buy", 1, "90.00")
+    order = order_replace(user=alice, order_id=order.id, limit_price="90.10")
+    client.get("/api/v1/orders?status=all")
+    one = _statements(lambda: client.get("/api/v1/orders?status=all"))
+
+    for i in range(10):
+        order = order_replace(user=alice, order_id=order.id, limit_price=f"90.{i + 20}")
+    response = client.get("/api/v1/orders?status=all")
+    ten = _statements(lambda: client.get("/api/v1/orders?status=all"))
+
+    assert ten == one
+    replaced = [o for o in response.json() if o["status"] == "replaced"]
+    assert len(replaced) == 11 and all(o["replaced_by"] for o in replaced)
