@@ -172,22 +172,24 @@ def _lock_positions(stock: Stock, user_ids: Iterable[int]) -> dict[int, Position
 
 
 def _house_user_id() -> int:
+    """The fee account's user: the one `is_house` user, created on the first fee if missing."""
     house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
     if house is not None:
         return house
-    try:
-        # A savepoint: two first trades on two symbols may both get here; the loser's insert
-        # fails on the unique username and it uses the winner's row.
-        with transaction.atomic():
-            house_user, _ = User.objects.get_or_create(
-                username="house", defaults={"is_house": True, "is_active": False}
-            )
-            Account.objects.get_or_create(
-                user=house_user, defaults={"account_number": "BK0000000000"}
-            )
-    except IntegrityError:
-        house_user = User.objects.get(username="house")
-    return house_user.id
+    # Never "the user called house": anybody may have signed up under that name.
+    for username in ("house", f"house-{uuid.uuid4().hex[:8]}"):
+        try:
+            # A savepoint: two first fee-paying trades on two symbols may both get here;
+            # the loser's insert fails on the one-house-user constraint and it uses the winner.
+            with transaction.atomic():
+                house_user = User.objects.create(username=username, is_house=True, is_active=False)
+                Account.objects.create(user=house_user, account_number="BK0000000000")
+                return house_user.id
+        except IntegrityError:
+            house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
+            if house is not None:
+                return house
+    raise RuntimeError("could not create the house account")
 
 
 # --------------------------------------------------------------------------- book levels

@@ -195,3 +195,16 @@ def test_a_buyer_whose_whole_cash_is_reserved_can_still_be_filled(settings, make
     account = Account.objects.get(user=poor)
     assert (account.cash, account.reserved_cash) == (0, 0)
     assert _position(poor, acme).qty == 10
+
+
+def test_fees_never_go_to_a_trader_who_signed_up_as_house(fees, make_user, alice, bob):
+    impostor = make_user("house")
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 10)
+    place(bob, acme, "sell", 10, "100.00")
+
+    place(alice, acme, "buy", 10, "100.00")
+
+    assert _cash(impostor) == START
+    house = User.objects.get(is_house=True)
+    assert house != impostor and _cash(house) == Decimal("3.50")
