@@ -5,11 +5,19 @@ concurrent calls from any number of web and worker processes can neither deadloc
 nor spend the same dollar or share twice:
 
 1. the symbol's `BookState` row (serializes matching on one symbol; symbols run in parallel);
-2. the accounts involved, in ascending id order, in one query;
+2. the accounts involved, in ascending id order, in one query — once per transaction: a
+   second account lock later in the same transaction could come out of order (a replace
+   therefore cancels its old order inside `order_place`, under that one lock);
 3. the positions involved, in ascending id order, in one query.
 
-Side effects (stream messages) are scheduled with `transaction.on_commit`, so a rolled-back
-order is never announced.
+Orders, book levels and positions of a symbol change only under its book lock. Where one
+row is all a transaction needs (an order that only rests, a cancel), a relative UPDATE
+takes that row's lock directly: with a single row there is no order to break.
+
+`order_place` matches and settles in memory first, then writes: the order, trades, ledger
+rows, positions, reservations, and only then cash (the database checks reserved <= cash on
+every row it updates). Side effects (stream messages) are scheduled with
+`transaction.on_commit`, so a rolled-back order is never announced.
 """
 
 from __future__ import annotations
