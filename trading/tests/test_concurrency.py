@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -20,7 +21,13 @@ from trading.errors import TradingError
 from trading.management.commands.audit_ledger import audit_ledger
 from trading.models import OPEN_STATUSES, BookLevel, Order, Position, Trade
 from trading.pricing import reservation
-from trading.services import order_cancel, order_cancel_all, order_place, order_replace
+from trading.services import (
+    order_cancel,
+    order_cancel_all,
+    order_place,
+    order_replace,
+    orders_expire_day,
+)
 from trading.tests.factories import give_shares, make_stock
 
 pytestmark = [
@@ -131,6 +138,21 @@ def _trader(
         connection.close()
 
 
+def _clock(start: threading.Barrier, errors: list[str], lock: threading.Lock) -> None:
+    """The session close, arriving mid-trading: it expires day orders of many users at once."""
+    try:
+        start.wait(timeout=30)
+        for _ in range(4):
+            time.sleep(0.3)
+            try:
+                orders_expire_day()
+            except Exception as exc:
+                with lock:
+                    errors.append(f"expiry: {type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+
+
 def test_concurrent_traders_conserve_cash_and_shares_and_never_deadlock(settings, make_user):
     settings.TRADING_MAKER_FEE_BPS = Decimal("5")
     settings.TRADING_TAKER_FEE_BPS = Decimal("12")
@@ -147,7 +169,7 @@ def test_concurrent_traders_conserve_cash_and_shares_and_never_deadlock(settings
         s.id: Position.objects.filter(stock=s).aggregate(q=Sum("qty"))["q"] for s in stocks
     }
 
-    start = threading.Barrier(THREADS)
+    start = threading.Barrier(THREADS + 1)
     done: Counter = Counter()
     refusals: Counter = Counter()
     errors: list[str] = []
@@ -168,6 +190,7 @@ def test_concurrent_traders_conserve_cash_and_shares_and_never_deadlock(settings
         )
         for i in range(THREADS)
     ]
+    threads.append(threading.Thread(target=_clock, args=(start, errors, lock)))
     for t in threads:
         t.start()
     for t in threads:
@@ -179,6 +202,7 @@ def test_concurrent_traders_conserve_cash_and_shares_and_never_deadlock(settings
     assert set(refusals) <= LEGITIMATE, refusals
     assert done["limit"] + done["market"] > THREADS * ACTIONS_PER_THREAD // 2
     assert done["cancel"] and done["replace"]
+    assert Order.objects.filter(status="expired").exists()  # the close came mid-trading
     trades = Trade.objects.count()
     assert trades > 50
 
