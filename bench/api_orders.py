@@ -4,7 +4,8 @@
     .venv/bin/python bench/api_orders.py --clients 32 --workers 2 --rounds 5
 
 It creates its own database (`bench_orders`, dropped and re-created on each run), migrates
-it, creates one user with an API key per client, four stocks with a seeded book, then starts
+it, creates one user with an API key per client, four stocks (--symbols) with a seeded book,
+then starts
 daphne worker processes sharing one listening socket. N concurrent keep-alive clients
 alternate, round by round, between a trivial authenticated GET (the framework's floor) and
 the order flow: limit orders around the mid (about 40% of them cross and trade), and a
@@ -33,7 +34,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SYMBOLS = ["BNCA", "BNCB", "BNCC", "BNCD"]
+SYMBOLS: list[str] = []  # set from --symbols
+
+
+def _symbols(count: int) -> list[str]:
+    return [f"BNC{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(count)]
+
+
 MID = 10000  # cents: every stock's reference price is 100.00
 
 
@@ -89,7 +96,7 @@ def seed(clients: int) -> None:
     keys = []
     for i in range(clients + 1):
         user = User.objects.create_user(username=f"bench{i:03d}")  # no password: keys only
-        account_open(user=user, opening_cash=Decimal("10000000"))
+        account_open(user=user, opening_cash=Decimal("100000000"))
         for symbol in SYMBOLS:
             position_grant(user=user, symbol=symbol, qty=1_000_000, memo="bench")
         key, secret = api_key_create(user=user, name="bench")
@@ -290,7 +297,8 @@ async def _bench(args, keys: list[tuple[str, str]], port: int) -> None:
         )
 
     print(
-        f"\n{len(conns)} clients, {args.workers} daphne worker(s), {args.rounds} rounds of "
+        f"\n{len(conns)} clients, {args.workers} daphne worker(s), {len(SYMBOLS)} stocks, "
+        f"{args.rounds} rounds of "
         f"{args.seconds:.0f} s a phase, fees {args.maker_fee_bps}/{args.taker_fee_bps} bps\n"
     )
     # Phases alternate round by round, so that whatever else the machine is doing weighs on
@@ -359,8 +367,12 @@ def main() -> None:
     parser.add_argument("--maker-fee-bps", default="0")
     parser.add_argument("--taker-fee-bps", default="0")
     parser.add_argument("--verbose", action="store_true", help="show daphne's stderr")
+    parser.add_argument(
+        "--symbols", type=int, default=4, help="stocks traded (each has its own book lock)"
+    )
     parser.add_argument("--seed-only", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SYMBOLS[:] = _symbols(args.symbols)
     if args.seed_only is not None:
         seed(args.seed_only)
         return
@@ -371,7 +383,17 @@ def main() -> None:
         _create_database(args)
         _run([PYTHON, "manage.py", "migrate", "-v", "0"], env)
         keys = json.loads(
-            _run([PYTHON, __file__, "--seed-only", str(args.clients)], env).splitlines()[-1]
+            _run(
+                [
+                    PYTHON,
+                    __file__,
+                    "--seed-only",
+                    str(args.clients),
+                    "--symbols",
+                    str(args.symbols),
+                ],
+                env,
+            ).splitlines()[-1]
         )
         listener, workers = _start_workers(args, env)
         port = listener.getsockname()[1]
