@@ -4,9 +4,9 @@
     .venv/bin/python bench/api_orders.py --clients 32 --workers 2 --rounds 5
 
 It creates its own database (`bench_orders`, dropped and re-created on each run), migrates
-it, creates one user with an API key per client, four stocks (--symbols) with a seeded book,
-then starts
-daphne worker processes sharing one listening socket. N concurrent keep-alive clients
+it, creates one user with an API key per client and four stocks (--symbols) with a seeded
+book, then starts daphne worker processes sharing one listening socket. N concurrent
+keep-alive clients
 alternate, round by round, between a trivial authenticated GET (the framework's floor) and
 the order flow: limit orders around the mid (about 40% of them cross and trade), and a
 cancel of the client's oldest open order whenever it holds more than four. It prints
