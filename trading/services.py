@@ -953,6 +953,8 @@ def order_cancel_all(*, user: User) -> list[Order]:
                     user=user, stock_id=stock_id, status__in=OPEN_STATUSES
                 )
             )
+            for order in orders:
+                order.stock = state.stock  # the answer names each order's symbol
             canceled += _cancel_locked(orders, state, reason="user_requested")
     return canceled
 

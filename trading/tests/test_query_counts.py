@@ -106,3 +106,18 @@ def test_listing_replaced_orders_reads_their_replacements_in_the_same_query(alic
     assert ten == one
     replaced = [o for o in response.json() if o["status"] == "replaced"]
     assert len(replaced) == 11 and all(o["replaced_by"] for o in replaced)
+
+
+def test_cancelling_all_costs_the_same_for_one_order_as_for_twenty(alice, key_client):
+    acme = make_stock("ACME", "100.00")
+    client = key_client(alice)
+    client.get("/api/v1/account")
+    place(alice, acme, "buy", 1, "90.00")
+    one = _statements(lambda: client.delete("/api/v1/orders"))
+
+    for i in range(20):
+        place(alice, acme, "buy", 1, f"90.{i:02d}")
+    twenty = _statements(lambda: client.delete("/api/v1/orders"))
+
+    # One symbol: each order is one UPDATE, and each emptied book level two statements.
+    assert twenty == one + 19 + 2 * 19
