@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 import requests
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import close_old_connections
 from django.test import Client
 
 from brokerage.asgi import application
@@ -88,7 +90,30 @@ def api_key_headers(user) -> list[tuple[bytes, bytes]]:
     return [(b"apca-api-key-id", key.key_id.encode()), (b"apca-api-secret-key", secret.encode())]
 
 
-in_thread = database_sync_to_async
+def in_thread(fn):
+    """Run blocking ORM code from a test's async code; its connection is closed afterwards
+    (asgiref's wrapper cannot see the worker thread's connection to close it)."""
+
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return database_sync_to_async(run)
+
+
+# Other test runs may share this Redis: their users 1, 2, 3 and ours would share `orders.1`...
+LAYER_PREFIX = f"asgi-test-{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _private_channel_layer(settings):
+    """Streams of this test run under a prefix of their own, in-process and in daphne alike."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"].setdefault("CONFIG", {})["prefix"] = LAYER_PREFIX
+    settings.CHANNEL_LAYERS = layers  # channels resets its layers on the setting change
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -167,6 +192,7 @@ class Daphne:
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
+            "CHANNEL_LAYER_PREFIX": LAYER_PREFIX,
         }
         self.process: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process's life

@@ -424,7 +424,8 @@ def test_watched_symbols_lists_the_symbols_someone_streams():
             await ws.subscribe("trades", "ZWH")
             return await in_thread(broadcast.watched_symbols)()
 
-    assert run(scenario) == ["ZWH"]
+    watched = run(scenario)
+    assert "ZWH" in watched and "ZWI" not in watched
     # Nobody refreshes it any more: once its time to live has passed it is no longer listed.
     time.sleep(0.01)
-    assert broadcast.watched_symbols(max_age=0.005) == []
+    assert "ZWH" not in broadcast.watched_symbols(max_age=0.005)
