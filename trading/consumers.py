@@ -20,8 +20,14 @@ race), so each subscription holds a message that arrives ahead of its turn for u
 snapshot instead. A client therefore sees, per symbol, a snapshot and then deltas with seq
 rising by exactly one, or a new snapshot; a client-side gap check is a second safety net.
 
+Fan-out: a socket does not join channel-layer groups itself. Each process has one `_Relay`
+that joins a group once (when its first local socket subscribes) and hands every message to
+its local sockets directly; see `_Relay` for why. Limits and abuse: see the constants below
+(frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
+4008, a wrong API key in the handshake with 4401).
+
 Consumers stay thin: authentication and reads go through `accounts.services` and
-`trading.selectors`; the only writes are to the channel layer's groups.
+`trading.selectors`; nothing here writes to the database.
 """
 
 from __future__ import annotations
