@@ -182,13 +182,13 @@ class _Relay:
 
     async def _pump(self, group: str, ready: asyncio.Future) -> None:
         layer = get_channel_layer()
-        channel = await layer.new_channel()
         try:
+            channel = await layer.new_channel()
             await layer.group_add(group, channel)
-            ready.set_result(None)
-        except Exception as exc:
+        except Exception as exc:  # Redis unreachable: every socket waiting to join is told
             ready.set_exception(exc)
-            raise
+            return
+        ready.set_result(None)
         try:
             while True:
                 try:

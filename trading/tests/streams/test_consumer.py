@@ -429,3 +429,24 @@ def test_watched_symbols_lists_the_symbols_someone_streams():
     # Nobody refreshes it any more: once its time to live has passed it is no longer listed.
     time.sleep(0.01)
     assert "ZWH" not in broadcast.watched_symbols(max_age=0.005)
+
+
+def test_a_layer_outage_answers_unavailable_and_keeps_the_socket(monkeypatch):
+    make_stock("ZWJ", "30.00")
+    from channels_redis.pubsub import RedisPubSubLoopLayer
+
+    async def refuse(self, group, channel):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(RedisPubSubLoopLayer, "group_add", refuse)
+
+    async def scenario():
+        async with open_socket() as ws:
+            await ws.send({"action": "subscribe", "channel": "book", "symbol": "ZWJ", "id": 1})
+            error = await ws.receive()
+            await ws.send({"action": "ping"})
+            return error, await ws.receive()
+
+    error, pong = run(scenario)
+    assert (error["type"], error["code"], error["id"]) == ("error", "unavailable", 1)
+    assert pong["type"] == "pong"
