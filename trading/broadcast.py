@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -40,22 +41,29 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 # Trade fields only the two parties may see: they are stripped from the public trade tape.
 _PRIVATE_TRADE_FIELDS = ("buy_order_id", "sell_order_id", "buyer_fee", "seller_fee")
 
 
+def _safe(symbol: str) -> str:
+    # Group names allow only letters, digits, '-', '_' and '.': a few share classes are
+    # written with a slash (CRD/B), which would make every send to their groups fail.
+    return _UNSAFE.sub("_", symbol)
+
+
 def market_group(symbol: str) -> str:
     """Book deltas and trades of `symbol` (see the module docstring)."""
-    return f"market.{symbol}"
+    return f"market.{_safe(symbol)}"
 
 
 def quotes_group(symbol: str) -> str:
-    return f"quotes.{symbol}"
+    return f"quotes.{_safe(symbol)}"
 
 
 def candles_group(symbol: str) -> str:
-    return f"candles.{symbol}"
+    return f"candles.{_safe(symbol)}"
 
 
 def orders_group(user_id: int) -> str:

@@ -240,20 +240,20 @@ def _apply_book_changes(state: BookState, changes: _BookChanges) -> list[dict]:
                     f"ON CONFLICT ({qn('stock_id')}, {qn('side')}, {qn('price')}) DO UPDATE "
                     f"SET {qty_col} = {table}.{qty_col} + excluded.{qty_col}, "
                     f"{orders_col} = {table}.{orders_col} + excluded.{orders_col} "
-                    f"RETURNING {qty_col}",
+                    f"RETURNING {qty_col}, {orders_col}",
                     [*key, dq, dn],
                 )
-                qty = cursor.fetchone()[0]
+                qty, orders = cursor.fetchone()
             else:
                 cursor.execute(
                     f"UPDATE {table} SET {qty_col} = {qty_col} + %s, "
                     f"{orders_col} = {orders_col} + %s WHERE {where} AND {qty_col} + %s > 0 "
-                    f"RETURNING {qty_col}",
+                    f"RETURNING {qty_col}, {orders_col}",
                     [dq, dn, *key, dq],
                 )
                 row = cursor.fetchone()
                 if row is not None:
-                    qty = row[0]
+                    qty, orders = row
                 else:
                     cursor.execute(
                         f"DELETE FROM {table} WHERE {where} AND {qty_col} + %s = 0 "
@@ -265,9 +265,17 @@ def _apply_book_changes(state: BookState, changes: _BookChanges) -> list[dict]:
                             f"book level {state.stock.symbol} {side} {price} cannot take "
                             f"{dq:+} shares / {dn:+} orders"
                         )
-                    qty = 0
+                    qty = orders = 0
             state.book_seq += 1
-            deltas.append({"seq": state.book_seq, "side": side, "price": str(price), "qty": qty})
+            deltas.append(
+                {
+                    "seq": state.book_seq,
+                    "side": side,
+                    "price": str(price),
+                    "qty": qty,
+                    "orders": orders,
+                }
+            )
     return deltas
 
 

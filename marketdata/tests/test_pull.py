@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import responses
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from marketdata import services
@@ -85,28 +85,26 @@ def priced_by(source: str, clock: Clock, symbol: str, price: str, **kwargs) -> S
     )
 
 
-def receive_quotes(channel: str, count: int) -> list[dict]:
+def published_during(groups: list[str], action) -> tuple[Any, dict[str, dict]]:
+    """Run `action` while listening on the groups; return its result and the first message
+    each group received (decoded). Subscribing and receiving share one event loop, as the
+    pub/sub layer's subscriptions belong to the loop that made them."""
     layer = get_channel_layer()
 
-    async def take() -> list[dict]:
-        messages = []
-        for _ in range(count):
+    async def run():
+        channels = {}
+        for group in groups:
+            channels[group] = await layer.new_channel()
+            await layer.group_add(group, channels[group])
+        result = await sync_to_async(action)()
+        received = {}
+        for group, channel in channels.items():
             event = await asyncio.wait_for(layer.receive(channel), timeout=5)
-            messages.append(json.loads(event["text"]))
-        return messages
+            (part,) = event["parts"].values()
+            received[group] = json.loads(part["text"])
+        return result, received
 
-    return async_to_sync(take)()
-
-
-def listen(group: str) -> str:
-    layer = get_channel_layer()
-
-    async def join() -> str:
-        channel = await layer.new_channel()
-        await layer.group_add(group, channel)
-        return channel
-
-    return async_to_sync(join)()
+    return async_to_sync(run)()
 
 
 # --------------------------------------------------------------------------- a good round
@@ -115,12 +113,13 @@ def test_a_good_round_moves_prices_records_history_and_streams_each_watched_chan
 ):
     acme = make_stock("ACME", "100.00", price_source="universe")
     make_stock("BOLT", "20.00", price_source="universe")
-    channel = listen("quotes.ACME")
-    candles = listen("candles.ACME")
     monkeypatch.setattr(broadcast, "watched_symbols", lambda: ["ACME"])
 
-    with django_capture_on_commit_callbacks(execute=True):
-        report = prices_pull(provider=SimulatedProvider(seed=7, replay=False))
+    def pull():
+        with django_capture_on_commit_callbacks(execute=True):
+            return prices_pull(provider=SimulatedProvider(seed=7, replay=False))
+
+    report, received = published_during(["quotes.ACME", "candles.ACME"], pull)
 
     acme.refresh_from_db()
     assert report.updated == 2 and report.error == ""
@@ -132,12 +131,12 @@ def test_a_good_round_moves_prices_records_history_and_streams_each_watched_chan
     assert acme.day_high == acme.day_low == acme.reference_price
     history = list(PriceBar.objects.filter(stock=acme).values_list("open", "close", "source"))
     assert history == [(acme.reference_price, acme.reference_price, "simulated")]
-    (message,) = receive_quotes(channel, 1)
+    message = received["quotes.ACME"]
     assert message["type"] == "quote"
     assert message["symbol"] == "ACME"
     assert Decimal(message["price"]) == acme.reference_price
     assert message["stale"] is False
-    (bar,) = receive_quotes(candles, 1)
+    bar = received["candles.ACME"]
     assert (bar["type"], bar["interval"], bar["source"]) == ("candle", "1m", "reference")
     assert Decimal(bar["open"]) == Decimal(bar["close"]) == acme.reference_price
 

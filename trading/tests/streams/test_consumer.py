@@ -450,3 +450,42 @@ def test_a_layer_outage_answers_unavailable_and_keeps_the_socket(monkeypatch):
     error, pong = run(scenario)
     assert (error["type"], error["code"], error["id"]) == ("error", "unavailable", 1)
     assert pong["type"] == "pong"
+
+
+def test_a_level_changed_live_carries_its_order_count(alice, bob):
+    zwa = make_stock("ZWA", "100.00")
+    give_shares(bob, zwa, 20)
+    place(bob, zwa, "sell", 10, "101.00")
+
+    async def scenario():
+        async with open_socket() as ws:
+            await ws.subscribe("book", "ZWA")
+            await in_thread(place)(bob, zwa, "sell", 5, "101.00")
+            return await ws.receive()
+
+    delta = run(scenario)
+    assert [(lvl["price"], lvl["qty"], lvl["orders"]) for lvl in delta["levels"]] == [
+        ("101.0000", "15", 2)
+    ]
+
+
+def _handshake(headers: list[tuple[bytes, bytes]]) -> bool:
+    from channels.testing import WebsocketCommunicator
+
+    from brokerage.asgi import application
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+        connected, _ = await communicator.connect(timeout=5)
+        await communicator.disconnect()
+        return connected
+
+    return run(scenario)
+
+
+def test_a_program_without_an_origin_header_may_connect():
+    assert _handshake([(b"host", b"testserver")]) is True
+
+
+def test_a_page_on_another_site_may_not_open_a_socket():
+    assert _handshake([(b"host", b"testserver"), (b"origin", b"https://evil.example")]) is False
