@@ -36,9 +36,12 @@
     return whole + "." + (trimmed.length > 2 ? trimmed : (trimmed + "00").slice(0, 2));
   }
 
+  // Times show in market time, as the server renders them, whatever the browser's zone.
+  const marketTz = document.body.dataset.marketTz || undefined;
+
   function clock(iso) {
     const d = new Date(iso);
-    return isNaN(d) ? "" : d.toTimeString().slice(0, 8);
+    return isNaN(d) ? "" : d.toLocaleTimeString("en-GB", { timeZone: marketTz, hour12: false });
   }
 
   function hideEmptyNote(node) {
@@ -174,7 +177,7 @@
       }
       const created = order.created_at ? new Date(order.created_at) : new Date();
       row.append(
-        el("td", {}, created.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false })),
+        el("td", {}, created.toLocaleString("en-US", { timeZone: marketTz, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false })),
         symbolCell,
         el("td", { class: order.side === "buy" ? "up" : "down" }, order.side),
         el("td", {}, order.type + " · " + order.time_in_force),
