@@ -12,7 +12,9 @@
 
   const bookSection = document.getElementById("live-book");
   const ordersBody = document.getElementById("open-orders");
-  if (!bookSection && !ordersBody) return;
+  // The markets page: tiles and table rows carrying data-symbol, with price and change cells.
+  const quoteNodes = document.querySelectorAll("[data-live-quotes] [data-symbol]");
+  if (!bookSection && !ordersBody && !quoteNodes.length) return;
 
   const streams = new window.BrokerageStreams.Client();
   const TRADE_ROWS = 20;
@@ -124,6 +126,39 @@
           sign + price(quote.change) + (quote.change_pct ? " (" + sign + quote.change_pct + "%)" : "");
       }
     });
+  }
+
+  // ------------------------------------------------------------------ markets page
+  if (quoteNodes.length) {
+    const bySymbol = new Map();
+    for (const node of quoteNodes) {
+      const list = bySymbol.get(node.dataset.symbol) || [];
+      list.push(node);
+      bySymbol.set(node.dataset.symbol, list);
+    }
+    // The server allows 50 subscriptions a socket: the first 40 symbols on the page go live.
+    for (const [symbol, nodes] of [...bySymbol].slice(0, 40)) {
+      streams.subscribe("quotes", symbol, (quote) => {
+        for (const node of nodes) {
+          const priceCell = node.querySelector("[data-field=price]");
+          const changeCell = node.querySelector("[data-field=change]");
+          if (priceCell && quote.price && priceCell.textContent !== price(quote.price)) {
+            priceCell.textContent = price(quote.price);
+            priceCell.classList.remove("flash");
+            void priceCell.offsetWidth; // restart the flash animation
+            priceCell.classList.add("flash");
+          }
+          if (changeCell && quote.change !== null && quote.change !== undefined) {
+            const change = Number(quote.change);
+            const sign = change > 0 ? "+" : "";
+            changeCell.textContent =
+              sign + price(quote.change) + (quote.change_pct ? " (" + sign + quote.change_pct + "%)" : "");
+            changeCell.classList.toggle("up", change > 0);
+            changeCell.classList.toggle("down", change < 0);
+          }
+        }
+      });
+    }
   }
 
   // ------------------------------------------------------------------ order tables
