@@ -91,3 +91,28 @@ def test_the_stock_page_shows_new_levels_trades_and_the_users_orders_without_a_r
         "() => !document.querySelector('#book-bids tr[data-price=\"100.5000\"]')", timeout=10_000
     )
     assert errors == []
+
+
+def test_the_markets_page_shows_new_reference_prices_without_a_reload(daphne: Daphne, browser):
+    import time
+    from decimal import Decimal
+
+    from trading import broadcast
+
+    stock = make_stock("AAPL", "100.00")
+    page = browser.new_page()
+    page.goto(f"{daphne.http}/")
+    cell = '.tile[data-symbol="AAPL"] [data-field="price"]'
+    assert page.inner_text(cell) == "100.00"
+
+    stock.reference_price = Decimal("104.50")
+    stock.save()
+    deadline = time.monotonic() + 15
+    # The page subscribes after it loads; publish until the change shows or time runs out.
+    while page.inner_text(cell) != "104.50" and time.monotonic() < deadline:
+        broadcast.publish_quotes([broadcast.quote_payload(stock)])
+        page.wait_for_timeout(300)
+
+    assert page.inner_text(cell) == "104.50"
+    change = page.inner_text('.tile[data-symbol="AAPL"] [data-field="change"]')
+    assert change == "+4.50 (+4.50%)"
