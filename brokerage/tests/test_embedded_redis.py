@@ -1,8 +1,6 @@
 """The embedded Redis that a machine without Redis gets: real, shared, and stopped afterwards."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from celery import Celery
 from channels_redis.core import RedisChannelLayer
 
 from brokerage import embedded_redis
+from brokerage.tests.workers import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,33 +45,10 @@ def test_the_channel_layer_round_trips_through_the_embedded_server(embedded):
 
 @pytest.mark.integration
 def test_a_real_worker_on_the_embedded_server_runs_a_task(embedded):
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "brokerage",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "REDIS_URL": embedded},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     client = Celery(broker=embedded, backend=embedded)
-    try:
+    with celery_worker(embedded):
         result = client.send_task("brokerage.ping", args=["embedded"])
         assert result.get(timeout=60) == "pong:embedded"
-    finally:
-        worker.terminate()
-        worker.wait(timeout=20)
 
 
 def test_an_unset_redis_url_starts_a_server_and_exports_it(monkeypatch):

@@ -1,9 +1,5 @@
 """Round trips through the configured Redis: the Channels layer and a real Celery worker."""
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +11,7 @@ from django.conf import settings
 from brokerage.asgi import application
 from brokerage.celery import app as celery_app
 from brokerage.celery import ping
+from brokerage.tests.workers import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,38 +62,7 @@ def test_a_websocket_subscriber_hears_a_broadcast_through_the_layer():
 
 @pytest.mark.integration
 def test_a_real_celery_worker_executes_a_task():
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "brokerage",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            "roundtrip",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "REDIS_URL": settings.REDIS_URL},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        started = time.monotonic()
+    assert celery_app.conf.broker_url == settings.REDIS_URL
+    with celery_worker(settings.REDIS_URL, queue="roundtrip"):
         result = ping.apply_async(args=["abc"], queue="roundtrip")
         assert result.get(timeout=60) == "pong:abc"
-        assert celery_app.conf.broker_url == settings.REDIS_URL
-        assert time.monotonic() - started < 60
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
