@@ -22,7 +22,8 @@ def _login(client, user):
     client.login(username=user.username, password=PASSWORD)
 
 
-def test_the_stock_page_shows_the_book_and_the_ticket(client, alice, bob, acme):
+def _bob_offers_20_at_101_50(client, bob, acme) -> None:
+    """Bob signs in, sells 20 ACME at 101.50 through the ticket, and signs out."""
     give_shares(bob, acme, 50)
     _login(client, bob)
     client.post(
@@ -36,6 +37,10 @@ def test_the_stock_page_shows_the_book_and_the_ticket(client, alice, bob, acme):
         },
     )
     client.logout()
+
+
+def test_the_stock_page_shows_the_book_and_the_ticket(client, alice, bob, acme):
+    _bob_offers_20_at_101_50(client, bob, acme)
 
     _login(client, alice)
     page = client.get(reverse("stock", args=["acme"])).content.decode()
@@ -46,19 +51,7 @@ def test_the_stock_page_shows_the_book_and_the_ticket(client, alice, bob, acme):
 
 
 def test_buying_through_the_ticket_fills_and_says_so(client, alice, bob, acme):
-    give_shares(bob, acme, 50)
-    _login(client, bob)
-    client.post(
-        reverse("stock", args=["ACME"]),
-        {
-            "side": "sell",
-            "type": "limit",
-            "qty": "20",
-            "limit_price": "101.50",
-            "time_in_force": "gtc",
-        },
-    )
-    client.logout()
+    _bob_offers_20_at_101_50(client, bob, acme)
     _login(client, alice)
 
     response = client.post(
