@@ -36,13 +36,13 @@ def account_open(*, user: User, opening_cash: Decimal | None = None) -> Account:
     with transaction.atomic():
         account = Account.objects.create(user=user, account_number=_new_account_number())
         if amount:
-            _post(
+            cash_post(
                 account=account, amount=amount, kind=CashEntry.Kind.OPENING, memo="Opening deposit"
             )
     return account
 
 
-def _post(
+def cash_post(
     *,
     account: Account,
     amount: Decimal,
@@ -51,7 +51,8 @@ def _post(
     reference: str = "",
     created_by: User | None = None,
 ) -> CashEntry:
-    """Add `amount` to a locked account's cash and record it. Caller holds the row lock."""
+    """Move cash in or out of an account the caller has locked (select_for_update), with its
+    ledger entry."""
     account.cash += amount
     if account.cash < 0:
         raise DomainError("insufficient_cash", "This would make the cash balance negative.")
@@ -72,18 +73,6 @@ def _post(
     )
 
 
-def cash_post(
-    *,
-    account: Account,
-    amount: Decimal,
-    kind: str,
-    memo: str = "",
-    reference: str = "",
-) -> CashEntry:
-    """Move cash in or out of an account that the caller has locked with select_for_update."""
-    return _post(account=account, amount=amount, kind=kind, memo=memo, reference=reference)
-
-
 def account_adjust_cash(
     *, account_id, amount: Decimal, memo: str, by: User | None = None
 ) -> CashEntry:
@@ -96,7 +85,7 @@ def account_adjust_cash(
         raise DomainError("memo_required", "Say why the cash is adjusted.")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account_id)
-        return _post(
+        return cash_post(
             account=account,
             amount=amount,
             kind=CashEntry.Kind.ADJUSTMENT,

@@ -146,7 +146,7 @@ class OrderDetailApi(APIView):
     @extend_schema(responses=OrderOutput, operation_id="order_get")
     def get(self, request, order_id):
         """One of your orders by id (another user's order is 404)."""
-        order = services._own_order(request.user, order_id)
+        order = services.order_get_own(request.user, order_id)
         return Response(OrderOutput(order).data)
 
     @extend_schema(request=OrderReplaceInput, responses=OrderOutput, operation_id="order_replace")

@@ -932,7 +932,7 @@ def order_cancel(*, user: User, order_id) -> Order:
             .first()
         )
         if state is None:  # no such order of this user's (or a book never used: lock it)
-            state = _lock_book(_own_order(user, pk).stock_id)
+            state = _lock_book(order_get_own(user, pk).stock_id)
         order = Order.objects.get(pk=pk)
         order.stock = state.stock
         if not order.is_open:
@@ -971,7 +971,7 @@ def order_replace(
     *, user: User, order_id, qty=None, limit_price=None, time_in_force=None, client_order_id=None
 ) -> Order:
     """Replace an open order by a new one (it loses time priority), atomically."""
-    old = _own_order(user, order_id)
+    old = order_get_own(user, order_id)
     if qty in (None, "") and limit_price in (None, "") and time_in_force in (None, ""):
         raise TradingError(
             "nothing_to_replace", "Give at least one of qty, limit_price, time_in_force."
@@ -1028,7 +1028,8 @@ def orders_expire_day() -> int:
     return expired
 
 
-def _own_order(user: User, order_id) -> Order:
+def order_get_own(user: User, order_id) -> Order:
+    """One of the user's orders; anything else, including another user's order, is 'not found'."""
     try:
         pk = uuid.UUID(str(order_id))
     except ValueError:
