@@ -12,7 +12,7 @@ from django.urls import path, reverse
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from accounts.services import account_adjust_cash
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 
 @admin.register(User)

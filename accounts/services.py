@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 CENT = Decimal("0.01")
 _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

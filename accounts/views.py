@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import ApiKeyCreateForm, SignUpForm
 from accounts.services import api_key_create, api_key_revoke, user_sign_up
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 
 def sign_up(request):

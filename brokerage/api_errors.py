@@ -9,7 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 

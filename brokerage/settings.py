@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 
 from brokerage.embedded_redis import ensure_redis_url
-from brokerage.env import (
+from core.env import (
     ConfigError,
     env_bool,
     env_decimal,

@@ -1,6 +1,6 @@
 """The trading domain's refusals: one error type with a stable code."""
 
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 
 class TradingError(DomainError):

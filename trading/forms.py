@@ -2,7 +2,7 @@
 
 from django import forms
 
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 
 class OrderTicketForm(forms.Form):
