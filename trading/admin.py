@@ -7,9 +7,13 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from core.forms import form_add_domain_error
+from marketdata.admin import StockAdmin
+from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.models import BookState, Order, Position, ShareEntry, Trade
-from trading.services import order_cancel, position_grant
+from trading.services import order_cancel, position_grant, stock_update
+from trading.services.cancels import STAFF_REQUESTED
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,7 +56,7 @@ class OrderAdmin(ReadOnlyAdmin):
         done = 0
         for order in queryset.select_related("user"):
             try:
-                order_cancel(user=order.user, order_id=order.id)
+                order_cancel(user=order.user, order_id=order.id, reason=STAFF_REQUESTED)
                 done += 1
             except TradingError as exc:
                 messages.warning(request, f"{order.id}: {exc.message}")
@@ -118,7 +122,7 @@ class PositionAdmin(ReadOnlyAdmin):
                     memo=form.cleaned_data["memo"],
                 )
             except TradingError as exc:
-                form.add_error(None, exc.message)
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, "Shares granted.")
                 return redirect(reverse("admin:trading_position_changelist"))
@@ -152,3 +156,34 @@ class ShareEntryAdmin(ReadOnlyAdmin):
 class BookStateAdmin(ReadOnlyAdmin):
     list_display = ("stock", "book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at")
     search_fields = ("stock__symbol",)
+
+
+# Tick, lot and band decide which resting orders are valid: their edits go through the trading
+# service, which refuses one that would leave resting orders off the new tick or lot.
+MARKET_SETTINGS = ("tick_size", "lot_size", "band_pct")
+
+
+class StockTradingAdmin(StockAdmin):
+    def save_model(self, request, obj, form, change):
+        changed = {
+            name: form.cleaned_data[name] for name in MARKET_SETTINGS if name in form.changed_data
+        }
+        if change and changed:
+            # Written by the service under the book lock; the rest of the form saves as usual.
+            for name in changed:
+                setattr(obj, name, form.initial[name])
+            super().save_model(request, obj, form, change)
+            stock_update(stock_id=obj.pk, **changed)
+            return
+        super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except TradingError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+
+
+admin.site.unregister(Stock)
+admin.site.register(Stock, StockTradingAdmin)

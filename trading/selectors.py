@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account, User
 from marketdata.models import Stock
+from trading.errors import TradingError
 from trading.models import OPEN_STATUSES, BookLevel, BookState, Order, Position, Trade
 
 CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
@@ -157,3 +159,21 @@ def account_summary(*, user: User) -> dict:
         "positions": positions,
         "open_orders": Order.objects.filter(user=user, status__in=OPEN_STATUSES).count(),
     }
+
+
+def parse_order_id(order_id) -> uuid.UUID:
+    """An order id as given by a client; anything but a UUID is 'not found'."""
+    try:
+        return uuid.UUID(str(order_id))
+    except ValueError:
+        raise TradingError("not_found", "No such order.") from None
+
+
+def order_get_own(*, user: User, order_id) -> Order:
+    """One of the user's orders; anything else, including another user's order, is 'not found'."""
+    order = (
+        Order.objects.filter(pk=parse_order_id(order_id), user=user).select_related("stock").first()
+    )
+    if order is None:
+        raise TradingError("not_found", "No such order.")
+    return order

@@ -234,6 +234,11 @@ def test_each_user_gets_their_own_order_updates_and_fills_and_nobody_elses(alice
         ("buy", "10.1000", "20", "taker")
     ]
     [theirs] = bob_fill["events"]
+    assert (theirs["event"], theirs["order"]["id"], theirs["order"]["status"]) == (
+        "partial_fill",
+        str(ask.id),
+        "partially_filled",
+    )
     assert (theirs["order"]["id"], theirs["order"]["status"], theirs["order"]["filled_qty"]) == (
         str(ask.id),
         "partially_filled",
