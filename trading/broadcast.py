@@ -17,6 +17,10 @@ from core import streams
 _PRIVATE_TRADE_FIELDS = ("buy_order_id", "sell_order_id", "buyer_fee", "seller_fee")
 
 
+def _id(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def _dec(value) -> str | None:
     return None if value is None else str(value)
 
@@ -32,8 +36,9 @@ def trade_payload(trade, symbol: str) -> dict:
         "maker_side": trade.maker_side,
         "taker_side": "sell" if trade.maker_side == "buy" else "buy",
         "time": trade.executed_at.isoformat(),
-        "buy_order_id": str(trade.buy_order_id),
-        "sell_order_id": str(trade.sell_order_id),
+        "buy_order_id": _id(trade.buy_order_id),
+        "sell_order_id": _id(trade.sell_order_id),
+        "auction_id": trade.auction_id,
         "buyer_fee": _dec(trade.buyer_fee),
         "seller_fee": _dec(trade.seller_fee),
     }
@@ -154,3 +159,119 @@ def publish_market(
             (streams.orders_group(user_id), streams.event("orders", symbol, {"orders": message}))
         )
     streams.publish(sends)
+
+
+# --------------------------------------------------------------------------- auctions
+def bidder_labels(auction) -> dict[int, str]:
+    """ "bidder 1", "bidder 2", … by each bidder's first (accepted) bid on the auction."""
+    from trading.models import Bid
+
+    labels: dict[int, str] = {}
+    first_bids = (
+        Bid.objects.filter(auction=auction)
+        .exclude(status=Bid.Status.REFUSED)
+        .order_by("placed_at", "id")
+        .values_list("bidder_id", flat=True)
+    )
+    for bidder_id in first_bids:
+        labels.setdefault(bidder_id, f"bidder {len(labels) + 1}")
+    return labels
+
+
+def auction_payload(auction) -> dict:
+    """What everyone may see of an auction: never the reserve, never a maximum."""
+    from trading.services.auctions import min_next_bid
+
+    live = auction.status in ("scheduled", "open")
+    return {
+        "id": auction.pk,
+        "symbol": auction.stock.symbol,
+        "qty": str(auction.qty),
+        "status": auction.status,
+        "current_price": _dec(auction.current_price),
+        "start_price": _dec(auction.start_price),
+        "min_next_bid": _dec(min_next_bid(auction)) if live else None,
+        "bid_count": auction.bid_count,
+        "reserve_met": auction.reserve_met,
+        "starts_at": auction.starts_at.isoformat(),
+        "ends_at": auction.ends_at.isoformat(),
+        "original_ends_at": auction.original_ends_at.isoformat(),
+        "extended": auction.ends_at > auction.original_ends_at,
+        "closed_at": auction.closed_at.isoformat() if auction.closed_at else None,
+        "sold_price": _dec(auction.current_price) if auction.status == "closed" else None,
+        "seq": auction.seq,
+    }
+
+
+def public_bid(bid, labels: dict[int, str]) -> dict:
+    return {
+        "bidder": labels.get(bid.bidder_id, "bidder"),
+        "price": _dec(bid.price),
+        "status": bid.status,
+        "placed_at": bid.placed_at.isoformat(),
+    }
+
+
+def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) -> dict:
+    """The public `auction` message; `server_time` lets pages count down on the server's clock."""
+    from django.utils import timezone
+
+    state = {**auction_payload(auction), "seq": seq}
+    message = {
+        "type": "auction",
+        "event": event,
+        "auction_id": auction.pk,
+        "seq": seq,
+        "auction": state,
+        "server_time": timezone.now().isoformat(),
+        "ends_at": state["ends_at"],
+    }
+    if bid is not None:
+        message["bid"] = public_bid(bid, labels)
+    return message
+
+
+def auction_standing(auction, event: str, bid) -> dict:
+    """A bidder's or seller's private message: leading, outbid, won, lost, settled."""
+    return {
+        "type": "auction.standing",
+        "event": event,
+        "auction_id": auction.pk,
+        "symbol": auction.stock.symbol,
+        "current_price": _dec(auction.current_price),
+        "max_price": _dec(bid.max_price) if bid is not None and event != "settled" else None,
+        "ends_at": auction.ends_at.isoformat(),
+    }
+
+
+def publish_auction(auction_id: int, public: list[dict], private: list[tuple[int, dict]]) -> None:
+    """An auction's public events (its group and the index) and its bidders' private ones."""
+    ts = streams.now_ms()
+    sends = []
+    for message in public:
+        message = {**message, "ts": ts}
+        event = streams.event("auction", None, {"auction": message})
+        sends.append((streams.auction_group(auction_id), event))
+        sends.append((streams.AUCTIONS_GROUP, event))
+    for user_id, message in private:
+        event = streams.event("orders", None, {"orders": {**message, "ts": ts}})
+        sends.append((streams.orders_group(user_id), event))
+    streams.publish(sends)
+
+
+def schedule_auction_close(auction_id: int, ends_at) -> None:
+    """Ask the worker to close the auction at its end (the beat sweep is the backstop)."""
+    from django.conf import settings
+
+    if not settings.AUCTION_SCHEDULE_CLOSE_TASKS:
+        return
+    try:
+        from celery import current_app
+
+        current_app.send_task("trading.close_auction", args=[auction_id], eta=ends_at)
+    except Exception:  # the sweep closes it anyway
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "could not schedule the close of auction %s", auction_id
+        )
