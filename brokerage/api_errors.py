@@ -26,6 +26,11 @@ DOMAIN_STATUS = {
     "duplicate_client_order_id": 422,
     "symbol_halted": 422,
     "fok_not_fillable": 422,
+    "own_auction": 403,
+    "auction_not_open": 422,
+    "auction_ended": 422,
+    "auction_not_cancelable": 422,
+    "auction_has_bids": 422,
 }
 
 
