@@ -33,6 +33,7 @@ def staff_client(client):
         "trading_position",
         "trading_shareentry",
         "trading_bookstate",
+        "trading_auction",
     ],
 )
 def test_every_changelist_loads(staff_client, alice, model):
@@ -146,3 +147,28 @@ def test_staff_cannot_move_the_tick_under_resting_orders(staff_client, alice):
     staff_client.post(url, _stock_form(acme, tick_size="0.01", lot_size="5", band_pct="0.2"))
     acme.refresh_from_db()
     assert (acme.lot_size, acme.band_pct) == (5, Decimal("0.2"))
+
+
+def test_staff_create_a_house_auction_see_its_bids_and_cancel_it(staff_client, alice, settings):
+    from trading.models import Auction
+    from trading.services.auctions import auction_bid_place
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    make_stock("ACME", "100.00")
+    created = staff_client.post(
+        reverse("admin:trading_auction_create"),
+        {"symbol": "ACME", "qty": "10", "reserve_price": "95.00", "duration_seconds": "300"},
+    )
+    assert created.status_code == 302
+    auction = Auction.objects.get()
+    auction_bid_place(user=alice, auction_id=auction.pk, max_price="96.00")
+    page = staff_client.get(reverse("admin:trading_auction_change", args=[auction.pk]))
+    assert "96.0000" in page.content.decode()  # staff see every maximum
+
+    staff_client.post(
+        reverse("admin:trading_auction_changelist"),
+        {"action": "cancel_auctions", "_selected_action": [auction.pk]},
+    )
+    auction.refresh_from_db()
+    assert auction.status == "canceled"
+    assert Account.objects.get(user=alice).reserved_cash == 0
