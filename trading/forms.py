@@ -26,3 +26,13 @@ class OrderTicketForm(forms.Form):
         if data.get("type") == "market":
             data["limit_price"] = None
         return data
+
+
+class BidForm(forms.Form):
+    """A maximum price per share; the auction service checks everything else."""
+
+    max_price = forms.CharField(
+        label="Your maximum per share",
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )

@@ -5,6 +5,7 @@
 //   streams.subscribe("trades", "AAPL", (msg) => ...);  // {kind: "snapshot"|"trades", trades: [...]}
 //   streams.subscribe("quotes", "AAPL", (quote) => ...);
 //   streams.subscribe("orders", null, (msg) => ...);    // the signed-in user's order updates
+//   streams.subscribe("auction", "12", (msg) => ...);   // one auction (null: every auction)
 //   streams.onStatus((status) => ...);                    // "connecting" | "live" | "offline"
 //
 // What it guarantees: after a reconnect (exponential back-off with full jitter) every
@@ -209,7 +210,11 @@
   Client.prototype._sendSubscribe = function (sub) {
     const id = this.nextId++;
     const message = { action: "subscribe", channel: sub.channel, id: id };
-    if (sub.symbol) message.symbol = sub.symbol;
+    if (sub.channel === "auction") {
+      if (sub.symbol) message.auction_id = Number(sub.symbol);
+    } else if (sub.symbol) {
+      message.symbol = sub.symbol;
+    }
     if (sub.channel === "book" && sub.opts.depth) message.depth = sub.opts.depth;
     if (this._send(message)) this.pendingIds.set(id, keyOf(sub.channel, sub.symbol));
   };
@@ -283,7 +288,14 @@
         this._emit("candles", m.symbol, m);
         break;
       case "orders":
+      case "auction.standing":
         this._emit("orders", null, m);
+        break;
+      case "auction.snapshot":
+      case "auction":
+        // One auction's subscribers and the index's both get it (the page drops repeats by seq).
+        this._emit("auction", m.auction_id === undefined ? null : String(m.auction_id), m);
+        this._emit("auction", null, m);
         break;
       case "error":
         this._handleError(m);

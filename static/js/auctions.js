@@ -1,0 +1,160 @@
+// Auctions, live: prices, bid counts, reserve and standings from the `auction` stream, and
+// countdowns on the server's clock (every message carries server_time; the page starts from
+// the time it was rendered), so a browser whose clock is off still shows the true time left.
+(function () {
+  "use strict";
+  const single = document.getElementById("auction");
+  const index = document.getElementById("auction-index");
+  const root = single || index;
+  if (!root || !window.BrokerageStreams) return;
+
+  let offset = Date.parse(root.dataset.serverTime) - Date.now(); // server minus browser, ms
+  const seqs = new Map();
+  const streams = new BrokerageStreams.Client();
+
+  function fmt(price) {
+    return price === null || price === undefined ? "—" : Number(price).toFixed(2);
+  }
+
+  function left(endsAt) {
+    const ms = Date.parse(endsAt) - (Date.now() + offset);
+    if (ms <= 0) return { text: "closing…", soon: true, over: true };
+    const s = Math.ceil(ms / 1000);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const text = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(sec).padStart(2, "0");
+    return { text: text, soon: s <= 30, over: false };
+  }
+
+  function tick() {
+    for (const el of document.querySelectorAll("[data-ends-at]")) {
+      const box = el.querySelector("[data-countdown]") || (el === single && single.querySelector("[data-countdown]"));
+      if (!box || (el.dataset.status && !["open", "scheduled"].includes(el.dataset.status))) continue;
+      const t = left(el.dataset.endsAt);
+      box.textContent = t.text;
+      box.classList.toggle("soon", t.soon);
+    }
+  }
+
+  function reserveBadge(el, met) {
+    const badge = el.querySelector("[data-reserve]");
+    if (!badge) return;
+    badge.textContent = met ? "reserve met" : "reserve not met";
+    badge.className = "badge " + (met ? "ok" : "muted");
+  }
+
+  function applyState(el, a) {
+    el.dataset.endsAt = a.ends_at;
+    el.dataset.status = a.status;
+    const current = el.querySelector("[data-current]");
+    if (current) current.textContent = a.current_price ? fmt(a.current_price) : "opens " + fmt(a.start_price);
+    const bids = el.querySelector("[data-bids]");
+    if (bids) bids.textContent = a.bid_count + (a.bid_count === 1 ? " bid" : " bids");
+    reserveBadge(el, a.reserve_met);
+    const minNext = el.querySelector("[data-min-next]");
+    if (minNext && a.min_next_bid) minNext.textContent = fmt(a.min_next_bid);
+    const extended = el.querySelector("[data-extended]");
+    if (extended) extended.hidden = !a.extended;
+    el.classList.add("flash");
+    setTimeout(() => el.classList.remove("flash"), 800);
+  }
+
+  function showResult(a) {
+    const result = single.querySelector("[data-result]");
+    const form = single.querySelector("[data-bid-form-box]");
+    if (form) form.hidden = true;
+    const label = single.querySelector("[data-countdown-label]");
+    if (label) label.textContent = "Ended";
+    const box = single.querySelector("[data-countdown]");
+    const standing = single.querySelector("[data-standing]").textContent.trim();
+    if (box) box.textContent = a.status === "closed" ? "Sold" : a.status === "no_sale" ? "No sale" : "Canceled";
+    if (!result) return;
+    result.hidden = false;
+    const text = result.querySelector("[data-result-text]");
+    if (a.status === "closed") {
+      text.innerHTML = "Sold at " + fmt(a.sold_price) + " a share" +
+        (standing === "won" ? ': <strong>you won</strong> — the shares are in your <a href="/portfolio/">portfolio</a>.' : ".");
+    } else {
+      text.textContent = a.status === "no_sale" ? "No sale: the reserve was not met." : "Canceled.";
+    }
+  }
+
+  function addBid(bid) {
+    const body = document.getElementById("bid-history");
+    if (!body) return;
+    const row = document.createElement("tr");
+    for (const [cls, value] of [["", bid.bidder], ["num", fmt(bid.price)], ["", bid.status], ["", new Date(bid.placed_at).toLocaleTimeString()]]) {
+      const td = document.createElement("td");
+      if (cls) td.className = cls;
+      if (value === bid.status) {
+        const badge = document.createElement("span");
+        badge.className = "badge status-" + value;
+        badge.textContent = value;
+        td.appendChild(badge);
+      } else {
+        td.textContent = value;
+      }
+      row.appendChild(td);
+    }
+    body.prepend(row);
+    for (const old of body.querySelectorAll(".status-leading")) {
+      if (!row.contains(old) && bid.status === "leading") { old.textContent = "outbid"; old.className = "badge status-outbid"; }
+    }
+    const none = document.getElementById("no-bids");
+    if (none) none.hidden = true;
+  }
+
+  function onAuction(m) {
+    if (m.server_time) offset = Date.parse(m.server_time) - Date.now();
+    const a = m.auction;
+    if (!a) return;
+    const last = seqs.get(a.id);
+    if (last !== undefined && a.seq <= last) return; // already shown (index and page both deliver)
+    seqs.set(a.id, a.seq);
+    if (single && String(a.id) === single.dataset.auctionId) {
+      applyState(single, a);
+      if (m.event === "bid" && m.bid) addBid(m.bid);
+      if (!["open", "scheduled"].includes(a.status)) showResult(a);
+    } else if (index) {
+      const tile = index.querySelector('[data-auction-id="' + a.id + '"]');
+      if (tile) {
+        applyState(tile, a);
+        if (!["open", "scheduled"].includes(a.status)) {
+          tile.querySelector("[data-countdown]").textContent = a.status === "closed" ? "sold" : a.status.replace("_", " ");
+        }
+      }
+    }
+  }
+
+  function onStanding(m) {
+    if (m.type !== "auction.standing") return;
+    const el = single && String(m.auction_id) === single.dataset.auctionId
+      ? single : index && index.querySelector('[data-auction-id="' + m.auction_id + '"]');
+    if (!el) return;
+    let badge = el.querySelector("[data-standing]");
+    const text = m.event === "settled" ? "sold" : m.event;
+    if (badge) {
+      badge.hidden = false;
+      badge.textContent = text;
+      badge.className = "badge standing-" + text;
+    }
+    const live = document.getElementById("auction-status-live");
+    if (live) live.textContent = "You are " + text + " on " + m.symbol + ".";
+  }
+
+  const live = document.createElement("p");
+  live.id = "auction-status-live";
+  live.className = "visually-hidden";
+  live.setAttribute("aria-live", "polite");
+  document.body.appendChild(live);
+
+  if (single) {
+    streams.subscribe("auction", single.dataset.auctionId, onAuction);
+    seqs.set(Number(single.dataset.auctionId), Number(single.dataset.seq));
+  } else {
+    for (const tile of index.querySelectorAll("[data-auction-id]")) seqs.set(Number(tile.dataset.auctionId), Number(tile.dataset.seq));
+    streams.subscribe("auction", null, onAuction);
+  }
+  streams.subscribe("orders", null, onStanding);
+  tick();
+  setInterval(tick, 250);
+})();
