@@ -59,6 +59,7 @@ def main(argv: list[str]) -> int:
         _ensure_venv("requirements.txt")
         env = {**os.environ}
         env.setdefault("DJANGO_DEBUG", "true")
+        env.setdefault("AUCTION_DEMO_LOTS", "8")  # the demo's rolling house auctions
         args = [str(BIN / "python"), "manage.py", "runstack", *rest]
         try:
             return subprocess.call(args, env=env)

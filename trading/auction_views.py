@@ -10,14 +10,17 @@ from django.utils import timezone
 
 from core.forms import form_add_domain_error
 from trading import selectors
+from trading.demo import security_codes
 from trading.errors import TradingError
 from trading.forms import BidForm
 from trading.services.auctions import auction_bid_place, min_next_bid
 
 
 def _standings(auctions, user) -> None:
+    codes = security_codes()
     for auction in auctions:
         auction.standing = selectors.my_standing(auction=auction, user=user)
+        auction.security = codes.get(auction.stock.symbol)
         if auction.is_live:
             auction.min_next = min_next_bid(auction)
 

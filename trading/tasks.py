@@ -1,7 +1,9 @@
 """Timed trading jobs run by Celery beat (and the close scheduled at each auction's end)."""
 
 from celery import shared_task
+from django.conf import settings
 
+from trading.demo import demo_auctions_keep, demo_bid
 from trading.services import orders_expire_day
 from trading.services.auctions import auction_close, auctions_sweep
 
@@ -20,8 +22,13 @@ def expire_day_orders() -> int:
 
 @shared_task(name="trading.close_due_auctions")
 def close_due_auctions() -> dict[str, int]:
-    """Every second: open auctions whose start has come, close those whose end has passed."""
-    return auctions_sweep()
+    """Every second: open auctions whose start has come, close those whose end has passed
+    (and, in the demo, keep house lots running with the demo traders bidding)."""
+    done = auctions_sweep()
+    if settings.AUCTION_DEMO_LOTS:
+        done["demo_opened"] = demo_auctions_keep(lots=settings.AUCTION_DEMO_LOTS)
+        done["demo_bids"] = int(demo_bid())
+    return done
 
 
 @shared_task(

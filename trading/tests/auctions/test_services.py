@@ -228,3 +228,23 @@ def test_a_halted_stock_cannot_be_auctioned(bob, clock, settings):
     with pytest.raises(DomainError) as refused:
         auction_create(seller=None, symbol="HALT", qty=1, reserve_price="10.00")
     assert refused.value.code == "symbol_halted"
+
+
+def test_the_demo_keeps_house_lots_running_and_its_traders_bid(alice, bob, settings, clock):
+    import random
+
+    from trading.demo import demo_auctions_keep, demo_bid, security_codes
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    for symbol in list(security_codes())[:10]:
+        make_stock(symbol, "20.00")
+    rng = random.Random(7)
+
+    assert demo_auctions_keep(lots=6, rng=rng) == 6
+    assert demo_auctions_keep(lots=6, rng=rng) == 0
+    ends = sorted(Auction.objects.values_list("ends_at", flat=True))
+    assert len(set(ends)) == 6  # staggered
+    bids = sum(demo_bid(rng=rng) for _ in range(200))
+    assert bids > 5
+    assert Bid.objects.filter(status="leading").count() >= 1
+    assert audit_ledger().violations == []
