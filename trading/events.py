@@ -80,7 +80,9 @@ class AuctionEvents:
     private_events: list[tuple[int, str, Bid | None]] = field(default_factory=list)
 
     def public(self, kind: str, *, bid: Bid | None = None) -> None:
-        """opened, scheduled, bid, extended, closed, canceled: each takes the next `seq`."""
+        """opened, scheduled, bid, extended, closed, canceled: each takes the next `seq`
+        (on the auction row, which the caller saves after)."""
+        self.auction.seq += 1
         self.public_events.append((kind, bid))
 
     def private(self, user_id: int, kind: str, bid: Bid | None) -> None:
@@ -93,10 +95,9 @@ class AuctionEvents:
         `schedule_close`: (re)schedule the close task at the auction's (new) end.
         """
         auction = self.auction
-        first = auction.seq + 1
-        auction.seq += len(self.public_events)
-        Auction.objects.filter(pk=auction.pk).update(seq=auction.seq)
-        labels = broadcast.bidder_labels(auction)
+        first = auction.seq - len(self.public_events) + 1
+        bids = [bid for _, bid in self.public_events if bid is not None]
+        labels = broadcast.bidder_labels(auction) if bids else {}
         public = [
             broadcast.auction_message(auction, kind, first + i, bid, labels)
             for i, (kind, bid) in enumerate(self.public_events)

@@ -162,6 +162,7 @@ def auction_create(
         )
         events = AuctionEvents(auction)
         events.public("opened" if auction.status == Auction.Status.OPEN else "scheduled")
+        auction.save(update_fields=["seq"])
         events.publish_on_commit(schedule_close=True)
     return auction
 
@@ -259,7 +260,10 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
                 f"You lead at a maximum of {leader.max_price}; a new maximum must be higher.",
             )
     elif price < min_next_bid(auction):
-        raise _refuse("bid_too_low", f"The minimum bid is {min_next_bid(auction)}.")
+        minimum = min_next_bid(auction)
+        refusal = _refuse("bid_too_low", f"The minimum bid is {minimum}.")
+        refusal.error.fields["min_next_bid"] = [str(minimum)]  # for bots: what to bid now
+        raise refusal
     locked = accounts.accounts_lock({user.id, *([leader.bidder_id] if leader else [])})
     if user.id not in locked:
         raise _Refusal(accounts.no_account())
@@ -302,10 +306,10 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
         events.private(user.id, "outbid", bid)
         events.private(leader.bidder_id, "leading", leader)
     extended = _soft_close(auction, now)
-    auction.save()
     events.public("bid", bid=bid)
     if extended:
         events.public("extended")
+    auction.save()
     events.publish_on_commit(schedule_close=extended)
     return bid
 
@@ -365,8 +369,8 @@ def auction_close(*, auction_id: int) -> Auction | None:
             _return_lot(auction, leader, events, Auction.Status.NO_SALE, "reserve_not_met")
         auction.closed_at = now
         auction.close_lateness_ms = int((now - auction.ends_at).total_seconds() * 1000)
-        auction.save()
         events.public("closed")
+        auction.save()
         events.publish_on_commit()
     return auction
 
@@ -484,8 +488,8 @@ def auction_cancel(*, auction_id: object, user: User | None) -> Auction:
             auction, auction.leading_bid, events, Auction.Status.CANCELED, "auction_canceled"
         )
         auction.closed_at = timezone.now()
-        auction.save()
         events.public("canceled")
+        auction.save()
         events.publish_on_commit()
     return auction
 
@@ -502,9 +506,9 @@ def auctions_sweep() -> dict[str, int]:
             auction = Auction.objects.select_for_update().select_related("stock").get(pk=pk)
             if auction.status == Auction.Status.SCHEDULED:
                 auction.status = Auction.Status.OPEN
-                auction.save(update_fields=["status", "seq"])
                 events = AuctionEvents(auction)
                 events.public("opened")
+                auction.save(update_fields=["status", "seq"])
                 events.publish_on_commit()
                 opened += 1
     closed = 0

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from conftest import PASSWORD
 from trading.models import Bid
+from trading.services.auctions import auction_create
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,10 @@ def test_the_list_shows_live_auctions_with_their_countdown_and_reserve(client, l
     assert "ACME" in page and "reserve not met" in page
     [ends_at] = re.findall(r'data-ends-at="([^"]+)"', page)
     assert datetime.fromisoformat(ends_at) == lot.ends_at
-    assert "100.00" not in page  # the reserve stays hidden
+    secret = auction_create(seller=None, symbol="ACME", qty=5, reserve_price="123.45")
+    page = client.get(reverse("auctions")).content.decode()
+    assert f'data-auction-id="{secret.pk}"' in page
+    assert "123.45" not in page  # the reserve stays hidden
 
 
 def test_the_bid_form_has_the_minimum_bid_filled_in_and_a_bid_leads(alice_browser, lot):
