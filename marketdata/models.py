@@ -73,7 +73,7 @@ class Stock(models.Model):
     def change_pct(self) -> Decimal | None:
         """Change since the previous close, in percent."""
         change = self.change
-        if change is None:
+        if change is None or self.previous_close is None:  # `change` is None without one
             return None
         return (change / self.previous_close * 100).quantize(Decimal("0.01"))
 
