@@ -17,6 +17,7 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
+	DJANGO_DEBUG=true .venv/bin/mypy  # django-stubs loads the settings: DEBUG needs no secret
 
 format: install
 	.venv/bin/ruff format .

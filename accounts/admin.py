@@ -20,7 +20,7 @@ from core.forms import form_add_domain_error
 class BrokerageUserAdmin(UserAdmin):
     list_display = ("username", "email", "is_staff", "is_active", "is_house", "date_joined")
     list_filter = ("is_staff", "is_active", "is_house")
-    fieldsets = (*UserAdmin.fieldsets, ("Brokerage", {"fields": ("is_house",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Brokerage", {"fields": ("is_house",)}))
 
 
 class CashAdjustmentForm(forms.Form):

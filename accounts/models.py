@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
+from core.fields import money_field
 
 
 class User(AbstractUser):
@@ -33,8 +33,8 @@ class Account(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     account_number = models.CharField(max_length=16, unique=True)
-    cash = models.DecimalField(**MONEY, default=0)
-    reserved_cash = models.DecimalField(**MONEY, default=0)
+    cash = money_field(default=0)
+    reserved_cash = money_field(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,8 +70,8 @@ class CashEntry(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="cash_entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY)
-    balance_after = models.DecimalField(**MONEY)
+    amount = money_field()
+    balance_after = money_field()
     memo = models.CharField(max_length=200, blank=True)
     reference = models.CharField(
         max_length=64, blank=True, help_text="The trade, order or auction this entry settles."

@@ -171,7 +171,7 @@ def house_account_id() -> int:
 
 
 def account_adjust_cash(
-    *, account_id, amount: Decimal, memo: str, by: User | None = None
+    *, account_id: uuid.UUID, amount: Decimal, memo: str, by: User | None = None
 ) -> CashEntry:
     """Staff adjustment: credit (positive) or debit (negative) an account's cash."""
     if not amount.is_finite() or amount == 0:

@@ -5,5 +5,6 @@ from django.urls import path
 from trading.consumers import StreamConsumer
 
 websocket_urlpatterns = [
-    path("ws/", StreamConsumer.as_asgi()),
+    # Channels routes ASGI apps with Django's path(), whose stub knows only views.
+    path("ws/", StreamConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

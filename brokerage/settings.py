@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -124,7 +125,7 @@ REDIS_URL = ensure_redis_url()
 # Redis pub/sub: a group message is published once and each process fans it out to its own
 # sockets; the core layer stores a copy per process in a sorted set and ran out of pooled
 # connections under a thousand subscribing sockets (figures in bench/README.md).
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         # Deployments (or test runs) sharing one Redis keep their streams apart by prefix.
@@ -192,7 +193,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- REST API ---------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

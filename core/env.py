@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -24,6 +25,10 @@ def _raw(name: str) -> str | None:
     return value.strip()
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     """Return the variable as text, or `default` when unset or empty."""
     value = _raw(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A refused action: a stable machine `code`, a human `message`, and the fields at fault.
@@ -15,5 +17,5 @@ class DomainError(Exception):
         self.message = message
         self.fields = fields or {}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "fields": self.fields}

@@ -31,7 +31,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -102,7 +102,9 @@ def _part(message: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def event(channel: str, symbol: str | None, parts: Mapping[str, Mapping[str, Any]]) -> dict:
+def event(
+    channel: str, symbol: str | None, parts: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     """A layer event carrying client messages, one per client channel, already encoded."""
     return {
         "type": "stream.message",
@@ -112,7 +114,7 @@ def event(channel: str, symbol: str | None, parts: Mapping[str, Mapping[str, Any
     }
 
 
-async def _send_all(layer, sends: list[Send]) -> None:
+async def _send_all(layer: BaseChannelLayer, sends: list[Send]) -> None:
     for group, layer_event in sends:
         try:
             await layer.group_send(group, layer_event)
@@ -120,7 +122,7 @@ async def _send_all(layer, sends: list[Send]) -> None:
             log.exception("could not publish to %s", group)
 
 
-def _pubsub_prefix(layer) -> tuple[str, str] | None:
+def _pubsub_prefix(layer: BaseChannelLayer) -> tuple[str, str] | None:
     """(Redis URL, channel prefix) of the pub/sub layer when one URL serves it, else None."""
     if not isinstance(layer, RedisPubSubChannelLayer):
         return None
@@ -149,9 +151,10 @@ def publish(sends: list[Send]) -> None:
     try:
         if direct is not None:
             url, prefix = direct
+            pubsub = cast(RedisPubSubChannelLayer, layer)  # what _pubsub_prefix checked
             pipe = redis_client(url=url, timeout=2).pipeline(transaction=False)
             for group, layer_event in sends:
-                pipe.publish(f"{prefix}__group__{group}", layer.serialize(layer_event))
+                pipe.publish(f"{prefix}__group__{group}", pubsub.serialize(layer_event))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
@@ -201,7 +204,7 @@ class _LocalWatches:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def add(self, symbol: str) -> None:
         self.counts[symbol] += 1

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import F, Q
 
-PRICE = {"max_digits": 20, "decimal_places": 4}
+from core.fields import price_field
 
 
 class Stock(models.Model):
@@ -29,16 +29,16 @@ class Stock(models.Model):
         default=Decimal("0.10"),
         help_text="Orders must be priced within this fraction of the reference price.",
     )
-    reference_price = models.DecimalField(**PRICE, null=True, blank=True)
-    previous_close = models.DecimalField(**PRICE, null=True, blank=True)
+    reference_price = price_field(null=True, blank=True)
+    previous_close = price_field(null=True, blank=True)
     price_source = models.CharField(max_length=32, blank=True)
     price_updated_at = models.DateTimeField(null=True, blank=True)
     price_stale = models.BooleanField(default=False)
     # The session's range of reference prices, kept by the price pull so that the market
     # overview needs no scan of the day's history; `day` is the market-local date it covers.
     day = models.DateField(null=True, blank=True)
-    day_high = models.DecimalField(**PRICE, null=True, blank=True)
-    day_low = models.DecimalField(**PRICE, null=True, blank=True)
+    day_high = price_field(null=True, blank=True)
+    day_low = price_field(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -73,7 +73,7 @@ class Stock(models.Model):
     def change_pct(self) -> Decimal | None:
         """Change since the previous close, in percent."""
         change = self.change
-        if change is None:
+        if change is None or self.previous_close is None:  # `change` is None without one
             return None
         return (change / self.previous_close * 100).quantize(Decimal("0.01"))
 
@@ -88,10 +88,10 @@ class PriceBar(models.Model):
 
     stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="price_bars")
     start = models.DateTimeField()
-    open = models.DecimalField(**PRICE)
-    high = models.DecimalField(**PRICE)
-    low = models.DecimalField(**PRICE)
-    close = models.DecimalField(**PRICE)
+    open = price_field()
+    high = price_field()
+    low = price_field()
+    close = price_field()
     source = models.CharField(max_length=32)
 
     class Meta:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Subquery
+from django.db.models import Field, Subquery
+from django.db.models.options import Options
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
@@ -30,7 +32,7 @@ from marketdata.providers import (
     get_provider,
     is_sane,
 )
-from marketdata.providers.base import WHOLE_MARKET
+from marketdata.providers.base import WHOLE_MARKET, Secret
 from marketdata.redis_state import (
     PRUNE_KEY,
     PULL_LOCK_KEY,
@@ -172,7 +174,7 @@ _providers: dict[tuple[str, str, str | None], Provider] = {}
 def pull_provider() -> Provider:
     """This process's provider for the configured source (one per process: it keeps state)."""
     key = settings.MARKETDATA_API_KEY
-    secret = key.reveal() if hasattr(key, "reveal") else (key or "")
+    secret = key.reveal() if isinstance(key, Secret) else (key or "")
     cache_key = (settings.MARKETDATA_PROVIDER, secret, settings.MARKETDATA_BASE_URL)
     provider = _providers.get(cache_key)
     if provider is None:
@@ -416,6 +418,18 @@ def _apply_quotes(
     return changed, prices, payloads, fresh, refused
 
 
+def _concrete_field(meta: Options[Any], name: str) -> Field[Any, Any]:
+    """A field with a column of its own (`get_field` also answers relations and such)."""
+    field = meta.get_field(name)
+    assert isinstance(field, Field), name
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None, field.name
+    return field.column
+
+
 def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
     """UPDATE many stocks' `fields` in one statement joined to the new values.
 
@@ -427,12 +441,12 @@ def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
     if not stocks:
         return
     meta = Stock._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    columns = [meta.pk, *(_concrete_field(meta, name) for name in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     names = [f"column{i}" for i in range(1, len(columns) + 1)]
     assignments = ", ".join(
-        f"{quote(field.column)} = v.{name}"
+        f"{quote(_column(field))} = v.{name}"
         for field, name in zip(columns[1:], names[1:], strict=True)
     )
     values = [
@@ -449,7 +463,7 @@ def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
         params = [value for row_values in zip(*values, strict=True) for value in row_values]
     sql = (
         f"UPDATE {table} SET {assignments} FROM {source}"
-        f" WHERE {table}.{quote(meta.pk.column)} = v.column1"
+        f" WHERE {table}.{quote(_column(meta.pk))} = v.column1"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -478,12 +492,13 @@ def price_bars_record(*, prices: list[PricePoint]) -> int:
 def _upsert_bars(rows: list[list]) -> None:
     meta = PriceBar._meta
     fields = [
-        meta.get_field(n) for n in ("stock", "start", "open", "high", "low", "close", "source")
+        _concrete_field(meta, n)
+        for n in ("stock", "start", "open", "high", "low", "close", "source")
     ]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    high, low, close, source = (quote(f.column) for f in fields[3:])
-    columns = ", ".join(quote(f.column) for f in fields)
+    high, low, close, source = (quote(_column(f)) for f in fields[3:])
+    columns = ", ".join(quote(_column(f)) for f in fields)
     values = [
         [f.get_db_prep_save(row[i], connection) for row in rows] for i, f in enumerate(fields)
     ]
@@ -498,7 +513,7 @@ def _upsert_bars(rows: list[list]) -> None:
         greatest, least = "MAX", "MIN"  # SQLite's two-argument MAX and MIN are scalar
     sql = (
         f"INSERT INTO {table} ({columns}) {source_rows}"
-        f" ON CONFLICT ({quote(fields[0].column)}, {quote(fields[1].column)}) DO UPDATE SET"
+        f" ON CONFLICT ({quote(_column(fields[0]))}, {quote(_column(fields[1]))}) DO UPDATE SET"
         f" {high} = {greatest}({table}.{high}, EXCLUDED.{high}),"
         f" {low} = {least}({table}.{low}, EXCLUDED.{low}),"
         f" {close} = EXCLUDED.{close}, {source} = EXCLUDED.{source}"

@@ -7,18 +7,29 @@ Alpaca-compatible client needs only a base URL. Every failure answers {"code", "
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
 from trading.models import Order, Side
 
-DEC = {"max_digits": 20, "decimal_places": 4, "coerce_to_string": True}
+
+def _amount(**options: Any) -> serializers.DecimalField:
+    """A price or cash amount at the shared precision, answered as a string ("101.2500")."""
+    return serializers.DecimalField(
+        max_digits=PRICE_MAX_DIGITS,
+        decimal_places=PRICE_DECIMAL_PLACES,
+        coerce_to_string=True,
+        **options,
+    )
 
 
 class OrderOutput(serializers.Serializer):
@@ -43,17 +54,17 @@ class OrderOutput(serializers.Serializer):
     asset_class = serializers.SerializerMethodField()
     qty = serializers.CharField()
     filled_qty = serializers.CharField()
-    filled_avg_price = serializers.DecimalField(**DEC, allow_null=True)
+    filled_avg_price = _amount(allow_null=True)
     order_class = serializers.SerializerMethodField()
     order_type = serializers.ChoiceField(source="type", choices=Order.Type.choices)
     type = serializers.ChoiceField(choices=Order.Type.choices)
     side = serializers.ChoiceField(choices=Side.choices)
     time_in_force = serializers.ChoiceField(choices=Order.TimeInForce.choices)
-    limit_price = serializers.DecimalField(**DEC, allow_null=True)
+    limit_price = _amount(allow_null=True)
     stop_price = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
     reason = serializers.CharField(help_text="Why it was cancelled or rejected.")
-    fees = serializers.DecimalField(**DEC)
+    fees = _amount()
     extended_hours = serializers.SerializerMethodField()
 
     def get_asset_class(self, order) -> str:
@@ -194,12 +205,12 @@ class AccountOutput(serializers.Serializer):
     account_number = serializers.CharField(source="account.account_number")
     status = serializers.SerializerMethodField()
     currency = serializers.SerializerMethodField()
-    cash = serializers.DecimalField(**DEC)
-    reserved_cash = serializers.DecimalField(**DEC)
-    buying_power = serializers.DecimalField(**DEC)
-    long_market_value = serializers.DecimalField(**DEC)
-    equity = serializers.DecimalField(**DEC)
-    portfolio_value = serializers.DecimalField(**DEC)
+    cash = _amount()
+    reserved_cash = _amount()
+    buying_power = _amount()
+    long_market_value = _amount()
+    equity = _amount()
+    portfolio_value = _amount()
     open_orders = serializers.IntegerField()
     created_at = serializers.DateTimeField(source="account.created_at")
 
@@ -223,19 +234,19 @@ class PositionOutput(serializers.Serializer):
     side = serializers.SerializerMethodField()
     qty = serializers.CharField(source="position.qty")
     qty_available = serializers.CharField(source="position.available_qty")
-    avg_entry_price = serializers.DecimalField(source="position.avg_cost", **DEC)
-    current_price = serializers.DecimalField(**DEC)
-    lastday_price = serializers.DecimalField(**DEC, allow_null=True)
+    avg_entry_price = _amount(source="position.avg_cost")
+    current_price = _amount()
+    lastday_price = _amount(allow_null=True)
     change_today = serializers.DecimalField(
         max_digits=20, decimal_places=6, coerce_to_string=True, allow_null=True
     )
-    market_value = serializers.DecimalField(**DEC)
-    cost_basis = serializers.DecimalField(**DEC)
-    unrealized_pl = serializers.DecimalField(**DEC)
+    market_value = _amount()
+    cost_basis = _amount()
+    unrealized_pl = _amount()
     unrealized_plpc = serializers.DecimalField(
         max_digits=20, decimal_places=6, coerce_to_string=True
     )
-    realized_pl = serializers.DecimalField(source="position.realized_pl", **DEC)
+    realized_pl = _amount(source="position.realized_pl")
 
     def get_asset_class(self, view) -> str:
         return "us_equity"
@@ -266,10 +277,10 @@ class FillOutput(serializers.Serializer):
     order_id = serializers.UUIDField()
     symbol = serializers.CharField()
     side = serializers.CharField()
-    price = serializers.DecimalField(**DEC)
+    price = _amount()
     qty = serializers.CharField()
     liquidity = serializers.CharField()
-    fee = serializers.DecimalField(**DEC)
+    fee = _amount()
     transaction_time = serializers.DateTimeField()
 
 
@@ -334,7 +345,7 @@ class BookApi(APIView):
 
 class TradeOutput(serializers.Serializer):
     seq = serializers.IntegerField()
-    price = serializers.DecimalField(**DEC)
+    price = _amount()
     qty = serializers.CharField()
     taker_side = serializers.SerializerMethodField()
     executed_at = serializers.DateTimeField()

@@ -185,6 +185,7 @@ class _Relay:
     async def _pump(self, group: str, ready: asyncio.Future) -> None:
         layer = get_channel_layer()
         try:
+            assert layer is not None, "no channel layer is configured"
             channel = await layer.new_channel()
             await layer.group_add(group, channel)
         except Exception as exc:  # Redis unreachable: every socket waiting to join is told
@@ -453,16 +454,17 @@ class StreamConsumer(AsyncWebsocketConsumer):
             existing.depth = depth
             sub = existing
         else:
-            group = (
-                streams.orders_group(self.user.pk)
-                if channel == "orders"
-                else {
+            if channel == "orders":
+                assert self.user is not None  # private channels were refused above without one
+                group = streams.orders_group(self.user.pk)
+            else:
+                assert symbol is not None  # every public channel names a symbol (`_target`)
+                group = {
                     "book": streams.market_group,
                     "trades": streams.market_group,
                     "quotes": streams.quotes_group,
                     "candles": streams.candles_group,
                 }[channel](symbol)
-            )
             sub = Subscription(channel=channel, symbol=symbol, group=group, depth=depth)
             self.subs[key] = sub
             try:
@@ -632,7 +634,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _frame(self, text: str) -> None:
         # The hot path of every fan-out: straight to the server's send, without the two
         # generic wrappers of `self.send` (a thousand sockets times every trade).
-        await self.base_send({"type": "websocket.send", "text": text})
+        # asgiref's TypedDict wants both `bytes` and `text`; the ASGI spec lets either be absent.
+        await self.base_send({"type": "websocket.send", "text": text})  # type: ignore[arg-type]
 
     async def _send_json(self, message: dict) -> None:
         if not self.closing:

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-PRICE = {"max_digits": 20, "decimal_places": 4}
+from core.fields import price_field
+
 OPEN_STATUSES = ("new", "partially_filled")
 
 
@@ -24,7 +25,7 @@ class BookState(models.Model):
     book_seq = models.BigIntegerField(default=0, help_text="Bumped once per changed price level.")
     trade_seq = models.BigIntegerField(default=0)
     order_seq = models.BigIntegerField(default=0, help_text="Time priority of resting orders.")
-    last_price = models.DecimalField(**PRICE, null=True, blank=True)
+    last_price = price_field(null=True, blank=True)
     last_trade_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -36,7 +37,7 @@ class BookLevel(models.Model):
 
     stock = models.ForeignKey("marketdata.Stock", on_delete=models.CASCADE, related_name="+")
     side = models.CharField(max_length=4, choices=Side.choices)
-    price = models.DecimalField(**PRICE)
+    price = price_field()
     qty = models.BigIntegerField()
     orders = models.IntegerField()
 
@@ -83,14 +84,14 @@ class Order(models.Model):
     side = models.CharField(max_length=4, choices=Side.choices)
     type = models.CharField(max_length=8, choices=Type.choices)
     time_in_force = models.CharField(max_length=4, choices=TimeInForce.choices)
-    limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    limit_price = price_field(null=True, blank=True)
     qty = models.BigIntegerField()
     filled_qty = models.BigIntegerField(default=0)
-    filled_notional = models.DecimalField(**PRICE, default=0)
-    filled_avg_price = models.DecimalField(**PRICE, null=True, blank=True)
-    fees = models.DecimalField(**PRICE, default=0)
-    reserved_cash = models.DecimalField(
-        **PRICE, default=0, help_text="Cash held for the unfilled part of a resting buy."
+    filled_notional = price_field(default=0)
+    filled_avg_price = price_field(null=True, blank=True)
+    fees = price_field(default=0)
+    reserved_cash = price_field(
+        default=0, help_text="Cash held for the unfilled part of a resting buy."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     reason = models.CharField(
@@ -154,7 +155,7 @@ class Trade(models.Model):
 
     stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="trades")
     seq = models.BigIntegerField(help_text="Per-symbol trade sequence.")
-    price = models.DecimalField(**PRICE)
+    price = price_field()
     qty = models.BigIntegerField()
     buy_order = models.ForeignKey(
         Order, null=True, blank=True, on_delete=models.PROTECT, related_name="buy_trades"
@@ -173,8 +174,8 @@ class Trade(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     maker_side = models.CharField(max_length=4, choices=Side.choices)
-    buyer_fee = models.DecimalField(**PRICE, default=0)
-    seller_fee = models.DecimalField(**PRICE, default=0)
+    buyer_fee = price_field(default=0)
+    seller_fee = price_field(default=0)
     executed_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -216,7 +217,7 @@ class Position(models.Model):
     qty = models.BigIntegerField(default=0)
     reserved_qty = models.BigIntegerField(default=0)
     avg_cost = models.DecimalField(max_digits=24, decimal_places=8, default=0)
-    realized_pl = models.DecimalField(**PRICE, default=0)
+    realized_pl = price_field(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -53,6 +53,7 @@ def stock_detail(request, symbol: str):
 def _order_message(order: Order) -> str:
     what = f"{order.side.title()} {order.qty} {order.stock.symbol}"
     if order.status == "filled":
+        assert order.filled_avg_price is not None  # set by every fill
         return f"{what}: filled at an average {order.filled_avg_price.normalize():f}."
     if order.status == "partially_filled":
         return f"{what}: {order.filled_qty} filled, the rest rests on the book."

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
-from trading.engine.core import NO_ACCOUNT, Entry, build_result, fok_lookahead, sweep
+from trading.engine.core import NO_ACCOUNT, Entry, Event, build_result, fok_lookahead, sweep
 from trading.engine.orders import (
     BUY,
     FOK,
@@ -25,6 +25,7 @@ from trading.engine.orders import (
 
 # Layout (see core.py): entry = [qty, order_id, account_id, price, seq, side_index];
 # level = [total_qty, deque of entries]. Side index 0 is bids, 1 is asks.
+Level = list[Any]
 _SIDE_NAMES = (BUY, SELL)
 
 
@@ -42,7 +43,7 @@ class OrderBook:
     __slots__ = ("_keys", "_levels", "_orders", "_seq")
 
     def __init__(self) -> None:
-        self._levels: tuple[dict[int, list], dict[int, list]] = ({}, {})
+        self._levels: tuple[dict[int, Level], dict[int, Level]] = ({}, {})
         self._keys: tuple[list[int], list[int]] = ([], [])
         self._orders: dict[OrderId, Entry] = {}
         self._seq = 0
@@ -60,6 +61,28 @@ class OrderBook:
             True,
         )
 
+    @overload
+    def place(
+        self,
+        order_id: OrderId,
+        account_id: object,
+        side: str,
+        price: int | None,
+        qty: int,
+        tif: str = GTC,
+        _report: Literal[False] = False,
+    ) -> int: ...
+    @overload
+    def place(
+        self,
+        order_id: OrderId,
+        account_id: object,
+        side: str,
+        price: int | None,
+        qty: int,
+        tif: str,
+        _report: Literal[True],
+    ) -> MatchResult: ...
     def place(
         self,
         order_id: OrderId,
@@ -69,7 +92,7 @@ class OrderBook:
         qty: int,
         tif: str = GTC,
         _report: bool = False,
-    ) -> Any:
+    ) -> int | MatchResult:
         """Same as `submit` from plain arguments, building no result objects; returns qty filled.
 
         For replays and benchmarks, where nobody reads fills: matching, self-trade prevention
@@ -138,8 +161,8 @@ class OrderBook:
         # ordinary sweep below does exactly what it would have done.
         if tif == FOK and fok_lookahead(self._walk(o), s == 0, price, qty, stp_key) is None:
             return self._fok_rejected(order_id, qty, _report)
-        fills: list = []
-        cancels: list = []
+        fills: list[Event] = []
+        cancels: list[Event] = []
         opp_levels = self._levels[o]
         remaining = qty
         # Level by level, best first: each level's queue goes through the shared sweep with no
@@ -197,7 +220,7 @@ class OrderBook:
             return qty - remaining
         return self._report(order_id, account_id, s, price, qty, remaining, rests, fills, cancels)
 
-    def _fok_rejected(self, order_id: OrderId, qty: int, report: bool) -> Any:
+    def _fok_rejected(self, order_id: OrderId, qty: int, report: bool) -> int | MatchResult:
         """The answer to a FOK that cannot fill: nothing happened."""
         if report:
             return MatchResult(order_id=order_id, remaining=qty, rejected=REJECT_FOK_NOT_FILLABLE)
@@ -212,8 +235,8 @@ class OrderBook:
         qty: int,
         remaining: int,
         rests: bool,
-        fills: list,
-        cancels: list,
+        fills: list[Event],
+        cancels: list[Event],
     ) -> MatchResult:
         """Build the MatchResult of a `place` that traded, with every touched level's new total."""
         result = build_result(order_id, account_id, qty, remaining, rests, fills, cancels)
@@ -226,7 +249,7 @@ class OrderBook:
                 seen.add(p)
                 level = opp_levels.get(p)
                 result.level_changes.append((opp_name, p, level[0] if level else 0))
-        if rests:
+        if rests and price is not None:  # only a limit order rests
             result.level_changes.append((_SIDE_NAMES[s], price, self._levels[s][price][0]))
         return result
 
@@ -296,7 +319,7 @@ class OrderBook:
         if e is None:
             return 0
         if qty >= e[0]:
-            removed = e[0]
+            removed: int = e[0]
             self.cancel(order_id)
             return removed
         e[0] -= qty

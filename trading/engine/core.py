@@ -15,6 +15,7 @@ level's total and its id index from the events the loop appended.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from trading.engine.orders import (
     BUY,
@@ -30,8 +31,8 @@ from trading.engine.orders import (
     validate_order_fields,
 )
 
-Entry = list  # [qty, order_id, account_id, price, seq, side_index]
-Event = tuple[list, int]  # (entry, qty taken from it)
+Entry = list[Any]  # [qty, order_id, account_id, price, seq, side_index]
+Event = tuple[Entry, int]  # (entry, qty taken from it)
 
 # Stands in for "no account": it equals no stored account id, so an anonymous taker (None)
 # never self-trade-cancels anonymous resting volume (replays seed the book with such volume).

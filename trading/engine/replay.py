@@ -46,7 +46,7 @@ from pathlib import Path
 
 from trading.engine.book import OrderBook
 from trading.engine.core import match
-from trading.engine.orders import BUY, GTC, IOC, SELL, IncomingOrder, RestingOrder
+from trading.engine.orders import BUY, GTC, IOC, SELL, IncomingOrder, OrderId, RestingOrder
 
 ASK_DUMMY = 9999999999  # LOBSTER's price for an empty ask level (size 0)
 BID_DUMMY = -9999999999
@@ -76,10 +76,10 @@ class ReplayReport:
     rows_compared: int = 0
     rows_equal: int = 0
     seconds: float = 0.0
-    types: Counter = field(default_factory=Counter)
-    first_diff_level: Counter = field(default_factory=Counter)
-    executions: Counter = field(default_factory=Counter)  # "clean/head_of_queue", ...
-    sweeps: Counter = field(default_factory=Counter)  # "clean/exact", ...
+    types: Counter[int] = field(default_factory=Counter)
+    first_diff_level: Counter[int] = field(default_factory=Counter)
+    executions: Counter[str] = field(default_factory=Counter)  # "clean/head_of_queue", ...
+    sweeps: Counter[str] = field(default_factory=Counter)  # "clean/exact", ...
     unseen_volume_events: int = 0
     engine_executions: int = 0  # executions replayed by matching through the engine
     crossing_submissions: int = 0
@@ -195,14 +195,16 @@ class Replayer:
         """Our top levels (as many as the file has) in LOBSTER's row layout, with its dummies."""
         n = self.file_levels
         bids, asks = self.book.depth(n)
-        row = []
+        row: list[int] = []
         for level in range(n):
             ask = asks[level] if level < len(asks) else (ASK_DUMMY, 0)
             bid = bids[level] if level < len(bids) else (BID_DUMMY, 0)
             row += (ask[0], ask[1], bid[0], bid[1])
         return row
 
-    def predict(self, resting_side: str, price: int | None, qty: int) -> list[tuple]:
+    def predict(
+        self, resting_side: str, price: int | None, qty: int
+    ) -> list[tuple[OrderId, int, int]]:
         """The engine's fills for an aggressor hitting `resting_side`, changing nothing."""
         aggressor_side = SELL if resting_side == BUY else BUY
         incoming = IncomingOrder(None, None, aggressor_side, price, qty, IOC)
@@ -217,7 +219,7 @@ class Replayer:
     # -- checks -----------------------------------------------------------------
     def check_execution(
         self, report: ReplayReport, order_id: int, size: int, price: int, side: str
-    ) -> list[tuple]:
+    ) -> list[tuple[OrderId, int, int]]:
         """Score one visible execution; return the engine's predicted fills."""
         fills = self.predict(side, price, size)
         kind = self.clean(side, [price])
@@ -238,10 +240,12 @@ class Replayer:
         """Score one aggressor: all its visible executions against the engine's fills."""
         predicted = self.predict(side, None, sum(size for _, size, _ in executed))
 
-        def runs(fills: list[tuple], anonymous: Callable[[object], bool]) -> list[tuple]:
+        def runs(
+            fills: list[tuple[OrderId, int, int]], anonymous: Callable[[object], bool]
+        ) -> list[tuple[tuple[int, OrderId], int]]:
             # Volume we hold anonymously may stand for any order we never saw, so runs of it
             # at one price compare by size only.
-            out: list[tuple] = []
+            out: list[tuple[tuple[int, OrderId], int]] = []
             for order_id, price, qty in fills:
                 key = (price, "?" if anonymous(order_id) else order_id)
                 if out and out[-1][0] == key:
@@ -293,7 +297,9 @@ class Replayer:
                 left -= self.book.reduce(order.order_id, left)
                 self.corrected.add((side, price))
 
-    def execute(self, report: ReplayReport, msg: Message, predicted: list[tuple]) -> None:
+    def execute(
+        self, report: ReplayReport, msg: Message, predicted: list[tuple[OrderId, int, int]]
+    ) -> None:
         """Apply a visible execution: through the engine when it agrees, else by id."""
         _, _, order_id, size, price, direction = msg
         side = BUY if direction == 1 else SELL

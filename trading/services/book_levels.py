@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
-from trading.models import BookLevel, BookState
+from trading.models import BookLevel, BookState, Order
 
 
 @dataclass
@@ -23,7 +24,13 @@ class BookChanges:
         self.orders[(side, price)] += orders
 
 
-def book_changes_apply(state: BookState, changes: BookChanges) -> list[dict]:
+def resting_price(order: Order) -> Decimal:
+    """The level a resting order sits at: only limit orders rest, so it has a limit price."""
+    assert order.limit_price is not None, f"order {order.pk} rests without a limit price"
+    return order.limit_price
+
+
+def book_changes_apply(state: BookState, changes: BookChanges) -> list[dict[str, Any]]:
     """Write level totals; bump the book sequence once per changed level; return the deltas.
 
     One statement per level, returning the new total: an upsert where an order comes to
@@ -38,11 +45,11 @@ def book_changes_apply(state: BookState, changes: BookChanges) -> list[dict]:
     qty_col, orders_col = qn("qty"), qn("orders")
     where = f"{qn('stock_id')} = %s AND {qn('side')} = %s AND {qn('price')} = %s"
     stock_id = state.stock_id
-    deltas = []
+    deltas: list[dict[str, Any]] = []
     with connection.cursor() as cursor:
         for side, price in touched:
             dq, dn = changes.qty[(side, price)], changes.orders[(side, price)]
-            key = [stock_id, side, price]
+            key: list[int | str | Decimal] = [stock_id, side, price]
             if dn > 0:
                 cursor.execute(
                     f"INSERT INTO {table} ({qn('stock_id')}, {qn('side')}, {qn('price')}, "

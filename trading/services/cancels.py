@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from trading.errors import TradingError
 from trading.events import MarketEvents
 from trading.models import OPEN_STATUSES, BookState, Order, Position
 from trading.selectors import order_get_own, parse_order_id
-from trading.services.book_levels import BookChanges, book_changes_apply
+from trading.services.book_levels import BookChanges, book_changes_apply, resting_price
 from trading.services.locks import book_lock, positions_lock
 
 # Why an order left the book, as its `reason` says.
@@ -24,7 +25,7 @@ STAFF_REQUESTED = "staff_requested"
 DAY_ORDER_EXPIRED = "day_order_expired"
 
 
-def order_cancel(*, user: User, order_id, reason: str = USER_REQUESTED) -> Order:
+def order_cancel(*, user: User, order_id: object, reason: str = USER_REQUESTED) -> Order:
     """Cancel one of the user's open orders. Another user's order is 'not found'."""
     pk = parse_order_id(order_id)
     with transaction.atomic():
@@ -89,7 +90,7 @@ def _cancel_locked(
     cash: dict[int, Decimal] = defaultdict(Decimal)  # released per user: buys hold cash...
     shares: dict[int, int] = defaultdict(int)  # ...and sells hold shares
     for order in orders:
-        changes.add(order.side, order.limit_price, -order.remaining_qty, -1)
+        changes.add(order.side, resting_price(order), -order.remaining_qty, -1)
         if order.side == "buy":
             cash[order.user_id] += order.reserved_cash
         else:
@@ -110,7 +111,7 @@ def _cancel_locked(
                 "updated_at",
             ]
         )
-        events.order_ended(order, order.status)
+        events.order_ended(order, "expired" if status == Order.Status.EXPIRED else "canceled")
     _release(state, cash, shares, now)
     events.levels = book_changes_apply(state, changes)
     state.save(update_fields=["book_seq"])
@@ -118,7 +119,9 @@ def _cancel_locked(
     return orders
 
 
-def _release(state: BookState, cash: dict[int, Decimal], shares: dict[int, int], now) -> None:
+def _release(
+    state: BookState, cash: dict[int, Decimal], shares: dict[int, int], now: datetime
+) -> None:
     if len(cash.keys() | shares.keys()) == 1:
         # One user (a cancel, a cancel-all): relative UPDATEs, one row each, need no read and
         # cannot break the ascending lock order.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from accounts import services as accounts
 from accounts.models import Account, User
 from marketdata.models import Stock
 from trading import engine
+from trading.engine.orders import OrderId
 from trading.errors import TradingError
 from trading.events import MarketEvents
 from trading.models import OPEN_STATUSES, BookState, Order, Position, Side, Trade
@@ -33,10 +35,13 @@ from trading.pricing import (
     to_ticks,
 )
 from trading.selectors import order_get_own
-from trading.services.book_levels import BookChanges, book_changes_apply
+from trading.services.book_levels import BookChanges, book_changes_apply, resting_price
 from trading.services.locks import book_lock, book_lock_for_symbol, positions_lock
 from trading.services.parsing import is_blank, parse_choice, parse_price, parse_qty
 from trading.services.settlement import Ledger, Party, fill_settle
+
+# A position's qty, reserved qty, average cost and realized P&L: changed if this changed.
+_PositionKey = tuple[int, int, Decimal, Decimal]
 
 _FIRST_CHUNK = 8
 _MAX_CHUNK = 512
@@ -62,8 +67,8 @@ def order_place(
     side: str,
     type: str,
     time_in_force: str,
-    qty,
-    limit_price=None,
+    qty: object,
+    limit_price: object = None,
     client_order_id: str | None = None,
     replaces: Order | None = None,
 ) -> Order:
@@ -106,7 +111,15 @@ class _OrderRequest:
     client_order_id: str | None
 
     @classmethod
-    def parse(cls, *, side, type, time_in_force, limit_price, client_order_id) -> _OrderRequest:
+    def parse(
+        cls,
+        *,
+        side: str,
+        type: str,
+        time_in_force: str,
+        limit_price: object,
+        client_order_id: str | None,
+    ) -> _OrderRequest:
         side = parse_choice(side, Side.values, "side")
         order_type = parse_choice(type, Order.Type.values, "type")
         tif = parse_choice(time_in_force, Order.TimeInForce.values, "time_in_force")
@@ -141,16 +154,16 @@ class _Placement:
     order: Order
     match_price: Decimal
     result: engine.MatchResult
-    makers: dict[uuid.UUID, Order]
+    makers: dict[OrderId, Order]  # by the ids the engine was given and hands back
     replaces: Order | None
-    now: object
+    now: datetime
     events: MarketEvents
     changes: BookChanges = field(default_factory=BookChanges)
     ledger: Ledger = field(default_factory=Ledger)
     accounts: dict[int, Account] = field(default_factory=dict)
     positions: dict[int, Position] = field(default_factory=dict)
     reserved_before: dict[int, Decimal] = field(default_factory=dict)
-    positions_before: dict[int, tuple] = field(default_factory=dict)
+    positions_before: dict[int, _PositionKey] = field(default_factory=dict)
     house_id: int | None = None
 
     @property
@@ -159,7 +172,12 @@ class _Placement:
 
 
 def _place_locked(
-    user: User, symbol: str, request: _OrderRequest, qty, limit_price, replaces: Order | None
+    user: User,
+    symbol: str,
+    request: _OrderRequest,
+    qty: object,
+    limit_price: object,
+    replaces: Order | None,
 ) -> Order:
     """order_place's transaction: lock and validate, match, then settle and write."""
     state = book_lock_for_symbol(symbol)
@@ -172,7 +190,12 @@ def _place_locked(
 
 
 def _validated_order(
-    state: BookState, user: User, request: _OrderRequest, qty, limit_price, replaces
+    state: BookState,
+    user: User,
+    request: _OrderRequest,
+    qty: object,
+    limit_price: object,
+    replaces: Order | None,
 ) -> tuple[Order, Decimal]:
     """The order as it will be stored, and the price it may match at; refusals raise."""
     stock = state.stock  # read under the lock: a halt that just landed is seen
@@ -222,7 +245,7 @@ def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
         engine_tif = order.time_in_force
     else:
         engine_tif = engine.FOK if order.time_in_force == "fok" else engine.IOC
-    loaded: dict[uuid.UUID, Order] = {}
+    loaded: dict[OrderId, Order] = {}
     opposite = "sell" if order.side == "buy" else "buy"
     result = engine.match(
         engine.IncomingOrder(
@@ -248,7 +271,7 @@ def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
 
 
 def _resting_iter(
-    stock: Stock, side: str, limit: Decimal, loaded: dict[uuid.UUID, Order]
+    stock: Stock, side: str, limit: Decimal, loaded: dict[OrderId, Order]
 ) -> Iterator[engine.RestingOrder]:
     """Crossing resting orders on `side`, best price first then oldest, read in chunks.
 
@@ -269,7 +292,7 @@ def _resting_iter(
                 order.id,
                 order.user_id,
                 side,
-                to_ticks(order.limit_price),
+                to_ticks(resting_price(order)),
                 order.remaining_qty,
                 order.seq,
             )
@@ -283,17 +306,17 @@ def _rest_untouched(p: _Placement, user: User) -> Order:
     """The common case, an order that only rests: one conditional UPDATE both checks and
     reserves what it may spend, instead of locking the row, reading it and writing it."""
     order = p.order
-    needed = reservation(order.limit_price, order.qty)
+    needed = reservation(resting_price(order), order.qty)
     if order.side == "buy":
         accounts.cash_reserve_now(user_id=user.id, amount=needed)
         order.reserved_cash = needed
     else:
         _shares_reserve_now(user, p.stock, order.qty, p.now)
-    p.changes.add(order.side, order.limit_price, order.qty, 1)
+    p.changes.add(order.side, resting_price(order), order.qty, 1)
     return _write(p)
 
 
-def _shares_reserve_now(user: User, stock: Stock, qty: int, now) -> None:
+def _shares_reserve_now(user: User, stock: Stock, qty: int, now: datetime) -> None:
     """Reserve shares for a resting sell in one UPDATE (the transaction's only position lock)."""
     # Sells need an account too (for the cash they will receive): checked in the same query.
     reserved = Position.objects.filter(
@@ -335,7 +358,7 @@ def _lock_parties(p: _Placement, user: User) -> None:
     p.house_id = house_id
 
 
-def _position_key(position: Position) -> tuple:
+def _position_key(position: Position) -> _PositionKey:
     return (position.qty, position.reserved_qty, position.avg_cost, position.realized_pl)
 
 
@@ -356,6 +379,7 @@ def _settle(p: _Placement) -> None:
         accounts.cash_reserve(account=account, amount=needed)
         order.reserved_cash = needed
     else:
+        assert position is not None  # a seller's position is locked, created if missing
         if position.available_qty < order.qty:
             raise insufficient_qty(position.available_qty, p.stock)
         position.reserved_qty += order.qty
@@ -413,7 +437,10 @@ def _settle_fill(p: _Placement, fill: engine.Fill) -> None:
         ledger=p.ledger,
     )
     p.changes.add(
-        maker.side, maker.limit_price, -fill.qty, -1 if maker.status == Order.Status.FILLED else 0
+        maker.side,
+        resting_price(maker),
+        -fill.qty,
+        -1 if maker.status == Order.Status.FILLED else 0,
     )
     p.events.order_filled(maker)
     state.last_price, state.last_trade_at = price, now
@@ -423,19 +450,20 @@ def _finish_taker(p: _Placement, account: Account, position: Position | None) ->
     """What is left of the incoming order rests, or is cancelled (IOC, market)."""
     order, result = p.order, p.result
     if result.rests:
-        p.changes.add(order.side, order.limit_price, result.remaining, 1)
+        p.changes.add(order.side, resting_price(order), result.remaining, 1)
     elif result.remaining:
         order.status = Order.Status.CANCELED
         order.canceled_at = p.now
         order.reason = "market_remainder" if order.type == "market" else "ioc_remainder"
         if order.side == "sell":
+            assert position is not None  # a seller's position is locked, created if missing
             position.reserved_qty -= result.remaining
     # A buy resting holds what its remainder needs; filled or cancelled, it releases the rest
     # (price improvement, the unused fee cap, the unfilled part).
     _sync_buy_reservation(order, account)
 
 
-def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now) -> None:
+def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now: datetime) -> None:
     order.filled_qty += qty
     order.filled_notional += price * qty
     order.fees += fee_paid
@@ -454,8 +482,11 @@ def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None 
     """
     if order.side != "buy":
         return
-    price = order.limit_price or basis
-    needed = reservation(price, order.remaining_qty) if order.is_open else Decimal("0")
+    needed = Decimal("0")
+    if order.is_open:
+        price = order.limit_price or basis
+        assert price is not None  # an open market order is still matching, at `basis`
+        needed = reservation(price, order.remaining_qty)
     change = needed - order.reserved_cash
     if change > 0:
         accounts.cash_reserve(account=account, amount=change)
@@ -467,7 +498,7 @@ def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None 
 def _cancel_in_place(p: _Placement, order: Order, *, reason: str, qty: int | None = None) -> None:
     """Cancel an open order whose account (buy) or position (sell) is locked here."""
     remaining = order.remaining_qty
-    p.changes.add(order.side, order.limit_price, -(qty or remaining), -1)
+    p.changes.add(order.side, resting_price(order), -(qty or remaining), -1)
     order.status = Order.Status.CANCELED
     order.canceled_at = p.now
     order.reason = reason
@@ -508,7 +539,13 @@ def _write(p: _Placement) -> Order:
 
 
 def order_replace(
-    *, user: User, order_id, qty=None, limit_price=None, time_in_force=None, client_order_id=None
+    *,
+    user: User,
+    order_id: object,
+    qty: object = None,
+    limit_price: object = None,
+    time_in_force: str | None = None,
+    client_order_id: str | None = None,
 ) -> Order:
     """Replace an open order by a new one (it loses time priority), atomically."""
     old = order_get_own(user=user, order_id=order_id)

@@ -10,6 +10,7 @@ from accounts.models import User
 from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.models import OPEN_STATUSES, Order, Position, ShareEntry
+from trading.services.book_levels import resting_price
 from trading.services.locks import book_lock, positions_lock
 
 
@@ -45,7 +46,9 @@ def position_grant(*, user: User, symbol: str, qty: int, memo: str = "Staff gran
     return position
 
 
-def stock_update(*, stock_id: int, tick_size=None, lot_size=None, band_pct=None) -> Stock:
+def stock_update(
+    *, stock_id: int, tick_size: object = None, lot_size: object = None, band_pct: object = None
+) -> Stock:
     """Staff: change a stock's tick, lot or price band.
 
     Refused while resting orders would be left off the new tick or lot: they could then never
@@ -57,7 +60,7 @@ def stock_update(*, stock_id: int, tick_size=None, lot_size=None, band_pct=None)
         resting = Order.objects.filter(stock_id=stock_id, status__in=OPEN_STATUSES)
         if tick_size is not None:
             tick = _positive(tick_size, "tick_size")
-            off = [o.limit_price for o in resting.only("limit_price") if o.limit_price % tick]
+            off = [o for o in resting.only("limit_price") if resting_price(o) % tick]
             if off:
                 raise TradingError(
                     "orders_off_tick",
@@ -94,7 +97,7 @@ def stock_update(*, stock_id: int, tick_size=None, lot_size=None, band_pct=None)
     return stock
 
 
-def _positive(raw, name: str) -> Decimal:
+def _positive(raw: object, name: str) -> Decimal:
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, ValueError):

@@ -90,6 +90,7 @@ class Command(BaseCommand):
                 or Order.objects.filter(user=maker, stock=stock, status__in=OPEN_STATUSES).exists()
             ):
                 continue
+            assert stock.reference_price is not None  # only priced stocks were fetched
             for step in range(1, LADDER_STEPS + 1):
                 offset = stock.reference_price * LADDER_STEP_PCT * step
                 for side, price in (
