@@ -10,10 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading import selectors
+from trading.apis import _amount
 from trading.broadcast import auction_payload
 from trading.services import auctions as service
-
-DEC = {"max_digits": 20, "decimal_places": 4, "coerce_to_string": True}
 
 
 class AuctionOutput(serializers.Serializer):
@@ -47,8 +46,8 @@ def _auction(auction, request) -> dict:
 
 class BidOutput(serializers.Serializer):
     bidder = serializers.CharField()
-    price = serializers.DecimalField(**DEC, allow_null=True)
-    max_price = serializers.DecimalField(**DEC, allow_null=True)
+    price = _amount(allow_null=True)
+    max_price = _amount(allow_null=True)
     status = serializers.CharField()
     placed_at = serializers.DateTimeField()
 
@@ -57,9 +56,9 @@ class MyBidOutput(serializers.Serializer):
     id = serializers.IntegerField()
     auction_id = serializers.IntegerField()
     symbol = serializers.CharField(source="auction.stock.symbol")
-    max_price = serializers.DecimalField(**DEC, allow_null=True)
-    price = serializers.DecimalField(**DEC, allow_null=True)
-    reserved_cash = serializers.DecimalField(**DEC)
+    max_price = _amount(allow_null=True)
+    price = _amount(allow_null=True)
+    reserved_cash = _amount()
     status = serializers.CharField()
     reason = serializers.CharField()
     placed_at = serializers.DateTimeField()

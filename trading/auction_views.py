@@ -58,7 +58,7 @@ def auction_detail(request, auction_id: int):
                 form_add_domain_error(form, exc)
                 auction.refresh_from_db()
             else:
-                if bid.status == "leading":
+                if bid.status == "leading" and bid.price is not None:
                     messages.success(request, f"You lead at {bid.price.normalize():f} a share.")
                 else:
                     messages.warning(
@@ -67,7 +67,7 @@ def auction_detail(request, auction_id: int):
                 return redirect("auction", auction_id=auction.pk)
     _standings([auction], request.user)
     if auction.is_live and not form.is_bound:
-        form = BidForm(initial={"max_price": auction.min_next})
+        form = BidForm(initial={"max_price": min_next_bid(auction)})
     return render(
         request,
         "trading/auction.html",

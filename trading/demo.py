@@ -56,6 +56,7 @@ def demo_auctions_keep(*, lots: int, rng: random.Random | None = None) -> int:
     opened = 0
     for stock in rng.sample(stocks, min(missing, len(stocks))):
         reference = stock.reference_price
+        assert reference is not None  # only priced stocks were chosen
         lot = rng.choice([10, 20, 25, 50, 100]) * stock.lot_size
         duration = settings.AUCTION_DURATION_SECONDS
         if missing == lots:  # a cold start: spread the ends over one auction's length
@@ -93,7 +94,10 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     bidder = rng.choice(bidders)
     if auction.leading_bid is not None and auction.leading_bid.bidder_id == bidder.id:
         return False
-    ceiling = auction.stock.reference_price * Decimal("1.03")
+    reference = auction.stock.reference_price
+    if reference is None:
+        return False
+    ceiling = reference * Decimal("1.03")
     price = min_next_bid(auction) + auction.stock.tick_size * rng.randint(0, 20)
     if price > ceiling:
         return False

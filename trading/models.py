@@ -282,14 +282,12 @@ class Auction(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="auctions_selling"
     )
-    reserve_price = models.DecimalField(
-        **PRICE, help_text="Hidden: the lowest price per share the lot sells at."
-    )
-    start_price = models.DecimalField(**PRICE, help_text="The lowest first bid per share.")
+    reserve_price = price_field(help_text="Hidden: the lowest price per share the lot sells at.")
+    start_price = price_field(help_text="The lowest first bid per share.")
     increment_rule = models.CharField(
         max_length=8, choices=Increment.choices, default=Increment.LADDER
     )
-    fixed_increment = models.DecimalField(**PRICE, null=True, blank=True)
+    fixed_increment = price_field(null=True, blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(db_index=True)
     original_ends_at = models.DateTimeField()
@@ -297,11 +295,11 @@ class Auction(models.Model):
     max_extension_seconds = models.PositiveIntegerField(default=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     # The standing of the bidding, kept on the row (changed only under its lock).
-    current_price = models.DecimalField(**PRICE, null=True, blank=True)
+    current_price = price_field(null=True, blank=True)
     leading_bid = models.ForeignKey(
         "Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    runner_up_max = models.DecimalField(**PRICE, null=True, blank=True)
+    runner_up_max = price_field(null=True, blank=True)
     bid_count = models.IntegerField(default=0)
     seq = models.BigIntegerField(default=0, help_text="Bumped once per event on its stream.")
     winning_bid = models.ForeignKey(
@@ -359,11 +357,9 @@ class Bid(models.Model):
     bidder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bids"
     )
-    max_price = models.DecimalField(**PRICE, null=True, blank=True)
-    price = models.DecimalField(
-        **PRICE, null=True, blank=True, help_text="The price the bid stood at when placed."
-    )
-    reserved_cash = models.DecimalField(**PRICE, default=0)
+    max_price = price_field(null=True, blank=True)
+    price = price_field(null=True, blank=True, help_text="The price the bid stood at when placed.")
+    reserved_cash = price_field(default=0)
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.CharField(max_length=64, blank=True, help_text="Why it was refused or ended.")
     seq = models.BigIntegerField(default=0, help_text="The auction event that announced it.")

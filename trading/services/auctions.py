@@ -26,7 +26,7 @@ from core.errors import DomainError
 from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.events import AuctionEvents, MarketEvents
-from trading.models import Auction, Bid, Trade
+from trading.models import Auction, Bid, BookState, Trade
 from trading.pricing import fee, maker_fee_bps, reservation, taker_fee_bps
 from trading.services.locks import book_lock, positions_lock
 from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
@@ -252,9 +252,10 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     if user.id == auction.seller_id:
         raise _refuse("own_auction", "You cannot bid on your own auction.")
     leader = auction.leading_bid
+    leader_max = _max_of(leader) if leader is not None else None
     raising = leader is not None and leader.bidder_id == user.id
-    if raising:
-        if price <= leader.max_price:
+    if leader is not None and leader_max is not None and raising:
+        if price <= leader_max:
             raise _refuse(
                 "bid_not_higher",
                 f"You lead at a maximum of {leader.max_price}; a new maximum must be higher.",
@@ -271,7 +272,7 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     events = AuctionEvents(auction)
     needed = reservation(price, auction.qty)
     bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
-    if raising:
+    if leader is not None and raising:
         accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
         _end_bid(leader, Bid.Status.CANCELED, "raised")
     try:
@@ -280,7 +281,7 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
         raise _Refusal(exc) from None
     bid.reserved_cash = needed
     auction.bid_count += 1
-    if raising or leader is None or price > leader.max_price:
+    if raising or leader is None or leader_max is None or price > leader_max:
         if leader is not None and not raising:
             accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
             _end_bid(leader, Bid.Status.OUTBID, "outbid")
@@ -299,7 +300,7 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
         bid.reserved_cash = Decimal("0")
         bid.status, bid.reason = Bid.Status.OUTBID, "outbid"
         auction.runner_up_max = max(price, auction.runner_up_max or price)
-        auction.current_price = _standing(auction, leader.max_price)
+        auction.current_price = _standing(auction, leader_max)
         bid.price = price
         accounts.reservations_save(locked, before)
         bid.save()
@@ -323,6 +324,12 @@ def _standing(auction: Auction, leader_max: Decimal) -> Decimal:
     if leader_max >= auction.reserve_price:
         price = max(price, auction.reserve_price)
     return min(price, leader_max)
+
+
+def _max_of(bid: Bid) -> Decimal:
+    """An accepted bid's maximum (only refused bids may lack one)."""
+    assert bid.max_price is not None, "an accepted bid has a maximum"
+    return bid.max_price
 
 
 def _end_bid(bid: Bid, status: str, reason: str) -> None:
@@ -375,8 +382,9 @@ def auction_close(*, auction_id: int) -> Auction | None:
     return auction
 
 
-def _settle_winner(auction: Auction, leader: Bid, state, events: AuctionEvents) -> None:
+def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: AuctionEvents) -> None:
     stock, price, qty = auction.stock, auction.current_price, auction.qty
+    assert price is not None, "a winner stands at a price"
     notional = price * qty
     buyer_fee, seller_fee = fee(notional, taker_fee_bps()), fee(notional, maker_fee_bps())
     house_id = accounts.house_account_id() if (buyer_fee or seller_fee) else None

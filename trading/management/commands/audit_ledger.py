@@ -162,6 +162,9 @@ def _auction_reservations(audit: Audit, held_cash: dict, held_shares: dict) -> N
             if reserved:
                 audit.fail(f"{where}: {status} but still holds {reserved}")
             continue
+        if max_price is None:
+            audit.fail(f"{where}: leading without a maximum")
+            continue
         if reserved != reservation(max_price, qty):
             audit.fail(
                 f"{where}: holds {reserved}, its maximum needs {reservation(max_price, qty)}"
@@ -245,7 +248,7 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
         want_cash = held_cash.pop(user_id, ZERO)
         if reserved != want_cash:
             audit.fail(
-                f"account {number}: reserved {reserved} but its open buys and bids hold {want_cash}"
+                f"account {number}: reserved {reserved} but its open buys hold {want_cash} (leading bids included)"
             )
     for user_id, held in held_cash.items():
         audit.fail(f"user {user_id} has open buys holding {held} but no account")
@@ -256,7 +259,7 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
         if reserved != want:
             audit.fail(
                 f"position of user {user_id} in {symbols.get(stock_id, stock_id)}: "
-                f"reserved {reserved} but its open sells and auctions have {want} left"
+                f"reserved {reserved} but its open sells have {want} left (auction lots included)"
             )
     for (user_id, stock_id), want in held_shares.items():
         audit.fail(
