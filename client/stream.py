@@ -156,7 +156,7 @@ class Stream:
         if self.key_id:
             headers = {"APCA-API-KEY-ID": self.key_id, "APCA-API-SECRET-KEY": self.secret_key}
         while not self._closing:
-            reason = "closed"
+            reason = "the server closed the connection"
             try:
                 async with websockets.connect(
                     self.url, additional_headers=headers, open_timeout=10, max_size=2**22
