@@ -135,6 +135,7 @@ def build_parser() -> Parser:
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         # Also accepted after the command; SUPPRESS keeps a global --json from being reset.
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
+        sub.add_argument("--url", default=argparse.SUPPRESS, help="server base URL")
         for names, options in cmd.arguments:
             sub.add_argument(*names, **options)
         for group in cmd.exclusive:
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = bool(getattr(args, "json", False))
     try:
         config = Config.load()
-        if args.url:
+        if getattr(args, "url", None):
             config = Config(normalize_url(args.url), config.key_id, config.secret_key)
         if cmd.needs_key and not config.has_key:
             raise NoKey(

@@ -128,7 +128,7 @@ class TradingApp(App):
     #title { height: 1; background: $primary; color: $text; padding: 0 1; }
     #main { height: 1fr; }
     #left { width: 38; }
-    #middle { width: 1fr; }
+    #middle { width: 36; }
     #right { width: 1fr; }
     BookLadder, #tape, #orders, #positions, #ticket, Sparkline { border: round $secondary; }
     #ticket { height: 5; padding: 0 1; }

@@ -4,7 +4,8 @@
 
 It reads the `trades` stream (and `quotes`, so a quiet book still has prices). Flat and the
 fast average above the slow one by `--threshold`: it buys `--size` at market. Long and the
-fast average below: it sells what it holds. Money stays Decimal throughout.
+fast average below: it sells what it bought (never shares you held before it started).
+Money stays Decimal throughout.
 Credentials: `brokerage login` or the APCA_* variables.
 """
 
@@ -33,14 +34,11 @@ def signal(prices: list[Decimal], fast: int, slow: int, threshold: Decimal) -> s
     return None
 
 
-def held(api: Client, symbol: str) -> Decimal:
-    return next((Decimal(p["qty"]) for p in api.positions() if p["symbol"] == symbol), Decimal(0))
-
-
 async def run(args) -> None:
     api = Client.from_config()
     symbol = args.symbol.upper()
     prices: deque[Decimal] = deque(maxlen=args.slow)
+    bought = Decimal(0)  # what this bot holds: filled buys less filled sells
     stream = Stream(
         api.ws_url, symbols=[symbol], channels=("trades", "quotes"), retry_first_connect=True
     )
@@ -52,14 +50,18 @@ async def run(args) -> None:
         else:
             continue
         side = signal(list(prices), args.fast, args.slow, args.threshold)
-        holding = await asyncio.to_thread(held, api, symbol) if side else Decimal(0)
-        if side == "buy" and holding == 0:
+        if side == "buy" and bought == 0:
             order = await asyncio.to_thread(api.buy, symbol, args.size)
-        elif side == "sell" and holding > 0:
-            order = await asyncio.to_thread(api.sell, symbol, holding)
+            bought += Decimal(order["filled_qty"])
+        elif side == "sell" and bought > 0:
+            order = await asyncio.to_thread(api.sell, symbol, bought)
+            bought -= Decimal(order["filled_qty"])
         else:
             continue
-        print(f"{symbol}: {side} {order['qty']} -> {order['status']} @ {order['filled_avg_price']}")
+        print(
+            f"{symbol}: {side} {order['qty']}: {order['status']} @ {order['filled_avg_price']}",
+            flush=True,
+        )
         prices.clear()  # start the averages afresh after a trade of our own
 
 
