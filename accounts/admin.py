@@ -12,7 +12,8 @@ from django.urls import path, reverse
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from accounts.services import account_adjust_cash
-from brokerage.errors import DomainError
+from core.errors import DomainError
+from core.forms import form_add_domain_error
 
 
 @admin.register(User)
@@ -85,8 +86,10 @@ class AccountAdmin(admin.ModelAdmin):
                     memo=form.cleaned_data["memo"],
                     by=request.user,
                 )
-            except (DomainError, InvalidOperation) as exc:
-                form.add_error(None, getattr(exc, "message", "Invalid amount."))
+            except InvalidOperation:
+                form.add_error("amount", "Not a number.")
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, "Cash adjusted.")
                 return redirect(reverse("admin:accounts_account_change", args=[account_id]))

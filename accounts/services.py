@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 CENT = Decimal("0.01")
 _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -73,6 +76,100 @@ def cash_post(
     )
 
 
+# --------------------------------------------------------------------------- reservations
+# Cash that open orders and bids may spend is *reserved*: it stays in `cash` but is no longer
+# available. The database refuses reserved > cash on every row it writes, so a transaction
+# writes reservations it lowers before cash moves that spend what they released.
+
+
+def accounts_lock(user_ids: Iterable[int]) -> dict[int, Account]:
+    """Lock the users' accounts (select_for_update), ascending id, in one query.
+
+    Every transaction that locks several accounts takes them here, once: the one lock order
+    means two transactions can never wait on each other's accounts.
+    """
+    locked = Account.objects.select_for_update().filter(user_id__in=set(user_ids)).order_by("id")
+    return {a.user_id: a for a in locked}
+
+
+def no_account() -> DomainError:
+    return DomainError("no_account", "You have no trading account.")
+
+
+def insufficient_cash(needed: Decimal, available: Decimal) -> DomainError:
+    return DomainError(
+        "insufficient_buying_power",
+        f"Insufficient buying power: this needs {needed.quantize(CENT)}, "
+        f"you have {available.quantize(CENT)} available.",
+    )
+
+
+def cash_reserve(*, account: Account, amount: Decimal) -> None:
+    """Reserve `amount` of a locked account's available cash, in memory (see reservations_save).
+
+    Refuses with `insufficient_buying_power` when the account has less available.
+    """
+    if account.available_cash < amount:
+        raise insufficient_cash(amount, account.available_cash)
+    account.reserved_cash += amount
+
+
+def cash_release(*, account: Account, amount: Decimal) -> None:
+    """Release `amount` of a locked account's reservation, in memory (see reservations_save)."""
+    account.reserved_cash -= amount
+
+
+def reservations_save(accounts: Mapping[int, Account], before: Mapping[int, Decimal]) -> None:
+    """Write the reservations that changed since `before` ({user id: reserved_cash})."""
+    for user_id, account in accounts.items():
+        if account.reserved_cash != before[user_id]:
+            account.save(update_fields=["reserved_cash", "updated_at"])
+
+
+def cash_reserve_now(*, user_id: int, amount: Decimal) -> None:
+    """Reserve cash of an account the transaction has not locked, in one conditional UPDATE.
+
+    The row lock the UPDATE takes must be the transaction's only account lock (one row has no
+    lock order to break).
+    """
+    reserved = Account.objects.filter(
+        user_id=user_id, cash__gte=F("reserved_cash") + amount
+    ).update(reserved_cash=F("reserved_cash") + amount, updated_at=timezone.now())
+    if not reserved:
+        account = Account.objects.filter(user_id=user_id).first()
+        if account is None:
+            raise no_account()
+        raise insufficient_cash(amount, account.available_cash)
+
+
+def cash_release_now(*, user_id: int, amount: Decimal) -> None:
+    """Release part of an unlocked account's reservation in one relative UPDATE (one row)."""
+    Account.objects.filter(user_id=user_id).update(
+        reserved_cash=F("reserved_cash") - amount, updated_at=timezone.now()
+    )
+
+
+def house_account_id() -> int:
+    """The house's user id (fees, house auctions): the one `is_house` user, created if missing."""
+    house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
+    if house is not None:
+        return house
+    # Never "the user called house": anybody may have signed up under that name.
+    for username in ("house", f"house-{uuid.uuid4().hex[:8]}"):
+        try:
+            # A savepoint: two first fee-paying trades on two symbols may both get here; the
+            # loser's insert fails on the one-house-user constraint and it uses the winner.
+            with transaction.atomic():
+                house_user = User.objects.create(username=username, is_house=True, is_active=False)
+                Account.objects.create(user=house_user, account_number="BK0000000000")
+                return house_user.id
+        except IntegrityError:
+            house = User.objects.filter(is_house=True).values_list("id", flat=True).first()
+            if house is not None:
+                return house
+    raise RuntimeError("could not create the house account")
+
+
 def account_adjust_cash(
     *, account_id, amount: Decimal, memo: str, by: User | None = None
 ) -> CashEntry:
@@ -119,7 +216,7 @@ def api_key_revoke(*, user: User, key_id: str) -> ApiKey:
     """Revoke one of the user's keys; a revoked key authenticates nothing."""
     key = ApiKey.objects.filter(user=user, key_id=key_id).first()
     if key is None:
-        raise DomainError("not_found", "No such API key.", status=404)
+        raise DomainError("not_found", "No such API key.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import ApiKeyCreateForm, SignUpForm
 from accounts.services import api_key_create, api_key_revoke, user_sign_up
-from brokerage.errors import DomainError
+from core.errors import DomainError
+from core.forms import form_add_domain_error
 
 
 def sign_up(request):
@@ -44,7 +45,7 @@ def api_keys(request):
         try:
             key, secret = api_key_create(user=request.user, name=form.cleaned_data["name"])
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form_add_domain_error(form, exc)
         else:
             created = {"key_id": key.key_id, "secret": secret, "name": key.name}
             form = ApiKeyCreateForm()

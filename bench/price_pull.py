@@ -101,11 +101,11 @@ def load_symbols(count: int) -> int:
 
 def watch(count: int) -> None:
     """Pretend the first `count` symbols have subscribers, so their changes get published."""
+    from core import streams as core_streams
     from marketdata.models import Stock
-    from trading import broadcast
 
     watched = list(Stock.objects.order_by("symbol").values_list("symbol", flat=True)[:count])
-    broadcast.watched_symbols = lambda: watched
+    core_streams.watched_symbols = lambda: watched
 
 
 def main() -> None:

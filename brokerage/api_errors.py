@@ -9,9 +9,35 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+# The API's HTTP status for each domain refusal (Alpaca's choices where it has one); any other
+# code is bad input, 400. The services say only what was refused; this edge says how to answer.
+DOMAIN_STATUS = {
+    "not_found": 404,
+    "position_not_found": 404,
+    "no_account": 403,
+    "insufficient_buying_power": 403,
+    "insufficient_qty": 403,
+    "order_not_cancelable": 422,
+    "order_not_replaceable": 422,
+    "duplicate_client_order_id": 422,
+    "symbol_halted": 422,
+    "fok_not_fillable": 422,
+    "own_auction": 403,
+    "auction_not_open": 422,
+    "auction_ended": 422,
+    "auction_not_cancelable": 422,
+    "auction_has_bids": 422,
+}
+
+
+def domain_status(code: str) -> int:
+    """The HTTP status the API answers a domain refusal with."""
+    return DOMAIN_STATUS.get(code, 400)
+
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -57,7 +83,7 @@ def error_response(code: str, message: str, status_code: int, fields=None, heade
 def exception_handler(exc, context):
     """DRF exception handler: domain errors, validation errors and HTTP errors, one shape."""
     if isinstance(exc, DomainError):
-        return error_response(exc.code, exc.message, exc.status, exc.fields)
+        return error_response(exc.code, exc.message, domain_status(exc.code), exc.fields)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

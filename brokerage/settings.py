@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 
 from brokerage.embedded_redis import ensure_redis_url
-from brokerage.env import (
+from core.env import (
     ConfigError,
     env_bool,
     env_decimal,
@@ -163,6 +163,14 @@ STARTING_CASH = env_decimal("STARTING_CASH", "100000.00", minimum=Decimal("0"))
 # Fees in basis points of each fill's notional, paid to the house account.
 TRADING_MAKER_FEE_BPS = env_decimal("TRADING_MAKER_FEE_BPS", "0", minimum=Decimal("0"))
 TRADING_TAKER_FEE_BPS = env_decimal("TRADING_TAKER_FEE_BPS", "0", minimum=Decimal("0"))
+# Timed auctions: default length, the soft-close window and the cap on its extensions.
+AUCTION_DURATION_SECONDS = env_int("AUCTION_DURATION_SECONDS", 300, minimum=1)
+AUCTION_SOFT_CLOSE_SECONDS = env_int("AUCTION_SOFT_CLOSE_SECONDS", 30, minimum=0)
+AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, minimum=0)
+# A close task at each auction's end, besides the sweep every second.
+AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
+# The demo keeps this many house auctions running (0: none).
+AUCTION_DEMO_LOTS = env_int("AUCTION_DEMO_LOTS", 0, minimum=0)
 # Day orders expire at this local time (TIME_ZONE) on weekdays.
 MARKET_CLOSE = env_str("MARKET_CLOSE", "16:00")
 
@@ -244,6 +252,12 @@ if not (
 ):
     raise ConfigError(f"MARKET_CLOSE={MARKET_CLOSE!r} is not a time like 16:00")
 CELERY_BEAT_SCHEDULE = {
+    # Every second; a sweep that waited longer than that is superseded by the next one.
+    "close-due-auctions": {
+        "task": "trading.close_due_auctions",
+        "schedule": 1.0,
+        "options": {"expires": 1.0},
+    },
     "expire-day-orders": {
         "task": "trading.expire_day_orders",
         # Celery's crontab reads CELERY_TIMEZONE; the close is local market time.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from brokerage.env import ConfigError
+from core.env import ConfigError
 from marketdata.providers import ProviderError, get_provider
 from marketdata.providers.base import Secret
 

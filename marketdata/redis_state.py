@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import redis
-from django.conf import settings
+
+from core.redis import redis_client as shared_client
 
 PULL_LOCK_KEY = "marketdata:pull:lock"
 PRUNE_KEY = "marketdata:pull:pruned"
@@ -18,15 +18,9 @@ def state_key(provider_name: str) -> str:
     return f"marketdata:pull:state:{provider_name}"
 
 
-@cache
-def _client(url: str) -> redis.Redis:
-    # redis-py's pool notices a fork and reconnects, so Celery's prefork children can share this.
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-
-
 def redis_client() -> redis.Redis:
     """The client for the configured Redis."""
-    return _client(settings.REDIS_URL)
+    return shared_client()
 
 
 def load_json(key: str) -> dict[str, Any]:

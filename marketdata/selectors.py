@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, Func, Max, Min, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Func, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
+from core import streams
+from marketdata.activity import trade_activity
 from marketdata.models import PriceBar, Stock
-from trading import broadcast
-from trading.models import OPEN_STATUSES, Order, Trade
 
 FEATURED = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "TSLA", "META", "AMD", "SPY", "QQQ"]
 # A symbol traded this recently counts as "being traded" and is priced before the rest.
@@ -46,20 +46,12 @@ def featured_stocks() -> list[Stock]:
 # --------------------------------------------------------------------------- pull priorities
 def symbols_watched() -> set[str]:
     """Symbols with a live subscriber somewhere, as the streams record them in Redis."""
-    return set(broadcast.watched_symbols())
+    return set(streams.watched_symbols())
 
 
 def symbols_traded(*, since: datetime) -> set[str]:
-    """Symbols with open orders, or with trades since `since`."""
-    # Both read small index ranges: open orders through the partial open-book index,
-    # recent trades through the executed_at index.
-    open_ids = Order.objects.filter(status__in=OPEN_STATUSES).values("stock_id")
-    traded_ids = Trade.objects.filter(executed_at__gte=since).values("stock_id")
-    return set(
-        Stock.objects.filter(Q(id__in=open_ids) | Q(id__in=traded_ids)).values_list(
-            "symbol", flat=True
-        )
-    )
+    """Symbols with open orders, or with trades since `since` (as the trading app knows them)."""
+    return trade_activity().symbols_traded(since=since)
 
 
 # --------------------------------------------------------------------------- day figures
@@ -83,18 +75,14 @@ def day_figures(*, stocks: list[Stock], now: datetime | None = None) -> dict[int
     """Today's high, low and volume for each of `stocks`, in one query on trades."""
     start = market_day_start(now)
     today = start.date()
-    rows = (
-        Trade.objects.filter(stock_id__in=[s.id for s in stocks], executed_at__gte=start)
-        .values("stock_id")
-        .annotate(high=Max("price"), low=Min("price"), volume=Sum("qty"), trades=Count("id"))
-        .order_by()
+    traded = trade_activity().ranges(
+        stock_ids=[s.id for s in stocks], start=start, end=None, with_ends=False
     )
-    traded = {row["stock_id"]: row for row in rows}
     figures = {}
     for stock in stocks:
-        row = traded.get(stock.id, {})
-        highs = [_price(row["high"])] if row else []
-        lows = [_price(row["low"])] if row else []
+        row = traded.get(stock.id)
+        highs = [row.high] if row else []
+        lows = [row.low] if row else []
         if stock.day == today:
             highs.append(stock.day_high)
             lows.append(stock.day_low)
@@ -103,8 +91,8 @@ def day_figures(*, stocks: list[Stock], now: datetime | None = None) -> dict[int
         figures[stock.id] = DayFigures(
             high=max(highs) if highs else None,
             low=min(lows) if lows else None,
-            volume=row.get("volume") or 0,
-            trades=row.get("trades") or 0,
+            volume=row.volume if row else 0,
+            trades=row.trades if row else 0,
         )
     return figures
 
@@ -176,19 +164,32 @@ def candle_count(interval: str, start: datetime, end: datetime) -> int:
     return int(-(-(end - first).total_seconds() // seconds))
 
 
-def _price(value: Decimal) -> Decimal:
+def price(value: Decimal) -> Decimal:
     # SQLite hands aggregates of decimals back through a float: keep the stored 4 places.
     return Decimal(value).quantize(PRICE_UNIT)
 
 
-def _bucket(field: str, interval: str):
+def _traded_candle(start: datetime, traded) -> Candle:
+    return Candle(
+        start=start,
+        open=traded.open,
+        high=traded.high,
+        low=traded.low,
+        close=traded.close,
+        volume=traded.volume,
+        trades=traded.trades,
+        source="trades",
+    )
+
+
+def bucket(field: str, interval: str):
     if interval == "1d":
         # Days follow the market's calendar, daylight saving included.
         return TruncDay(field, tzinfo=timezone.get_current_timezone())
     return EpochBucket(field, int(INTERVALS[interval].total_seconds()))
 
 
-def _bucket_start(value, interval: str) -> datetime:
+def bucket_start(value, interval: str) -> datetime:
     if interval == "1d":
         return value
     return datetime.fromtimestamp(value, UTC)
@@ -203,49 +204,19 @@ def candles_for(*, stock: Stock, interval: str, start: datetime, end: datetime) 
     fetches each bar's first and last price.
     """
     start = candle_start(start, interval)
-    trade_rows = list(
-        Trade.objects.filter(stock=stock, executed_at__gte=start, executed_at__lt=end)
-        .annotate(bucket=_bucket("executed_at", interval))
-        .values("bucket")
-        .annotate(
-            high=Max("price"),
-            low=Min("price"),
-            volume=Sum("qty"),
-            trades=Count("id"),
-            first=Min("seq"),
-            last=Max("seq"),
-        )
-        .order_by("bucket")
-    )
-    by_seq = dict(
-        Trade.objects.filter(
-            stock=stock, seq__in={r["first"] for r in trade_rows} | {r["last"] for r in trade_rows}
-        ).values_list("seq", "price")
-    )
-    bars: dict[datetime, Candle] = {}
-    for row in trade_rows:
-        when = _bucket_start(row["bucket"], interval)
-        bars[when] = Candle(
-            start=when,
-            open=_price(by_seq[row["first"]]),
-            high=_price(row["high"]),
-            low=_price(row["low"]),
-            close=_price(by_seq[row["last"]]),
-            volume=int(row["volume"]),
-            trades=row["trades"],
-            source="trades",
-        )
+    traded = trade_activity().bars(stock_id=stock.id, interval=interval, start=start, end=end)
+    bars: dict[datetime, Candle] = {when: _traded_candle(when, r) for when, r in traded.items()}
 
     # Reference history is kept a bar a minute; every interval is a whole number of minutes
     # aligned the same way, so minute bars fold into the interval's bars exactly.
     reference_rows = list(
         PriceBar.objects.filter(stock=stock, start__gte=start, start__lt=end)
-        .annotate(bucket=_bucket("start", interval))
+        .annotate(bucket=bucket("start", interval))
         .values("bucket")
         .annotate(high=Max("high"), low=Min("low"), first=Min("start"), last=Max("start"))
         .order_by("bucket")
     )
-    untraded = [r for r in reference_rows if _bucket_start(r["bucket"], interval) not in bars]
+    untraded = [r for r in reference_rows if bucket_start(r["bucket"], interval) not in bars]
     ends = {
         when: (open_, close)
         for when, open_, close in PriceBar.objects.filter(
@@ -253,13 +224,13 @@ def candles_for(*, stock: Stock, interval: str, start: datetime, end: datetime) 
         ).values_list("start", "open", "close")
     }
     for row in untraded:
-        when = _bucket_start(row["bucket"], interval)
+        when = bucket_start(row["bucket"], interval)
         bars[when] = Candle(
             start=when,
-            open=_price(ends[row["first"]][0]),
-            high=_price(row["high"]),
-            low=_price(row["low"]),
-            close=_price(ends[row["last"]][1]),
+            open=price(ends[row["first"]][0]),
+            high=price(row["high"]),
+            low=price(row["low"]),
+            close=price(ends[row["last"]][1]),
             volume=0,
             trades=0,
             source="reference",
@@ -276,38 +247,22 @@ def forming_bars(*, stocks: list[Stock], now: datetime) -> dict[int, Candle]:
     start = candle_start(now, "1m")
     end = start + INTERVALS["1m"]
     ids = [s.id for s in stocks]
-    trades: dict[int, list[tuple[Decimal, int]]] = {}
-    for stock_id, price, qty in (
-        Trade.objects.filter(stock_id__in=ids, executed_at__gte=start, executed_at__lt=end)
-        .order_by("stock_id", "seq")
-        .values_list("stock_id", "price", "qty")
-    ):
-        trades.setdefault(stock_id, []).append((_price(price), qty))
+    traded = trade_activity().ranges(stock_ids=ids, start=start, end=end)
     reference = {
         bar.stock_id: bar for bar in PriceBar.objects.filter(stock_id__in=ids, start=start)
     }
     bars = {}
     for stock_id in ids:
-        if stock_id in trades:
-            prices = [price for price, _ in trades[stock_id]]
-            bars[stock_id] = Candle(
-                start=start,
-                open=prices[0],
-                high=max(prices),
-                low=min(prices),
-                close=prices[-1],
-                volume=sum(qty for _, qty in trades[stock_id]),
-                trades=len(prices),
-                source="trades",
-            )
+        if stock_id in traded:
+            bars[stock_id] = _traded_candle(start, traded[stock_id])
         elif stock_id in reference:
             bar = reference[stock_id]
             bars[stock_id] = Candle(
                 start=start,
-                open=_price(bar.open),
-                high=_price(bar.high),
-                low=_price(bar.low),
-                close=_price(bar.close),
+                open=price(bar.open),
+                high=price(bar.high),
+                low=price(bar.low),
+                close=price(bar.close),
                 volume=0,
                 trades=0,
                 source="reference",

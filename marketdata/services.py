@@ -15,12 +15,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import redis
-from channels.layers import BaseChannelLayer
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from core.streams import quotes_group, streamable
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import (
     Provider,
@@ -46,7 +46,7 @@ from marketdata.selectors import (
     symbols_traded,
     symbols_watched,
 )
-from trading.broadcast import publish_candle, publish_quotes, quote_payload, quotes_group
+from marketdata.streams import publish_candle, publish_quotes, quote_payload
 
 UNIVERSE_FILE = Path(__file__).resolve().parent / "data" / "universe.csv"
 
@@ -316,7 +316,7 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
         and (failure is not None or not s.price_updated_at or s.price_updated_at < stale_after)
     ]
     for stock in newly_stale:
-        payloads.append(price_payload(stock, stale=True))
+        payloads.append(quote_payload(stock, stale=True))
 
     # Short transactions in chunks: an UPDATE holds its rows until commit, and order
     # placement locks the stock row it trades, so no order waits on a whole refresh.
@@ -412,7 +412,7 @@ def _apply_quotes(
         if price != last or new_minute:
             prices.append((stock.id, when, price, source))
         if moved or before[4]:
-            payloads.append(price_payload(stock))
+            payloads.append(quote_payload(stock))
     return changed, prices, payloads, fresh, refused
 
 
@@ -511,16 +511,6 @@ def _minute(moment: datetime) -> int:
     return int(moment.timestamp()) // 60
 
 
-def price_payload(stock: Stock, *, stale: bool | None = None) -> dict:
-    """The quotes-stream message for a stock's reference price, with the day's range."""
-    payload = quote_payload(stock)
-    payload["day_high"] = None if stock.day_high is None else str(stock.day_high)
-    payload["day_low"] = None if stock.day_low is None else str(stock.day_low)
-    if stale is not None:
-        payload["stale"] = stale
-    return payload
-
-
 def _stream(
     payloads: list[dict],
     *,
@@ -573,10 +563,7 @@ def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
 
 
 def _streamable(symbol: str) -> bool:
-    group = quotes_group(symbol)
-    return len(group) < BaseChannelLayer.MAX_NAME_LENGTH and bool(
-        BaseChannelLayer.group_name_regex.match(group)
-    )
+    return streamable(quotes_group(symbol))
 
 
 def _prune_history(now: datetime) -> int:

@@ -7,9 +7,14 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from core.forms import form_add_domain_error
+from marketdata.admin import StockAdmin
+from marketdata.models import Stock
 from trading.errors import TradingError
-from trading.models import BookState, Order, Position, ShareEntry, Trade
-from trading.services import order_cancel, position_grant
+from trading.models import Auction, Bid, BookState, Order, Position, ShareEntry, Trade
+from trading.services import order_cancel, position_grant, stock_update
+from trading.services.auctions import auction_cancel, auction_create
+from trading.services.cancels import STAFF_REQUESTED
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,7 +57,7 @@ class OrderAdmin(ReadOnlyAdmin):
         done = 0
         for order in queryset.select_related("user"):
             try:
-                order_cancel(user=order.user, order_id=order.id)
+                order_cancel(user=order.user, order_id=order.id, reason=STAFF_REQUESTED)
                 done += 1
             except TradingError as exc:
                 messages.warning(request, f"{order.id}: {exc.message}")
@@ -118,7 +123,7 @@ class PositionAdmin(ReadOnlyAdmin):
                     memo=form.cleaned_data["memo"],
                 )
             except TradingError as exc:
-                form.add_error(None, exc.message)
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, "Shares granted.")
                 return redirect(reverse("admin:trading_position_changelist"))
@@ -152,3 +157,120 @@ class ShareEntryAdmin(ReadOnlyAdmin):
 class BookStateAdmin(ReadOnlyAdmin):
     list_display = ("stock", "book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at")
     search_fields = ("stock__symbol",)
+
+
+# Tick, lot and band decide which resting orders are valid: their edits go through the trading
+# service, which refuses one that would leave resting orders off the new tick or lot.
+MARKET_SETTINGS = ("tick_size", "lot_size", "band_pct")
+
+
+class StockTradingAdmin(StockAdmin):
+    def save_model(self, request, obj, form, change):
+        changed = {
+            name: form.cleaned_data[name] for name in MARKET_SETTINGS if name in form.changed_data
+        }
+        if change and changed:
+            # Written by the service under the book lock; the rest of the form saves as usual.
+            for name in changed:
+                setattr(obj, name, form.initial[name])
+            super().save_model(request, obj, form, change)
+            stock_update(stock_id=obj.pk, **changed)
+            return
+        super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except TradingError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+
+
+admin.site.unregister(Stock)
+admin.site.register(Stock, StockTradingAdmin)
+
+
+class BidInline(admin.TabularInline):
+    model = Bid
+    extra = 0
+    can_delete = False
+    fields = ("placed_at", "bidder", "max_price", "price", "reserved_cash", "status", "reason")
+    readonly_fields = fields
+    ordering = ("-placed_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AuctionCreateForm(forms.Form):
+    symbol = forms.CharField(max_length=16)
+    qty = forms.CharField(max_length=40, label="Lot (shares)")
+    reserve_price = forms.CharField(max_length=40)
+    start_price = forms.CharField(max_length=40, required=False)
+    duration_seconds = forms.IntegerField(min_value=10, initial=300)
+
+
+@admin.register(Auction)
+class AuctionAdmin(ReadOnlyAdmin):
+    """Staff create house auctions and cancel any auction; every bid is listed."""
+
+    list_display = (
+        "id",
+        "stock",
+        "qty",
+        "seller",
+        "status",
+        "current_price",
+        "reserve_price",
+        "bid_count",
+        "ends_at",
+        "close_lateness_ms",
+    )
+    list_filter = ("status",)
+    search_fields = ("stock__symbol", "seller__username")
+    list_select_related = ("stock", "seller")
+    inlines = [BidInline]
+    actions = ["cancel_auctions"]
+    change_list_template = "admin/trading/auction/change_list.html"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is not None and request.method == "GET"  # a page to look at, not a form
+
+    def get_urls(self):
+        return [
+            path(
+                "create/",
+                self.admin_site.admin_view(self.create_view),
+                name="trading_auction_create",
+            ),
+            *super().get_urls(),
+        ]
+
+    def create_view(self, request):
+        form = AuctionCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                auction = auction_create(seller=None, **form.cleaned_data)
+            except TradingError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, f"House auction {auction.pk} is open.")
+                return redirect(reverse("admin:trading_auction_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Create a house auction",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/trading/position/grant.html", context)
+
+    @admin.action(description="Cancel the selected auctions (releases every reservation)")
+    def cancel_auctions(self, request, queryset):
+        done = 0
+        for auction in queryset:
+            try:
+                auction_cancel(auction_id=auction.pk, user=None)
+                done += 1
+            except TradingError as exc:
+                messages.warning(request, f"Auction {auction.pk}: {exc.message}")
+        messages.success(request, f"Canceled {done} auction(s).")

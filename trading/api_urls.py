@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trading import apis
+from trading import apis, auction_apis
 
 urlpatterns = [
     path("orders", apis.OrdersApi.as_view(), name="api-orders"),
@@ -16,4 +16,12 @@ urlpatterns = [
     path("fills", apis.FillsApi.as_view(), name="api-fills"),
     path("stocks/<str:symbol>/book", apis.BookApi.as_view(), name="api-book"),
     path("stocks/<str:symbol>/trades", apis.StockTradesApi.as_view(), name="api-stock-trades"),
+    path("auctions", auction_apis.AuctionsApi.as_view(), name="api-auctions"),
+    path("auctions/bids", auction_apis.MyBidsApi.as_view(), name="api-my-bids"),
+    path("auctions/<str:auction_id>", auction_apis.AuctionDetailApi.as_view(), name="api-auction"),
+    path(
+        "auctions/<str:auction_id>/bids",
+        auction_apis.AuctionBidsApi.as_view(),
+        name="api-auction-bids",
+    ),
 ]

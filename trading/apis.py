@@ -101,7 +101,7 @@ class OrderReplaceInput(serializers.Serializer):
 class OrderListParams(serializers.Serializer):
     status = serializers.ChoiceField(choices=["open", "closed", "all"], default="open")
     symbols = serializers.CharField(required=False, allow_blank=True)
-    side = serializers.ChoiceField(choices=["buy", "sell"], required=False)
+    side = serializers.ChoiceField(choices=Side.choices, required=False)
     after = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
@@ -146,7 +146,7 @@ class OrderDetailApi(APIView):
     @extend_schema(responses=OrderOutput, operation_id="order_get")
     def get(self, request, order_id):
         """One of your orders by id (another user's order is 404)."""
-        order = services.order_get_own(request.user, order_id)
+        order = selectors.order_get_own(user=request.user, order_id=order_id)
         return Response(OrderOutput(order).data)
 
     @extend_schema(request=OrderReplaceInput, responses=OrderOutput, operation_id="order_replace")
@@ -185,7 +185,7 @@ class OrderByClientIdApi(APIView):
             .first()
         )
         if order is None:
-            raise TradingError("not_found", "No such order.", status=404)
+            raise TradingError("not_found", "No such order.")
         return Response(OrderOutput(order).data)
 
 
@@ -257,7 +257,7 @@ class PositionDetailApi(APIView):
         """Your position in one symbol (404 if you hold none)."""
         views = selectors.positions_for(user=request.user, symbol=symbol.upper())
         if not views:
-            raise TradingError("position_not_found", f"You hold no {symbol.upper()}.", status=404)
+            raise TradingError("position_not_found", f"You hold no {symbol.upper()}.")
         return Response(PositionOutput(views[0]).data)
 
 

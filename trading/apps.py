@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class TradingConfig(AppConfig):
     name = "trading"
     verbose_name = "Trading"
+
+    def ready(self) -> None:
+        # marketdata may not import trading: it reads our trades through the port it defines.
+        from marketdata import activity
+        from trading.activity import TradesActivity
+
+        activity.register(TradesActivity())

@@ -1,87 +1,28 @@
-"""The one place that sends to the channel layer: typed payloads for the live streams.
+"""Trading's stream messages: book deltas, the trade tape and private order updates.
 
-Groups, one per symbol (or user):
-
-- `market.<SYMBOL>`: one event per committed transaction with up to two client messages: its
-  `book.delta` (every price level it changed, each with its own `seq`, contiguous from
-  `first_seq` to `seq`) and its `trades` (all its executions; `seq` is the per-symbol trade
-  sequence, also contiguous). One event rather than one per stream halves the publishes and
-  lets a socket subscribed to both get both frames in one write.
-- `quotes.<SYMBOL>`: reference-price changes, `candles.<SYMBOL>`: bar updates.
-- `orders.<user id>`: one private `orders` message per user per transaction: that user's order
-  updates with their own fills attached. Nothing about the counterparty goes in it.
-
-Every layer event is `{"type": "stream.message", "channel", "symbol", "parts"}` where `parts`
-maps a client channel (`book`, `trades`, `quotes`, `candles`, `orders`) to `{"first_seq",
-"seq", "text"}`: `text` is the client message already encoded as JSON, so that a process with
-a thousand sockets subscribed encodes it zero times, not a thousand; the numbers beside it are
-all a consumer needs to keep a symbol's messages in order (see `trading.consumers`). Every
-client message carries `ts`, the publish time in epoch milliseconds: publishing happens in
-`transaction.on_commit`, so it is the commit time, and clients can measure delivery latency.
-
-This module also keeps the set of *watched* symbols (those with at least one live subscriber
-somewhere) in Redis, for the price-pull job: see `watched_symbols()`.
+Built from what a committed transaction did and handed to the one publisher, `core.streams`
+(group names, the pipelined publish). `market.<SYMBOL>` carries one event per transaction with
+up to two client messages: its `book.delta` (every price level it changed, each with its own
+`seq`, contiguous from `first_seq` to `seq`) and its `trades` (all its executions; `seq` is the
+per-symbol trade sequence, also contiguous). `orders.<user id>` carries one private `orders`
+message per user per transaction: that user's order updates with their own fills attached.
+Nothing about the counterparty goes in it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import re
-import time
-from collections import Counter
-from collections.abc import Iterable
-
-import redis
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
-from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-
-log = logging.getLogger(__name__)
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+from core import streams
 
 # Trade fields only the two parties may see: they are stripped from the public trade tape.
 _PRIVATE_TRADE_FIELDS = ("buy_order_id", "sell_order_id", "buyer_fee", "seller_fee")
 
 
-def _safe(symbol: str) -> str:
-    # Group names allow only letters, digits, '-', '_' and '.': a few share classes are
-    # written with a slash (CRD/B), which would make every send to their groups fail.
-    return _UNSAFE.sub("_", symbol)
-
-
-def market_group(symbol: str) -> str:
-    """Book deltas and trades of `symbol` (see the module docstring)."""
-    return f"market.{_safe(symbol)}"
-
-
-def quotes_group(symbol: str) -> str:
-    return f"quotes.{_safe(symbol)}"
-
-
-def candles_group(symbol: str) -> str:
-    return f"candles.{_safe(symbol)}"
-
-
-def orders_group(user_id: int) -> str:
-    return f"orders.{user_id}"
+def _id(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _dec(value) -> str | None:
     return None if value is None else str(value)
-
-
-def now_ms() -> float:
-    """Wall-clock epoch milliseconds, the unit of every message's `ts`."""
-    return round(time.time() * 1000, 3)
-
-
-def encode(message: dict) -> str:
-    """Compact JSON; Decimals become strings and datetimes ISO 8601, as in the REST API."""
-    return json.dumps(message, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------- payloads
@@ -95,8 +36,9 @@ def trade_payload(trade, symbol: str) -> dict:
         "maker_side": trade.maker_side,
         "taker_side": "sell" if trade.maker_side == "buy" else "buy",
         "time": trade.executed_at.isoformat(),
-        "buy_order_id": str(trade.buy_order_id),
-        "sell_order_id": str(trade.sell_order_id),
+        "buy_order_id": _id(trade.buy_order_id),
+        "sell_order_id": _id(trade.sell_order_id),
+        "auction_id": trade.auction_id,
         "buyer_fee": _dec(trade.buyer_fee),
         "seller_fee": _dec(trade.seller_fee),
     }
@@ -123,22 +65,6 @@ def order_payload(order, symbol: str) -> dict:
         "reason": order.reason,
         "created_at": (order.created_at.isoformat() if order.created_at else None),
         "updated_at": (order.updated_at.isoformat() if order.updated_at else None),
-    }
-
-
-def quote_payload(stock) -> dict:
-    """A stock's reference price as the `quotes` stream sends it; `publish_quotes` takes these."""
-    change = stock.change
-    change_pct = stock.change_pct
-    return {
-        "symbol": stock.symbol,
-        "price": _dec(stock.reference_price),
-        "previous_close": _dec(stock.previous_close),
-        "change": _dec(change),
-        "change_pct": _dec(change_pct),
-        "stale": bool(stock.price_stale),
-        "source": stock.price_source,
-        "time": stock.price_updated_at.isoformat() if stock.price_updated_at else None,
     }
 
 
@@ -211,79 +137,6 @@ def orders_messages(
     }
 
 
-# --------------------------------------------------------------------------- sending
-def _part(message: dict) -> dict:
-    return {
-        "first_seq": message.get("first_seq"),
-        "seq": message.get("seq"),
-        "text": encode(message),
-    }
-
-
-def _event(channel: str, symbol: str | None, parts: dict[str, dict]) -> dict:
-    return {
-        "type": "stream.message",
-        "channel": channel,
-        "symbol": symbol,
-        "parts": {name: _part(message) for name, message in parts.items()},
-    }
-
-
-async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
-    for group, event in sends:
-        try:
-            await layer.group_send(group, event)
-        except Exception:  # a stream outage must never undo or fail a committed trade
-            log.exception("could not publish to %s", group)
-
-
-def _pubsub_publisher(layer) -> tuple[redis.Redis, str] | None:
-    """A direct line to Redis for the pub/sub layer: (client, channel prefix), else None."""
-    if not isinstance(layer, RedisPubSubChannelLayer):
-        return None
-    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts") or []
-    if len(hosts) != 1 or not isinstance(hosts[0], str):
-        return None  # sharded or configured by dict: leave it to the layer
-    url, prefix = hosts[0], settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
-    client = _publish_clients.get(url)
-    if client is None:
-        client = _publish_clients[url] = redis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=2
-        )
-    return client, prefix
-
-
-_publish_clients: dict[str, redis.Redis] = {}
-
-
-def _publish(sends: list[tuple[str, dict]]) -> None:
-    """Send in order; with the pub/sub layer, in one Redis round trip from this thread.
-
-    Publishing happens in the committing thread. Going through the layer's async API would hop
-    onto the server's event loop and wait there behind whatever it is doing (fanning a message
-    out to a thousand sockets, say) once per group; writing the layer's own wire format (its
-    serializer, its `<prefix>__group__<group>` channel) with a plain Redis pipeline costs one
-    round trip and no wait. Other layers get `group_send`.
-    """
-    if not sends:
-        return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    direct = _pubsub_publisher(layer)
-    try:
-        if direct is not None:
-            client, prefix = direct
-            pipe = client.pipeline(transaction=False)
-            for group, event in sends:
-                pipe.publish(f"{prefix}__group__{group}", layer.serialize(event))
-            pipe.execute()
-        else:
-            async_to_sync(_send_all)(layer, sends)
-    except Exception:  # a stream outage must never undo or fail a committed trade
-        log.exception("could not publish %d stream messages", len(sends))
-
-
 def publish_market(
     symbol: str, deltas: list[dict], trades: list[dict], order_events: list[tuple[int, str, dict]]
 ) -> None:
@@ -292,7 +145,7 @@ def publish_market(
     Called from `transaction.on_commit`: in commit order within a process, but possibly out of
     order across processes; the `seq` numbers let consumers put book and trades back in order.
     """
-    ts = now_ms()
+    ts = streams.now_ms()
     sends: list[tuple[str, dict]] = []
     market: dict[str, dict] = {}
     if deltas:
@@ -300,143 +153,125 @@ def publish_market(
     if trades:
         market["trades"] = trades_message(symbol, trades, ts)
     if market:
-        sends.append((market_group(symbol), _event("market", symbol, market)))
+        sends.append((streams.market_group(symbol), streams.event("market", symbol, market)))
     for user_id, message in orders_messages(symbol, trades, order_events, ts).items():
-        sends.append((orders_group(user_id), _event("orders", symbol, {"orders": message})))
-    _publish(sends)
-
-
-def publish_quotes(quotes: list[dict]) -> None:
-    """Publish reference-price changes (see `quote_payload`), one message per symbol."""
-    ts = now_ms()
-    _publish(
-        [
-            (
-                quotes_group(quote["symbol"]),
-                _event("quotes", quote["symbol"], {"quotes": {"type": "quote", **quote, "ts": ts}}),
-            )
-            for quote in quotes
-        ]
-    )
-
-
-def publish_candle(candle: dict) -> None:
-    """Publish a bar update: `{"symbol", "interval", "start", "open", "high", "low", "close",
-    "volume", ...}` as the market-data app keeps it (a still-forming bar may be sent repeatedly)."""
-    symbol = candle["symbol"]
-    _publish(
-        [
-            (
-                candles_group(symbol),
-                _event(
-                    "candles", symbol, {"candles": {"type": "candle", **candle, "ts": now_ms()}}
-                ),
-            )
-        ]
-    )
-
-
-# --------------------------------------------------------------------------- watched symbols
-WATCHED_KEY = "brokerage:watched_symbols"
-# A symbol counts as watched this long after a process last said it has a subscriber; every
-# process re-says so well within it, so a crashed process's symbols fade out on their own.
-WATCH_TTL_SECONDS = 60
-_WATCH_REFRESH_SECONDS = 20
-
-_redis_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _redis_client
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        sends.append(
+            (streams.orders_group(user_id), streams.event("orders", symbol, {"orders": message}))
         )
-    return _redis_client
+    streams.publish(sends)
 
 
-def _mark_watched(symbols: Iterable[str]) -> None:
-    now = time.time()
-    mapping = {symbol: now for symbol in symbols}
-    if mapping:
-        _redis().zadd(WATCHED_KEY, mapping)
+# --------------------------------------------------------------------------- auctions
+def bidder_labels(auction) -> dict[int, str]:
+    """ "bidder 1", "bidder 2", … by each bidder's first (accepted) bid on the auction."""
+    from trading.models import Bid
+
+    labels: dict[int, str] = {}
+    first_bids = (
+        Bid.objects.filter(auction=auction)
+        .exclude(status=Bid.Status.REFUSED)
+        .order_by("placed_at", "id")
+        .values_list("bidder_id", flat=True)
+    )
+    for bidder_id in first_bids:
+        labels.setdefault(bidder_id, f"bidder {len(labels) + 1}")
+    return labels
 
 
-def watched_symbols(max_age: float = WATCH_TTL_SECONDS) -> list[str]:
-    """Symbols someone is watching live right now (a book, trades, quotes or candles stream).
+def auction_payload(auction) -> dict:
+    """What everyone may see of an auction: never the reserve, never a maximum."""
+    from trading.services.auctions import min_next_bid
 
-    For the price-pull job: pull these first. Sorted by symbol.
-    """
-    client = _redis()
-    cutoff = time.time() - max_age
-    pipe = client.pipeline()
-    pipe.zremrangebyscore(WATCHED_KEY, "-inf", f"({cutoff}")
-    pipe.zrangebyscore(WATCHED_KEY, cutoff, "+inf")
-    _, members = pipe.execute()
-    return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
-
-
-class _LocalWatches:
-    """This process's subscriber counts per symbol, mirrored into the Redis sorted set.
-
-    One refresher per process (not one per socket) keeps a thousand subscribers of a symbol
-    down to one Redis write every `_WATCH_REFRESH_SECONDS`.
-    """
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self._task: asyncio.Task | None = None
-
-    async def add(self, symbol: str) -> None:
-        self.counts[symbol] += 1
-        if self.counts[symbol] == 1:
-            await self._write([symbol])
-        self._ensure_refresher()
-
-    def remove(self, symbol: str) -> None:
-        # A symbol nobody here watches any more simply stops being refreshed and expires.
-        self.counts[symbol] -= 1
-        if self.counts[symbol] <= 0:
-            del self.counts[symbol]
-
-    def _ensure_refresher(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._task = loop.create_task(self._refresh())
-
-    async def _refresh(self) -> None:
-        while self.counts:
-            await asyncio.sleep(_WATCH_REFRESH_SECONDS)
-            await self._write(list(self.counts))
-
-    async def _write(self, symbols: list[str]) -> None:
-        try:
-            await asyncio.to_thread(_mark_watched, symbols)
-        except Exception:  # a slow or absent Redis must not break a subscription
-            log.warning("could not mark %s as watched", symbols, exc_info=True)
+    live = auction.status in ("scheduled", "open")
+    return {
+        "id": auction.pk,
+        "symbol": auction.stock.symbol,
+        "qty": str(auction.qty),
+        "status": auction.status,
+        "current_price": _dec(auction.current_price),
+        "start_price": _dec(auction.start_price),
+        "min_next_bid": _dec(min_next_bid(auction)) if live else None,
+        "bid_count": auction.bid_count,
+        "reserve_met": auction.reserve_met,
+        "starts_at": auction.starts_at.isoformat(),
+        "ends_at": auction.ends_at.isoformat(),
+        "original_ends_at": auction.original_ends_at.isoformat(),
+        "extended": auction.ends_at > auction.original_ends_at,
+        "closed_at": auction.closed_at.isoformat() if auction.closed_at else None,
+        "sold_price": _dec(auction.current_price) if auction.status == "closed" else None,
+        "seq": auction.seq,
+    }
 
 
-_local_watches = _LocalWatches()
+def public_bid(bid, labels: dict[int, str]) -> dict:
+    return {
+        "bidder": labels.get(bid.bidder_id, "bidder"),
+        "price": _dec(bid.price),
+        "status": bid.status,
+        "placed_at": bid.placed_at.isoformat(),
+    }
 
 
-async def watch_symbol(symbol: str) -> None:
-    """A socket in this process started a stream of `symbol`."""
-    await _local_watches.add(symbol)
+def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) -> dict:
+    """The public `auction` message; `server_time` lets pages count down on the server's clock."""
+    from django.utils import timezone
+
+    state = {**auction_payload(auction), "seq": seq}
+    message = {
+        "type": "auction",
+        "event": event,
+        "auction_id": auction.pk,
+        "seq": seq,
+        "auction": state,
+        "server_time": timezone.now().isoformat(),
+        "ends_at": state["ends_at"],
+    }
+    if bid is not None:
+        message["bid"] = public_bid(bid, labels)
+    return message
 
 
-def unwatch_symbol(symbol: str) -> None:
-    """A socket in this process stopped a stream of `symbol`."""
-    _local_watches.remove(symbol)
+def auction_standing(auction, event: str, bid) -> dict:
+    """A bidder's or seller's private message: leading, outbid, won, lost, settled."""
+    return {
+        "type": "auction.standing",
+        "event": event,
+        "auction_id": auction.pk,
+        "symbol": auction.stock.symbol,
+        "current_price": _dec(auction.current_price),
+        "max_price": _dec(bid.max_price) if bid is not None and event != "settled" else None,
+        "ends_at": auction.ends_at.isoformat(),
+    }
 
 
-__all__ = [
-    "candles_group",
-    "market_group",
-    "orders_group",
-    "publish_candle",
-    "publish_market",
-    "publish_quotes",
-    "quote_payload",
-    "quotes_group",
-    "watched_symbols",
-]
+def publish_auction(auction_id: int, public: list[dict], private: list[tuple[int, dict]]) -> None:
+    """An auction's public events (its group and the index) and its bidders' private ones."""
+    ts = streams.now_ms()
+    sends = []
+    for message in public:
+        message = {**message, "ts": ts}
+        event = streams.event("auction", None, {"auction": message})
+        sends.append((streams.auction_group(auction_id), event))
+        sends.append((streams.AUCTIONS_GROUP, event))
+    for user_id, message in private:
+        event = streams.event("orders", None, {"orders": {**message, "ts": ts}})
+        sends.append((streams.orders_group(user_id), event))
+    streams.publish(sends)
+
+
+def schedule_auction_close(auction_id: int, ends_at) -> None:
+    """Ask the worker to close the auction at its end (the beat sweep is the backstop)."""
+    from django.conf import settings
+
+    if not settings.AUCTION_SCHEDULE_CLOSE_TASKS:
+        return
+    try:
+        from celery import current_app
+
+        current_app.send_task("trading.close_auction", args=[auction_id], eta=ends_at)
+    except Exception:  # the sweep closes it anyway
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "could not schedule the close of auction %s", auction_id
+        )

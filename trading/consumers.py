@@ -48,7 +48,9 @@ from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
 from accounts.services import api_key_authenticate
+from core import streams
 from marketdata.models import Stock
+from marketdata.streams import quote_message
 from trading import broadcast, selectors
 from trading.models import BookState
 
@@ -114,7 +116,7 @@ def _trades_snapshot(symbol: str) -> dict:
 
 
 def _quote(symbol: str) -> dict:
-    return {"type": "quote", **broadcast.quote_payload(Stock.objects.get(symbol=symbol))}
+    return quote_message(Stock.objects.get(symbol=symbol))
 
 
 def _authenticate_key(key_id: str, secret: str):
@@ -452,13 +454,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub = existing
         else:
             group = (
-                broadcast.orders_group(self.user.pk)
+                streams.orders_group(self.user.pk)
                 if channel == "orders"
                 else {
-                    "book": broadcast.market_group,
-                    "trades": broadcast.market_group,
-                    "quotes": broadcast.quotes_group,
-                    "candles": broadcast.candles_group,
+                    "book": streams.market_group,
+                    "trades": streams.market_group,
+                    "quotes": streams.quotes_group,
+                    "candles": streams.candles_group,
                 }[channel](symbol)
             )
             sub = Subscription(channel=channel, symbol=symbol, group=group, depth=depth)
@@ -472,7 +474,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await _relay().leave(group, self)
                 raise
             if symbol is not None:
-                await broadcast.watch_symbol(symbol)
+                await streams.watch_symbol(symbol)
         await self._send_json(
             {"type": "subscribed", "channel": channel, "symbol": symbol, **_with_id(request_id)}
         )
@@ -498,7 +500,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.subs.get((sub.channel, sub.symbol)) is sub:
             del self.subs[(sub.channel, sub.symbol)]
             if sub.symbol is not None:
-                broadcast.unwatch_symbol(sub.symbol)
+                streams.unwatch_symbol(sub.symbol)
             await _relay().leave(sub.group, self)
 
     async def _auth(self, content: dict, request_id) -> None:
@@ -523,7 +525,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         )
 
     async def _ping(self, content: dict, request_id) -> None:
-        await self._send_json({"type": "pong", "ts": broadcast.now_ms(), **_with_id(request_id)})
+        await self._send_json({"type": "pong", "ts": streams.now_ms(), **_with_id(request_id)})
 
     # ------------------------------------------------------------------ stream messages
     async def stream_message(self, event: dict) -> None:
@@ -566,7 +568,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             key = "levels" if sub.channel == "book" else "trades"
             message[key] = [item for item in message[key] if item["seq"] >= sub.expected]
             message["first_seq"] = sub.expected
-            text = broadcast.encode(message)
+            text = streams.encode(message)
         sub.expected = part["seq"] + 1
         await self._frame(text)
 
@@ -634,7 +636,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def _send_json(self, message: dict) -> None:
         if not self.closing:
-            await self.send(text_data=broadcast.encode(message))
+            await self.send(text_data=streams.encode(message))
 
     async def _send_error(self, code: str, message: str, request_id=None) -> None:
         await self._send_json(

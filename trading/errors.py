@@ -1,7 +1,9 @@
-"""The trading domain's refusals: one error type with a stable code."""
+"""The trading domain's refusals: the one domain error type, under the name trading code uses."""
 
-from brokerage.errors import DomainError
+from core.errors import DomainError
 
+# One type, not a subclass: a refusal from accounts (buying power) inside an order is the same
+# kind of thing as one from trading, and every edge maps both by their code.
+TradingError = DomainError
 
-class TradingError(DomainError):
-    """An order, cancel or bid that the rules refuse; nothing was changed."""
+__all__ = ["TradingError"]

@@ -2,27 +2,23 @@
 
 from django import forms
 
-from brokerage.errors import DomainError
+from trading.models import Order, Side
 
 
 class OrderTicketForm(forms.Form):
     """Buy or sell: the service checks the rules, this form only shapes the input."""
 
-    side = forms.ChoiceField(
-        choices=[("buy", "Buy"), ("sell", "Sell")], widget=forms.RadioSelect, initial="buy"
+    side = forms.ChoiceField(choices=Side.choices, widget=forms.RadioSelect, initial=Side.BUY)
+    type = forms.ChoiceField(
+        choices=[(Order.Type.LIMIT, "Limit"), (Order.Type.MARKET, "Market")],
+        initial=Order.Type.LIMIT,
     )
-    type = forms.ChoiceField(choices=[("limit", "Limit"), ("market", "Market")], initial="limit")
     qty = forms.CharField(label="Quantity (shares)", max_length=40)
     limit_price = forms.CharField(label="Limit price", max_length=40, required=False)
     time_in_force = forms.ChoiceField(
         label="Time in force",
-        choices=[
-            ("day", "Day"),
-            ("gtc", "Good till cancelled"),
-            ("ioc", "Immediate or cancel"),
-            ("fok", "Fill or kill"),
-        ],
-        initial="day",
+        choices=Order.TimeInForce.choices,
+        initial=Order.TimeInForce.DAY,
     )
 
     def clean(self):
@@ -30,13 +26,3 @@ class OrderTicketForm(forms.Form):
         if data.get("type") == "market":
             data["limit_price"] = None
         return data
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        """Show a refused order on the fields it concerns, or above the form."""
-        placed = False
-        for name in exc.fields:
-            if name in self.fields:
-                self.add_error(name, exc.message)
-                placed = True
-        if not placed:
-            self.add_error(None, exc.message)

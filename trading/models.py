@@ -149,14 +149,27 @@ class Order(models.Model):
 
 
 class Trade(models.Model):
-    """One execution between a resting (maker) order and an incoming (taker) order."""
+    """One execution: a resting (maker) order against an incoming (taker) order, or an auction's
+    close (an auction print, with no orders)."""
 
     stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="trades")
     seq = models.BigIntegerField(help_text="Per-symbol trade sequence.")
     price = models.DecimalField(**PRICE)
     qty = models.BigIntegerField()
-    buy_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buy_trades")
-    sell_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="sell_trades")
+    buy_order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="buy_trades"
+    )
+    sell_order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="sell_trades"
+    )
+    auction = models.OneToOneField(
+        "Auction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="print",
+        help_text="Set on an auction print: the lot sold at an auction's close.",
+    )
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     maker_side = models.CharField(max_length=4, choices=Side.choices)
@@ -168,6 +181,13 @@ class Trade(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["stock", "seq"], name="trade_seq_per_stock"),
             models.CheckConstraint(condition=Q(qty__gt=0) & Q(price__gt=0), name="trade_positive"),
+            models.CheckConstraint(
+                condition=(
+                    Q(auction__isnull=True, buy_order__isnull=False, sell_order__isnull=False)
+                    | Q(auction__isnull=False, buy_order__isnull=True, sell_order__isnull=True)
+                ),
+                name="trade_of_orders_or_auction",
+            ),
         ]
         indexes = [
             models.Index(fields=["stock", "-seq"], name="trades_by_stock_idx"),
@@ -240,3 +260,124 @@ class ShareEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.qty} {self.stock_id} for {self.user_id}"
+
+
+class Auction(models.Model):
+    """A lot of shares offered for a fixed time to the highest bidder (proxy bidding)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        NO_SALE = "no_sale", "No sale"
+        CANCELED = "canceled", "Canceled"
+
+    class Increment(models.TextChoices):
+        LADDER = "ladder", "Price ladder"
+        FIXED = "fixed", "Fixed"
+
+    stock = models.ForeignKey("marketdata.Stock", on_delete=models.PROTECT, related_name="auctions")
+    qty = models.BigIntegerField(help_text="Shares in the lot; bids are per share for all of them.")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="auctions_selling"
+    )
+    reserve_price = models.DecimalField(
+        **PRICE, help_text="Hidden: the lowest price per share the lot sells at."
+    )
+    start_price = models.DecimalField(**PRICE, help_text="The lowest first bid per share.")
+    increment_rule = models.CharField(
+        max_length=8, choices=Increment.choices, default=Increment.LADDER
+    )
+    fixed_increment = models.DecimalField(**PRICE, null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(db_index=True)
+    original_ends_at = models.DateTimeField()
+    soft_close_seconds = models.PositiveIntegerField(default=30)
+    max_extension_seconds = models.PositiveIntegerField(default=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # The standing of the bidding, kept on the row (changed only under its lock).
+    current_price = models.DecimalField(**PRICE, null=True, blank=True)
+    leading_bid = models.ForeignKey(
+        "Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    runner_up_max = models.DecimalField(**PRICE, null=True, blank=True)
+    bid_count = models.IntegerField(default=0)
+    seq = models.BigIntegerField(default=0, help_text="Bumped once per event on its stream.")
+    winning_bid = models.ForeignKey(
+        "Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_lateness_ms = models.IntegerField(
+        null=True, blank=True, help_text="How long after its end the close ran."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(qty__gt=0), name="auction_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(reserve_price__gt=0) & Q(start_price__gt=0),
+                name="auction_prices_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="auction_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["ends_at"],
+                condition=Q(status__in=["scheduled", "open"]),
+                name="auctions_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"auction {self.pk}: {self.qty} {self.stock_id} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in (self.Status.SCHEDULED, self.Status.OPEN)
+
+    @property
+    def reserve_met(self) -> bool:
+        return self.current_price is not None and self.current_price >= self.reserve_price
+
+
+class Bid(models.Model):
+    """A bidder's maximum price per share on an auction; every bid is kept, refused ones too."""
+
+    class Status(models.TextChoices):
+        LEADING = "leading", "Leading"
+        OUTBID = "outbid", "Outbid"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        REFUSED = "refused", "Refused"
+        CANCELED = "canceled", "Canceled"
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="bids")
+    bidder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bids"
+    )
+    max_price = models.DecimalField(**PRICE, null=True, blank=True)
+    price = models.DecimalField(
+        **PRICE, null=True, blank=True, help_text="The price the bid stood at when placed."
+    )
+    reserved_cash = models.DecimalField(**PRICE, default=0)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.CharField(max_length=64, blank=True, help_text="Why it was refused or ended.")
+    seq = models.BigIntegerField(default=0, help_text="The auction event that announced it.")
+    placed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reserved_cash__gte=0), name="bid_reserved_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["auction", "-placed_at"], name="bids_by_auction_idx"),
+            models.Index(fields=["bidder", "-placed_at"], name="bids_by_bidder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bid {self.pk} of {self.bidder_id} on {self.auction_id}: {self.max_price}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,7 +11,17 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account, User
 from marketdata.models import Stock
-from trading.models import OPEN_STATUSES, BookLevel, BookState, Order, Position, Trade
+from trading.errors import TradingError
+from trading.models import (
+    OPEN_STATUSES,
+    Auction,
+    Bid,
+    BookLevel,
+    BookState,
+    Order,
+    Position,
+    Trade,
+)
 
 CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
 
@@ -157,3 +168,85 @@ def account_summary(*, user: User) -> dict:
         "positions": positions,
         "open_orders": Order.objects.filter(user=user, status__in=OPEN_STATUSES).count(),
     }
+
+
+def parse_order_id(order_id) -> uuid.UUID:
+    """An order id as given by a client; anything but a UUID is 'not found'."""
+    try:
+        return uuid.UUID(str(order_id))
+    except ValueError:
+        raise TradingError("not_found", "No such order.") from None
+
+
+def order_get_own(*, user: User, order_id) -> Order:
+    """One of the user's orders; anything else, including another user's order, is 'not found'."""
+    order = (
+        Order.objects.filter(pk=parse_order_id(order_id), user=user).select_related("stock").first()
+    )
+    if order is None:
+        raise TradingError("not_found", "No such order.")
+    return order
+
+
+# --------------------------------------------------------------------------- auctions
+def auctions_list(*, status: str = "live") -> QuerySet[Auction]:
+    """Auctions by status: live (scheduled or open, ending soonest first), ended, or all."""
+    auctions = Auction.objects.select_related("stock")
+    if status == "live":
+        return auctions.filter(status__in=["scheduled", "open"]).order_by("ends_at")
+    if status == "ended":
+        return auctions.exclude(status__in=["scheduled", "open"]).order_by("-closed_at")
+    if status != "all":
+        return auctions.filter(status=status).order_by("-ends_at")
+    return auctions.order_by("-ends_at")
+
+
+def auction_get(*, auction_id) -> Auction:
+    try:
+        pk = int(str(auction_id))
+    except ValueError:
+        raise TradingError("not_found", "No such auction.") from None
+    auction = Auction.objects.select_related("stock").filter(pk=pk).first()
+    if auction is None:
+        raise TradingError("not_found", "No such auction.")
+    return auction
+
+
+def auction_bid_history(*, auction: Auction, viewer: User | None) -> list[dict]:
+    """Accepted bids, newest first; bidders masked as "bidder N" except the viewer ("you")."""
+    from trading.broadcast import bidder_labels
+
+    labels = bidder_labels(auction)
+    bids = auction.bids.exclude(status=Bid.Status.REFUSED).order_by("-placed_at", "-id")
+    viewer_id = viewer.id if viewer is not None and viewer.is_authenticated else None
+    return [
+        {
+            "bidder": "you" if b.bidder_id == viewer_id else labels.get(b.bidder_id, "bidder"),
+            "price": b.price,
+            "max_price": b.max_price if b.bidder_id == viewer_id else None,
+            "status": b.status,
+            "placed_at": b.placed_at,
+        }
+        for b in bids
+    ]
+
+
+def bids_for(*, user: User, limit: int = 200) -> QuerySet[Bid]:
+    """The user's bids, newest first, with their auctions."""
+    return (
+        Bid.objects.filter(bidder=user)
+        .select_related("auction", "auction__stock")
+        .order_by("-placed_at", "-id")[:limit]
+    )
+
+
+def my_standing(*, auction: Auction, user: User | None) -> str | None:
+    """leading / outbid / won / lost / seller, or None when the user is not in it."""
+    if user is None or not user.is_authenticated:
+        return None
+    if auction.seller_id == user.id:
+        return "seller"
+    latest = auction.bids.filter(bidder=user).exclude(status="refused").order_by("-id").first()
+    if latest is None:
+        return None
+    return "leading" if latest.status == "canceled" else latest.status

@@ -1,8 +1,9 @@
-"""Timed trading jobs run by Celery beat."""
+"""Timed trading jobs run by Celery beat (and the close scheduled at each auction's end)."""
 
 from celery import shared_task
 
 from trading.services import orders_expire_day
+from trading.services.auctions import auction_close, auctions_sweep
 
 
 @shared_task(
@@ -15,3 +16,22 @@ from trading.services import orders_expire_day
 def expire_day_orders() -> int:
     """Expire every open day order: the clock calls this at the session close."""
     return orders_expire_day()
+
+
+@shared_task(name="trading.close_due_auctions")
+def close_due_auctions() -> dict[str, int]:
+    """Every second: open auctions whose start has come, close those whose end has passed."""
+    return auctions_sweep()
+
+
+@shared_task(
+    name="trading.close_auction",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def close_auction(auction_id: int) -> str | None:
+    """Close one auction at its end; a no-op if it is already closed or its end moved."""
+    auction = auction_close(auction_id=auction_id)
+    return None if auction is None else auction.status

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.forms import form_add_domain_error
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
@@ -28,7 +29,7 @@ def stock_detail(request, symbol: str):
                     user=request.user, symbol=stock.symbol, **form.cleaned_data
                 )
             except TradingError as exc:
-                form.add_domain_error(exc)
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, _order_message(order))
                 return redirect("stock", symbol=stock.symbol)

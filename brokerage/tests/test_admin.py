@@ -33,6 +33,7 @@ def staff_client(client):
         "trading_position",
         "trading_shareentry",
         "trading_bookstate",
+        "trading_auction",
     ],
 )
 def test_every_changelist_loads(staff_client, alice, model):
@@ -109,5 +110,65 @@ def test_staff_cancel_an_order(staff_client, alice):
         {"action": "cancel_orders", "_selected_action": [order.pk]},
     )
     order.refresh_from_db()
-    assert order.status == Order.Status.CANCELED
+    assert (order.status, order.reason) == (Order.Status.CANCELED, "staff_requested")
+    assert Account.objects.get(user=alice).reserved_cash == 0
+
+
+def _stock_form(stock, **changes) -> dict:
+    """The stock's admin change form as staff would submit it, with `changes` typed in."""
+    fields = {
+        "symbol": stock.symbol,
+        "name": stock.name,
+        "isin": stock.isin,
+        "status": stock.status,
+        "tick_size": stock.tick_size,
+        "lot_size": stock.lot_size,
+        "band_pct": stock.band_pct,
+        "reference_price": stock.reference_price,
+        "previous_close": stock.previous_close or "",
+    }
+    return {**{k: "" if v is None else str(v) for k, v in fields.items()}, **changes}
+
+
+def test_staff_cannot_move_the_tick_under_resting_orders(staff_client, alice):
+    acme = make_stock("ACME", "10.00")
+    order_place(
+        user=alice, symbol="ACME", side="buy", type="limit", time_in_force="gtc", qty=5,
+        limit_price="9.51",
+    )  # fmt: skip
+    url = reverse("admin:marketdata_stock_change", args=[acme.pk])
+
+    refused = staff_client.post(url, _stock_form(acme, tick_size="0.05"), follow=True)
+
+    assert "resting order(s) would be off a tick of 0.05" in refused.content.decode()
+    acme.refresh_from_db()
+    assert acme.tick_size == Decimal("0.01")
+
+    staff_client.post(url, _stock_form(acme, tick_size="0.01", lot_size="5", band_pct="0.2"))
+    acme.refresh_from_db()
+    assert (acme.lot_size, acme.band_pct) == (5, Decimal("0.2"))
+
+
+def test_staff_create_a_house_auction_see_its_bids_and_cancel_it(staff_client, alice, settings):
+    from trading.models import Auction
+    from trading.services.auctions import auction_bid_place
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    make_stock("ACME", "100.00")
+    created = staff_client.post(
+        reverse("admin:trading_auction_create"),
+        {"symbol": "ACME", "qty": "10", "reserve_price": "95.00", "duration_seconds": "300"},
+    )
+    assert created.status_code == 302
+    auction = Auction.objects.get()
+    auction_bid_place(user=alice, auction_id=auction.pk, max_price="96.00")
+    page = staff_client.get(reverse("admin:trading_auction_change", args=[auction.pk]))
+    assert "96.0000" in page.content.decode()  # staff see every maximum
+
+    staff_client.post(
+        reverse("admin:trading_auction_changelist"),
+        {"action": "cancel_auctions", "_selected_action": [auction.pk]},
+    )
+    auction.refresh_from_db()
+    assert auction.status == "canceled"
     assert Account.objects.get(user=alice).reserved_cash == 0

@@ -33,7 +33,7 @@ def test_the_channel_layer_carries_a_message_through_redis():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_websocket_subscriber_hears_a_broadcast_through_the_layer():
-    from trading import broadcast
+    from marketdata import streams as md_streams
     from trading.tests.factories import make_stock
 
     make_stock("ZRT", "10.00")
@@ -51,7 +51,7 @@ def test_a_websocket_subscriber_hears_a_broadcast_through_the_layer():
             {"action": "subscribe", "channel": "candles", "symbol": "ZRT"}
         )
         assert (await communicator.receive_json_from(timeout=5))["type"] == "subscribed"
-        await sync_to_async(broadcast.publish_candle)({"symbol": "ZRT", "close": "10.5"})
+        await sync_to_async(md_streams.publish_candle)({"symbol": "ZRT", "close": "10.5"})
         reply = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return reply

@@ -14,13 +14,13 @@ import responses
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
+from core import streams
 from marketdata import services
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import FinnhubProvider, SimulatedProvider
 from marketdata.providers.simulated import minute_bars
 from marketdata.redis_state import PULL_LOCK_KEY, redis_client
 from marketdata.services import prices_pull
-from trading import broadcast
 from trading.services import order_place
 from trading.tests.factories import make_stock
 
@@ -113,7 +113,7 @@ def test_a_good_round_moves_prices_records_history_and_streams_each_watched_chan
 ):
     acme = make_stock("ACME", "100.00", price_source="universe")
     make_stock("BOLT", "20.00", price_source="universe")
-    monkeypatch.setattr(broadcast, "watched_symbols", lambda: ["ACME"])
+    monkeypatch.setattr(streams, "watched_symbols", lambda: ["ACME"])
 
     def pull():
         with django_capture_on_commit_callbacks(execute=True):
@@ -146,7 +146,7 @@ def test_candle_updates_take_turns_when_more_symbols_are_watched_than_a_round_se
 ):
     for symbol in ("AAA", "BBB", "CCC"):
         make_stock(symbol, "10.00", price_source="simulated")
-    monkeypatch.setattr(broadcast, "watched_symbols", lambda: ["AAA", "BBB", "CCC"])
+    monkeypatch.setattr(streams, "watched_symbols", lambda: ["AAA", "BBB", "CCC"])
     monkeypatch.setattr(services, "CANDLE_UPDATES", 2)
     sent: list[str] = []
     monkeypatch.setattr(services, "publish_candle", lambda bar: sent.append(bar["symbol"]))
@@ -303,7 +303,7 @@ def test_watched_and_traded_symbols_are_asked_first_and_the_rest_take_turns(
     for symbol in symbols:
         priced_by("finnhub", clock, symbol, "10.00")
         finnhub_api.prices[symbol] = "10.00"
-    monkeypatch.setattr(broadcast, "watched_symbols", lambda: ["LLL"])
+    monkeypatch.setattr(streams, "watched_symbols", lambda: ["LLL"])
     order_place(
         user=alice,
         symbol="KKK",

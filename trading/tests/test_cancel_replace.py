@@ -59,7 +59,7 @@ def test_another_users_order_is_not_found_and_stays_open(alice, bob):
     with pytest.raises(TradingError) as refused:
         order_cancel(user=bob, order_id=bid.id)
 
-    assert (refused.value.code, refused.value.status) == ("not_found", 404)
+    assert refused.value.code == "not_found"
     bid.refresh_from_db()
     assert bid.status == "new"
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from trading import services
+from trading import broadcast, services
+from trading.events import MarketEvents
 from trading.management.commands.audit_ledger import audit_ledger
 from trading.models import ShareEntry, Trade
+from trading.services import cancels, orders, settlement
 from trading.tests.factories import give_shares, make_stock, place
 from trading.tests.snapshots import db_state
 
@@ -21,16 +23,22 @@ class Boom(Exception):
     """The injected crash."""
 
 
-# Where a write can fail: a function of trading.services, or a model manager's method.
+# Where a write can fail: a function the order path calls, or a model manager's method.
 MANAGERS = {
     "Trade.bulk_create": (Trade.objects, "bulk_create"),
     "ShareEntry.bulk_create": (ShareEntry.objects, "bulk_create"),
+    "cash_post": (settlement, "cash_post"),
+    "_record_fill": (orders, "_record_fill"),
+    "book_changes_apply": (orders, "book_changes_apply"),
+    "publish_on_commit": (MarketEvents, "publish_on_commit"),
+    "_cancel_in_place": (orders, "_cancel_in_place"),
+    "cancels.book_changes_apply": (cancels, "book_changes_apply"),
 }
 
 
 def _fail_on_call(monkeypatch, name: str, n: int) -> list[int]:
     """Make the named function raise on its n-th call; returns the call counter."""
-    owner, attr = MANAGERS.get(name, (services, name))
+    owner, attr = MANAGERS[name]
     real = getattr(owner, attr)
     calls = [0]
 
@@ -68,15 +76,15 @@ def crossed_market(settings, alice, bob, charlie):
         ("Trade.bulk_create", 1),  # the order is written, its trades not yet
         ("ShareEntry.bulk_create", 1),  # trades written, shares not yet
         ("_record_fill", 3),
-        ("_apply_book_changes", 1),  # after every trade, before the book is written
-        ("_announce", 1),  # after everything, before the stream messages are scheduled
+        ("book_changes_apply", 1),  # after every trade, before the book is written
+        ("publish_on_commit", 1),  # after everything, before the stream messages are scheduled
     ],
 )
 def test_a_crash_during_settlement_leaves_nothing_half_applied(
     crossed_market, alice, monkeypatch, name, n
 ):
     published = []
-    monkeypatch.setattr(services.broadcast, "publish_market", lambda *a: published.append(a))
+    monkeypatch.setattr(broadcast, "publish_market", lambda *a: published.append(a))
     before = db_state()
     calls = _fail_on_call(monkeypatch, name, n)
 
@@ -126,7 +134,7 @@ def test_a_crash_while_cancelling_everything_keeps_the_symbols_already_done(
     zeta = make_stock("ZETA", "10.00")
     give_shares(bob, zeta, 5)
     place(bob, zeta, "sell", 5, "10.50")
-    _fail_on_call(monkeypatch, "_apply_book_changes", 2)
+    _fail_on_call(monkeypatch, "cancels.book_changes_apply", 2)
 
     with pytest.raises(Boom):
         services.order_cancel_all(user=bob)

@@ -30,7 +30,16 @@ from django.db.models import Max, Sum
 
 from accounts.models import Account, CashEntry
 from marketdata.models import Stock
-from trading.models import OPEN_STATUSES, BookLevel, Order, Position, ShareEntry, Trade
+from trading.models import (
+    OPEN_STATUSES,
+    Auction,
+    Bid,
+    BookLevel,
+    Order,
+    Position,
+    ShareEntry,
+    Trade,
+)
 from trading.pricing import reservation
 
 ZERO = Decimal("0")
@@ -143,6 +152,33 @@ def _check_shares(audit: Audit, symbols: dict[int, str]) -> None:
     audit.summary.update(positions=positions, total_shares=sum(held.values()))
 
 
+def _auction_reservations(audit: Audit, held_cash: dict, held_shares: dict) -> None:
+    """Leading bids hold their maximum × the lot; live auctions hold the seller's shares."""
+    for bid_id, auction_id, user_id, qty, max_price, reserved, status in Bid.objects.values_list(
+        "id", "auction_id", "bidder_id", "auction__qty", "max_price", "reserved_cash", "status"
+    ).iterator(chunk_size=5000):
+        where = f"bid {bid_id} on auction {auction_id}"
+        if status != Bid.Status.LEADING:
+            if reserved:
+                audit.fail(f"{where}: {status} but still holds {reserved}")
+            continue
+        if reserved != reservation(max_price, qty):
+            audit.fail(
+                f"{where}: holds {reserved}, its maximum needs {reservation(max_price, qty)}"
+            )
+        held_cash[user_id] += reserved
+    leaders = dict(
+        Auction.objects.filter(status__in=["scheduled", "open"]).values_list("id", "leading_bid_id")
+    )
+    for auction_id, leading in leaders.items():
+        if leading is not None and not Bid.objects.filter(pk=leading, status="leading").exists():
+            audit.fail(f"auction {auction_id}: its leading bid {leading} is not leading")
+    for seller_id, stock_id, qty in Auction.objects.filter(
+        status__in=["scheduled", "open"]
+    ).values_list("seller_id", "stock_id", "qty"):
+        held_shares[(seller_id, stock_id)] += qty
+
+
 def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
     """Per-order reservations and fills; per-account and per-position reservation totals."""
     traded: dict[object, int] = defaultdict(int)
@@ -202,12 +238,15 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
                 audit.fail(f"{where}: a sell holding cash {reserved}")
             held_shares[(user_id, stock_id)] += remaining
 
+    _auction_reservations(audit, held_cash, held_shares)
     for number, user_id, reserved in Account.objects.values_list(
         "account_number", "user_id", "reserved_cash"
     ):
         want_cash = held_cash.pop(user_id, ZERO)
         if reserved != want_cash:
-            audit.fail(f"account {number}: reserved {reserved} but its open buys hold {want_cash}")
+            audit.fail(
+                f"account {number}: reserved {reserved} but its open buys and bids hold {want_cash}"
+            )
     for user_id, held in held_cash.items():
         audit.fail(f"user {user_id} has open buys holding {held} but no account")
     for user_id, stock_id, reserved in Position.objects.values_list(
@@ -217,7 +256,7 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
         if reserved != want:
             audit.fail(
                 f"position of user {user_id} in {symbols.get(stock_id, stock_id)}: "
-                f"reserved {reserved} but its open sells have {want} left"
+                f"reserved {reserved} but its open sells and auctions have {want} left"
             )
     for (user_id, stock_id), want in held_shares.items():
         audit.fail(

@@ -97,7 +97,7 @@ def test_the_markets_page_shows_new_reference_prices_without_a_reload(daphne: Da
     import time
     from decimal import Decimal
 
-    from trading import broadcast
+    from marketdata import streams as md_streams
 
     stock = make_stock("AAPL", "100.00")
     page = browser.new_page()
@@ -110,7 +110,7 @@ def test_the_markets_page_shows_new_reference_prices_without_a_reload(daphne: Da
     deadline = time.monotonic() + 15
     # The page subscribes after it loads; publish until the change shows or time runs out.
     while page.inner_text(cell) != "104.50" and time.monotonic() < deadline:
-        broadcast.publish_quotes([broadcast.quote_payload(stock)])
+        md_streams.publish_quotes([md_streams.quote_payload(stock)])
         page.wait_for_timeout(300)
 
     assert page.inner_text(cell) == "104.50"

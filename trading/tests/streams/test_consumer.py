@@ -7,6 +7,9 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 
+from core import streams as core_streams
+from core.redis import redis_client
+from marketdata import streams as md_streams
 from trading import broadcast
 from trading.tests.factories import give_shares, make_stock
 from trading.tests.streams.conftest import (
@@ -231,6 +234,11 @@ def test_each_user_gets_their_own_order_updates_and_fills_and_nobody_elses(alice
         ("buy", "10.1000", "20", "taker")
     ]
     [theirs] = bob_fill["events"]
+    assert (theirs["event"], theirs["order"]["id"], theirs["order"]["status"]) == (
+        "partial_fill",
+        str(ask.id),
+        "partially_filled",
+    )
     assert (theirs["order"]["id"], theirs["order"]["status"], theirs["order"]["filled_qty"]) == (
         str(ask.id),
         "partially_filled",
@@ -374,9 +382,9 @@ def test_quotes_and_candles_are_relayed_to_their_subscribers():
             await ws.subscribe("candles", "ZWF")
             await other.subscribe("quotes", "ZWE")  # another symbol: hears nothing of ZWF
             zwf.reference_price = zwf.reference_price + 1
-            await in_thread(broadcast.publish_quotes)([broadcast.quote_payload(zwf)])
+            await in_thread(md_streams.publish_quotes)([md_streams.quote_payload(zwf)])
             quote = await ws.receive()
-            await in_thread(broadcast.publish_candle)(
+            await in_thread(md_streams.publish_candle)(
                 {
                     "symbol": "ZWF",
                     "interval": "1m",
@@ -417,18 +425,18 @@ def test_unsubscribing_stops_the_stream(alice):
 def test_watched_symbols_lists_the_symbols_someone_streams():
     make_stock("ZWH", "30.00")
     make_stock("ZWI", "30.00")
-    broadcast._redis().delete(broadcast.WATCHED_KEY)
+    redis_client(timeout=2).delete(core_streams.WATCHED_KEY)
 
     async def scenario():
         async with open_socket() as ws:
             await ws.subscribe("trades", "ZWH")
-            return await in_thread(broadcast.watched_symbols)()
+            return await in_thread(core_streams.watched_symbols)()
 
     watched = run(scenario)
     assert "ZWH" in watched and "ZWI" not in watched
     # Nobody refreshes it any more: once its time to live has passed it is no longer listed.
     time.sleep(0.01)
-    assert "ZWH" not in broadcast.watched_symbols(max_age=0.005)
+    assert "ZWH" not in core_streams.watched_symbols(max_age=0.005)
 
 
 def test_a_layer_outage_answers_unavailable_and_keeps_the_socket(monkeypatch):

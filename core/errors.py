@@ -4,23 +4,15 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A refused action, with a stable machine `code`, a human `message` and an HTTP status."""
+    """A refused action: a stable machine `code`, a human `message`, and the fields at fault.
 
-    status = 400
+    It says nothing of HTTP: each edge (the API, the HTML forms) maps codes to its own answer.
+    """
 
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int | None = None,
-        fields: dict[str, list[str]] | None = None,
-    ) -> None:
+    def __init__(self, code: str, message: str, *, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
-        if status is not None:
-            self.status = status
         self.fields = fields or {}
 
     def as_dict(self) -> dict:

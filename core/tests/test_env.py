@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage.env import ConfigError, env_bool, env_decimal, env_int, env_list
+from core.env import ConfigError, env_bool, env_decimal, env_int, env_list
 
 
 @pytest.mark.parametrize(

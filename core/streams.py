@@ -1,0 +1,245 @@
+"""The one caller of the channel layer: group names, the pipelined publish, watched symbols.
+
+Groups, one per symbol (or user, or auction):
+
+- `market.<SYMBOL>`: one event per committed transaction with up to two client messages: its
+  `book.delta` and its `trades`. One event rather than one per stream halves the publishes and
+  lets a socket subscribed to both get both frames in one write.
+- `quotes.<SYMBOL>`: reference-price changes, `candles.<SYMBOL>`: bar updates.
+- `orders.<user id>`: the user's private messages (order updates with their own fills, auction
+  standings). Nothing about a counterparty goes in them.
+- `auction.<id>` and `auctions`: one auction's events, and the index of all auctions.
+
+Every layer event is `{"type": "stream.message", "channel", "symbol", "parts"}` where `parts`
+maps a client channel (`book`, `trades`, `quotes`, `candles`, `orders`, `auction`) to
+`{"first_seq", "seq", "text"}`: `text` is the client message already encoded as JSON, so that a
+process with a thousand sockets subscribed encodes it zero times, not a thousand; the numbers
+beside it are all a consumer needs to keep a stream's messages in order. Every client message
+carries `ts`, the publish time in epoch milliseconds: publishing happens in
+`transaction.on_commit`, so it is the commit time, and clients can measure delivery latency.
+
+The set of *watched* symbols (those with at least one live subscriber somewhere) is kept in
+Redis for the price-pull job: see `watched_symbols()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+from core.redis import redis_client
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+Send = tuple[str, dict[str, Any]]
+
+
+def _safe(symbol: str) -> str:
+    # Group names allow only letters, digits, '-', '_' and '.': a few share classes are
+    # written with a slash (CRD/B), which would make every send to their groups fail.
+    return _UNSAFE.sub("_", symbol)
+
+
+def market_group(symbol: str) -> str:
+    """Book deltas and trades of `symbol` (see the module docstring)."""
+    return f"market.{_safe(symbol)}"
+
+
+def quotes_group(symbol: str) -> str:
+    return f"quotes.{_safe(symbol)}"
+
+
+def candles_group(symbol: str) -> str:
+    return f"candles.{_safe(symbol)}"
+
+
+def orders_group(user_id: int) -> str:
+    return f"orders.{user_id}"
+
+
+def auction_group(auction_id: object) -> str:
+    return f"auction.{_safe(str(auction_id))}"
+
+
+AUCTIONS_GROUP = "auctions"
+
+
+def streamable(group: str) -> bool:
+    """Whether the channel layer accepts `group` as a group name."""
+    return len(group) < BaseChannelLayer.MAX_NAME_LENGTH and bool(
+        BaseChannelLayer.group_name_regex.match(group)
+    )
+
+
+def now_ms() -> float:
+    """Wall-clock epoch milliseconds, the unit of every message's `ts`."""
+    return round(time.time() * 1000, 3)
+
+
+def encode(message: Mapping[str, Any]) -> str:
+    """Compact JSON; Decimals become strings and datetimes ISO 8601, as in the REST API."""
+    return json.dumps(message, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+def _part(message: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "first_seq": message.get("first_seq"),
+        "seq": message.get("seq"),
+        "text": encode(message),
+    }
+
+
+def event(channel: str, symbol: str | None, parts: Mapping[str, Mapping[str, Any]]) -> dict:
+    """A layer event carrying client messages, one per client channel, already encoded."""
+    return {
+        "type": "stream.message",
+        "channel": channel,
+        "symbol": symbol,
+        "parts": {name: _part(message) for name, message in parts.items()},
+    }
+
+
+async def _send_all(layer, sends: list[Send]) -> None:
+    for group, layer_event in sends:
+        try:
+            await layer.group_send(group, layer_event)
+        except Exception:  # a stream outage must never undo or fail a committed trade
+            log.exception("could not publish to %s", group)
+
+
+def _pubsub_prefix(layer) -> tuple[str, str] | None:
+    """(Redis URL, channel prefix) of the pub/sub layer when one URL serves it, else None."""
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    hosts = config.get("hosts") or []
+    if len(hosts) != 1 or not isinstance(hosts[0], str):
+        return None  # sharded or configured by dict: leave it to the layer
+    return hosts[0], config.get("prefix", "asgi")
+
+
+def publish(sends: list[Send]) -> None:
+    """Send layer events in order; with the pub/sub layer, in one Redis round trip.
+
+    Publishing happens in the committing thread. Going through the layer's async API would hop
+    onto the server's event loop and wait there behind whatever it is doing (fanning a message
+    out to a thousand sockets, say) once per group; writing the layer's own wire format (its
+    serializer, its `<prefix>__group__<group>` channel) with a plain Redis pipeline costs one
+    round trip and no wait. Other layers get `group_send`.
+    """
+    if not sends:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    direct = _pubsub_prefix(layer)
+    try:
+        if direct is not None:
+            url, prefix = direct
+            pipe = redis_client(url=url, timeout=2).pipeline(transaction=False)
+            for group, layer_event in sends:
+                pipe.publish(f"{prefix}__group__{group}", layer.serialize(layer_event))
+            pipe.execute()
+        else:
+            async_to_sync(_send_all)(layer, sends)
+    except Exception:  # a stream outage must never undo or fail a committed trade
+        log.exception("could not publish %d stream messages", len(sends))
+
+
+def publish_one(group: str, channel: str, symbol: str | None, message: Mapping[str, Any]) -> None:
+    """Publish one client message on one client channel to one group."""
+    publish([(group, event(channel, symbol, {channel: message}))])
+
+
+# --------------------------------------------------------------------------- watched symbols
+WATCHED_KEY = "brokerage:watched_symbols"
+# A symbol counts as watched this long after a process last said it has a subscriber; every
+# process re-says so well within it, so a crashed process's symbols fade out on their own.
+WATCH_TTL_SECONDS = 60
+_WATCH_REFRESH_SECONDS = 20
+
+
+def _mark_watched(symbols: Iterable[str]) -> None:
+    now = time.time()
+    mapping = {symbol: now for symbol in symbols}
+    if mapping:
+        redis_client(timeout=2).zadd(WATCHED_KEY, mapping)
+
+
+def watched_symbols(max_age: float = WATCH_TTL_SECONDS) -> list[str]:
+    """Symbols someone is watching live right now (a book, trades, quotes or candles stream).
+
+    For the price-pull job: pull these first. Sorted by symbol.
+    """
+    cutoff = time.time() - max_age
+    pipe = redis_client(timeout=2).pipeline()
+    pipe.zremrangebyscore(WATCHED_KEY, "-inf", f"({cutoff}")
+    pipe.zrangebyscore(WATCHED_KEY, cutoff, "+inf")
+    _, members = pipe.execute()
+    return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+
+
+class _LocalWatches:
+    """This process's subscriber counts per symbol, mirrored into the Redis sorted set.
+
+    One refresher per process (not one per socket) keeps a thousand subscribers of a symbol
+    down to one Redis write every `_WATCH_REFRESH_SECONDS`.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._task: asyncio.Task | None = None
+
+    async def add(self, symbol: str) -> None:
+        self.counts[symbol] += 1
+        if self.counts[symbol] == 1:
+            await self._write([symbol])
+        self._ensure_refresher()
+
+    def remove(self, symbol: str) -> None:
+        # A symbol nobody here watches any more simply stops being refreshed and expires.
+        self.counts[symbol] -= 1
+        if self.counts[symbol] <= 0:
+            del self.counts[symbol]
+
+    def _ensure_refresher(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        while self.counts:
+            await asyncio.sleep(_WATCH_REFRESH_SECONDS)
+            await self._write(list(self.counts))
+
+    async def _write(self, symbols: list[str]) -> None:
+        try:
+            await asyncio.to_thread(_mark_watched, symbols)
+        except Exception:  # a slow or absent Redis must not break a subscription
+            log.warning("could not mark %s as watched", symbols, exc_info=True)
+
+
+_local_watches = _LocalWatches()
+
+
+async def watch_symbol(symbol: str) -> None:
+    """A socket in this process started a stream of `symbol`."""
+    await _local_watches.add(symbol)
+
+
+def unwatch_symbol(symbol: str) -> None:
+    """A socket in this process stopped a stream of `symbol`."""
+    _local_watches.remove(symbol)

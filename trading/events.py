@@ -1,0 +1,115 @@
+"""Typed domain events: what a trading transaction did, collected inside it, streamed after it.
+
+Services record events on a `MarketEvents` as they go; `publish_on_commit()` turns them into
+stream messages once the transaction commits (never for one that rolls back). The event names
+of order updates follow Alpaca's `trade_updates`: new, fill, partial_fill, canceled, expired,
+replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.db import transaction
+
+from marketdata.models import Stock
+from trading import broadcast
+from trading.models import Auction, Bid, Order, Trade
+
+OrderEventKind = Literal["new", "fill", "partial_fill", "canceled", "expired", "replaced"]
+
+
+@dataclass(frozen=True)
+class OrderUpdated:
+    """An order was accepted, filled (partly or wholly), canceled, expired or replaced."""
+
+    kind: OrderEventKind
+    order: Order
+
+
+@dataclass
+class MarketEvents:
+    """One transaction's events on one symbol: book level changes, executions, order updates."""
+
+    stock: Stock
+    levels: list[dict] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
+    orders: list[OrderUpdated] = field(default_factory=list)
+
+    def order_accepted(self, order: Order) -> None:
+        self.orders.insert(0, OrderUpdated("new", order))
+
+    def order_filled(self, order: Order, *, first: bool = False) -> None:
+        """A fill of `order`; its final state decides whether it reads fill or partial_fill."""
+        event = OrderUpdated("fill", order)
+        if first:
+            self.orders.insert(0, event)
+        else:
+            self.orders.append(event)
+
+    def order_ended(self, order: Order, kind: OrderEventKind) -> None:
+        self.orders.append(OrderUpdated(kind, order))
+
+    def publish_on_commit(self) -> None:
+        """Build the stream messages now (from the state as committed) and send them on commit."""
+        symbol = self.stock.symbol
+        trades = [broadcast.trade_payload(t, symbol) for t in self.trades]
+        order_events = [
+            (e.order.user_id, _kind(e), broadcast.order_payload(e.order, symbol))
+            for e in self.orders
+        ]
+        levels = self.levels
+        transaction.on_commit(
+            lambda: broadcast.publish_market(symbol, levels, trades, order_events)
+        )
+
+
+def _kind(event: OrderUpdated) -> str:
+    if event.kind == "fill" and event.order.status != Order.Status.FILLED:
+        return "partial_fill"
+    return event.kind
+
+
+@dataclass
+class AuctionEvents:
+    """One transaction's events on one auction: public (everyone) and private (a bidder's)."""
+
+    auction: Auction
+    public_events: list[tuple[str, Bid | None]] = field(default_factory=list)
+    private_events: list[tuple[int, str, Bid | None]] = field(default_factory=list)
+
+    def public(self, kind: str, *, bid: Bid | None = None) -> None:
+        """opened, scheduled, bid, extended, closed, canceled: each takes the next `seq`."""
+        self.public_events.append((kind, bid))
+
+    def private(self, user_id: int, kind: str, bid: Bid | None) -> None:
+        """leading, outbid, won, lost, settled: to one user's private channel."""
+        self.private_events.append((user_id, kind, bid))
+
+    def publish_on_commit(self, *, schedule_close: bool = False) -> None:
+        """Number the public events, build every message now, send them after the commit.
+
+        `schedule_close`: (re)schedule the close task at the auction's (new) end.
+        """
+        auction = self.auction
+        first = auction.seq + 1
+        auction.seq += len(self.public_events)
+        Auction.objects.filter(pk=auction.pk).update(seq=auction.seq)
+        labels = broadcast.bidder_labels(auction)
+        public = [
+            broadcast.auction_message(auction, kind, first + i, bid, labels)
+            for i, (kind, bid) in enumerate(self.public_events)
+        ]
+        private = [
+            (user_id, broadcast.auction_standing(auction, kind, bid))
+            for user_id, kind, bid in self.private_events
+        ]
+        auction_id, ends_at = auction.pk, auction.ends_at
+
+        def send() -> None:
+            broadcast.publish_auction(auction_id, public, private)
+            if schedule_close:
+                broadcast.schedule_auction_close(auction_id, ends_at)
+
+        transaction.on_commit(send)

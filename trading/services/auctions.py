@@ -1,0 +1,527 @@
+"""Timed auctions: a lot of shares to the highest bidder, with proxy bidding and a soft close.
+
+Money rules as on the book: a bid reserves its maximum × the lot (fees included) through the
+accounts services; when it is outbid that reservation is released in the same transaction,
+once. The seller's shares are reserved for the auction's lifetime. The close settles the
+winner through the one fill settlement (`settlement.fill_settle`) as an auction print.
+
+Locks: the stock's book (only where shares move: create, close, cancel), then the auction
+row, then accounts (ascending id, once), then positions — the order of `locks`, with the
+auction between the book and the accounts. The server is the clock: every time here is
+`timezone.now()` under the auction's lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import services as accounts
+from accounts.models import User
+from core.errors import DomainError
+from marketdata.models import Stock
+from trading.errors import TradingError
+from trading.events import AuctionEvents, MarketEvents
+from trading.models import Auction, Bid, Trade
+from trading.pricing import fee, maker_fee_bps, reservation, taker_fee_bps
+from trading.services.locks import book_lock, positions_lock
+from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
+from trading.services.positions import position_grant
+from trading.services.settlement import Ledger, Party, fill_settle
+
+# Increments by the current price per share, like the ladders of auction sites (then rounded
+# up to the stock's tick): (below this price, the increment).
+LADDER: list[tuple[Decimal, Decimal]] = [
+    (Decimal("1"), Decimal("0.01")),
+    (Decimal("10"), Decimal("0.05")),
+    (Decimal("50"), Decimal("0.10")),
+    (Decimal("100"), Decimal("0.25")),
+    (Decimal("500"), Decimal("0.50")),
+    (Decimal("1000"), Decimal("1.00")),
+]
+TOP_INCREMENT = Decimal("2.50")
+LIVE = (Auction.Status.SCHEDULED, Auction.Status.OPEN)
+
+
+def increment_at(auction: Auction, price: Decimal) -> Decimal:
+    """The step a bid must rise by from `price`."""
+    tick = auction.stock.tick_size
+    if auction.increment_rule == Auction.Increment.FIXED and auction.fixed_increment:
+        step = auction.fixed_increment
+    else:
+        step = next((inc for below, inc in LADDER if price < below), TOP_INCREMENT)
+    return max(tick, (step / tick).to_integral_value(rounding=ROUND_CEILING) * tick)
+
+
+def min_next_bid(auction: Auction) -> Decimal:
+    """The lowest maximum a new bidder may state now."""
+    if auction.current_price is None:
+        return auction.start_price
+    return auction.current_price + increment_at(auction, auction.current_price)
+
+
+# --------------------------------------------------------------------------- create
+def auction_create(
+    *,
+    seller: User | None,
+    symbol: str,
+    qty: object,
+    reserve_price: object,
+    start_price: object = None,
+    duration_seconds: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    increment_rule: str = Auction.Increment.LADDER,
+    fixed_increment: object = None,
+) -> Auction:
+    """Offer a lot: `seller` None is the house (staff), whose lot is granted to it first.
+
+    A user sells shares they hold: they are reserved until the close (not sellable on the book).
+    """
+    stock = Stock.objects.filter(symbol=str(symbol or "").strip().upper()).first()
+    if stock is None:
+        raise TradingError(
+            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
+        )
+    if stock.is_halted:
+        raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.")
+    lot = parse_qty(qty, stock.lot_size)
+    reserve = parse_price(reserve_price, stock, "reserve_price")
+    start = (
+        parse_price(start_price, stock, "start_price") if start_price not in (None, "") else None
+    )
+    step = (
+        parse_price(fixed_increment, stock, "fixed_increment")
+        if fixed_increment not in (None, "")
+        else None
+    )
+    if increment_rule not in Auction.Increment.values:
+        raise TradingError(
+            "invalid_increment_rule",
+            "increment_rule must be ladder or fixed.",
+            fields={"increment_rule": ["Invalid choice."]},
+        )
+    if increment_rule == Auction.Increment.FIXED and step is None:
+        raise TradingError(
+            "fixed_increment_required",
+            "A fixed increment rule needs fixed_increment.",
+            fields={"fixed_increment": ["Required."]},
+        )
+    now = timezone.now()
+    starts = starts_at or now
+    ends = ends_at or starts + timedelta(
+        seconds=duration_seconds or settings.AUCTION_DURATION_SECONDS
+    )
+    if ends <= now or ends <= starts:
+        raise TradingError(
+            "invalid_end",
+            "The auction must end in the future, after it starts.",
+            fields={"ends_at": ["In the past."]},
+        )
+    if ends - starts > timedelta(days=30):
+        raise TradingError(
+            "invalid_end", "An auction runs at most 30 days.", fields={"ends_at": ["Too far."]}
+        )
+    with transaction.atomic():
+        seller_id = seller.id if seller is not None else accounts.house_account_id()
+        if seller is None:
+            position_grant(
+                user=User.objects.get(pk=seller_id),
+                symbol=stock.symbol,
+                qty=lot,
+                memo="House auction lot",
+            )
+        book_lock(stock.pk)
+        position = positions_lock(stock, {seller_id})[seller_id]
+        if position.available_qty < lot:
+            raise TradingError(
+                "insufficient_qty",
+                f"Insufficient shares: you have {position.available_qty} {stock.symbol} available.",
+                fields={"qty": [f"At most {position.available_qty}."]},
+            )
+        position.reserved_qty += lot
+        position.save(update_fields=["reserved_qty", "updated_at"])
+        auction = Auction.objects.create(
+            stock=stock,
+            qty=lot,
+            seller_id=seller_id,
+            reserve_price=reserve,
+            start_price=start or stock.tick_size,
+            increment_rule=increment_rule,
+            fixed_increment=step,
+            starts_at=starts,
+            ends_at=ends,
+            original_ends_at=ends,
+            soft_close_seconds=settings.AUCTION_SOFT_CLOSE_SECONDS,
+            max_extension_seconds=settings.AUCTION_MAX_EXTENSION_SECONDS,
+            status=Auction.Status.OPEN if starts <= now else Auction.Status.SCHEDULED,
+        )
+        events = AuctionEvents(auction)
+        events.public("opened" if auction.status == Auction.Status.OPEN else "scheduled")
+        events.publish_on_commit(schedule_close=True)
+    return auction
+
+
+# --------------------------------------------------------------------------- bid
+class _Refusal(Exception):
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> Bid:
+    """Bid a maximum price per share for the whole lot (proxy bidding).
+
+    The leader stands at the lowest price that beats the runner-up by one increment, capped
+    at its maximum; ties go to the earlier maximum. A refused bid is kept (status refused),
+    changes nothing else, never extends the end, and raises the refusal after it is stored.
+    """
+    pk = _auction_pk(auction_id)
+    refused: DomainError | None = None
+    with transaction.atomic():
+        auction = (
+            Auction.objects.select_for_update(of=("self",))
+            .select_related("stock")
+            .filter(pk=pk)
+            .first()
+        )
+        if auction is None:
+            raise TradingError("not_found", "No such auction.")
+        now = timezone.now()
+        try:
+            price = _parse_max(max_price, auction)
+            bid = _bid_accept(auction, user, price, now)
+        except _Refusal as exc:
+            refused = exc.error
+            bid = Bid.objects.create(
+                auction=auction,
+                bidder=user,
+                max_price=_stored_price(max_price),
+                status=Bid.Status.REFUSED,
+                reason=refused.code,
+                placed_at=now,
+            )
+    if refused is not None:
+        raise refused
+    return bid
+
+
+def _auction_pk(auction_id: object) -> int:
+    try:
+        return int(str(auction_id))
+    except ValueError:
+        raise TradingError("not_found", "No such auction.") from None
+
+
+def _parse_max(raw: object, auction: Auction) -> Decimal:
+    try:
+        return parse_price(raw, auction.stock, "max_price")
+    except DomainError as exc:
+        raise _Refusal(exc) from None
+
+
+def _stored_price(raw: object) -> Decimal | None:
+    """A refused bid's maximum as the bidder typed it, when it is a storable price."""
+    try:
+        value = parse_decimal(raw, name="max_price", code="invalid_price")
+    except DomainError:
+        return None
+    return value if value == value.quantize(Decimal("0.0001")) and value < 10**15 else None
+
+
+def _refuse(code: str, message: str) -> _Refusal:
+    return _Refusal(TradingError(code, message, fields={"max_price": [message]}))
+
+
+def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> Bid:
+    """Check the bid against the auction's state and the bidder's cash; apply it."""
+    if auction.status == Auction.Status.SCHEDULED and auction.starts_at <= now < auction.ends_at:
+        auction.status = Auction.Status.OPEN  # the sweep may not have opened it yet
+    if auction.status != Auction.Status.OPEN:
+        raise _refuse(
+            "auction_not_open",
+            f"The auction is {auction.get_status_display().lower()}; it takes no bids.",
+        )
+    if now >= auction.ends_at:
+        raise _refuse("auction_ended", "The auction has ended (by the server's clock).")
+    if user.id == auction.seller_id:
+        raise _refuse("own_auction", "You cannot bid on your own auction.")
+    leader = auction.leading_bid
+    raising = leader is not None and leader.bidder_id == user.id
+    if raising:
+        if price <= leader.max_price:
+            raise _refuse(
+                "bid_not_higher",
+                f"You lead at a maximum of {leader.max_price}; a new maximum must be higher.",
+            )
+    elif price < min_next_bid(auction):
+        raise _refuse("bid_too_low", f"The minimum bid is {min_next_bid(auction)}.")
+    locked = accounts.accounts_lock({user.id, *([leader.bidder_id] if leader else [])})
+    if user.id not in locked:
+        raise _Refusal(accounts.no_account())
+    before = {uid: a.reserved_cash for uid, a in locked.items()}
+    events = AuctionEvents(auction)
+    needed = reservation(price, auction.qty)
+    bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
+    if raising:
+        accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
+        _end_bid(leader, Bid.Status.CANCELED, "raised")
+    try:
+        accounts.cash_reserve(account=locked[user.id], amount=needed)
+    except DomainError as exc:
+        raise _Refusal(exc) from None
+    bid.reserved_cash = needed
+    auction.bid_count += 1
+    if raising or leader is None or price > leader.max_price:
+        if leader is not None and not raising:
+            accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
+            _end_bid(leader, Bid.Status.OUTBID, "outbid")
+            auction.runner_up_max = leader.max_price
+            events.private(leader.bidder_id, "outbid", leader)
+        bid.status = Bid.Status.LEADING
+        auction.current_price = _standing(auction, price)
+        bid.price = auction.current_price
+        accounts.reservations_save(locked, before)
+        bid.save()
+        auction.leading_bid = bid
+        events.private(user.id, "leading", bid)
+    else:
+        # The leader's earlier maximum is at least as high: this bid is outbid at once.
+        accounts.cash_release(account=locked[user.id], amount=needed)
+        bid.reserved_cash = Decimal("0")
+        bid.status, bid.reason = Bid.Status.OUTBID, "outbid"
+        auction.runner_up_max = max(price, auction.runner_up_max or price)
+        auction.current_price = _standing(auction, leader.max_price)
+        bid.price = price
+        accounts.reservations_save(locked, before)
+        bid.save()
+        events.private(user.id, "outbid", bid)
+        events.private(leader.bidder_id, "leading", leader)
+    extended = _soft_close(auction, now)
+    auction.save()
+    events.public("bid", bid=bid)
+    if extended:
+        events.public("extended")
+    events.publish_on_commit(schedule_close=extended)
+    return bid
+
+
+def _standing(auction: Auction, leader_max: Decimal) -> Decimal:
+    """The leader's displayed price: one increment over the runner-up, capped at its maximum,
+    at least the opening price, and at least the reserve when its maximum reaches it."""
+    price = auction.start_price
+    if auction.runner_up_max is not None:
+        price = max(price, auction.runner_up_max + increment_at(auction, auction.runner_up_max))
+    if leader_max >= auction.reserve_price:
+        price = max(price, auction.reserve_price)
+    return min(price, leader_max)
+
+
+def _end_bid(bid: Bid, status: str, reason: str) -> None:
+    bid.status, bid.reason, bid.reserved_cash = status, reason, Decimal("0")
+    bid.save(update_fields=["status", "reason", "reserved_cash"])
+
+
+def _soft_close(auction: Auction, now: datetime) -> bool:
+    """An accepted bid in the last seconds moves the end to now + the window, within the cap."""
+    window = timedelta(seconds=auction.soft_close_seconds)
+    if not window or auction.ends_at - now > window:
+        return False
+    cap = auction.original_ends_at + timedelta(seconds=auction.max_extension_seconds)
+    new_end = min(now + window, cap)
+    if new_end <= auction.ends_at:
+        return False
+    auction.ends_at = new_end
+    return True
+
+
+# --------------------------------------------------------------------------- close, cancel
+def auction_close(*, auction_id: int) -> Auction | None:
+    """Close an auction whose time is up, exactly once; a second call (or an early one) is a
+    no-op. The leading bid at or above the reserve wins at its standing price."""
+    stock_id = Auction.objects.filter(pk=auction_id).values_list("stock_id", flat=True).first()
+    if stock_id is None:
+        return None
+    with transaction.atomic():
+        state = book_lock(stock_id)
+        auction = (
+            Auction.objects.select_for_update(of=("self",))
+            .select_related("leading_bid")
+            .get(pk=auction_id)
+        )
+        now = timezone.now()
+        if auction.status not in LIVE or now < auction.ends_at:
+            return auction
+        auction.stock = state.stock
+        leader = auction.leading_bid
+        events = AuctionEvents(auction)
+        if leader is not None and auction.reserve_met:
+            _settle_winner(auction, leader, state, events)
+        else:
+            _return_lot(auction, leader, events, Auction.Status.NO_SALE, "reserve_not_met")
+        auction.closed_at = now
+        auction.close_lateness_ms = int((now - auction.ends_at).total_seconds() * 1000)
+        auction.save()
+        events.public("closed")
+        events.publish_on_commit()
+    return auction
+
+
+def _settle_winner(auction: Auction, leader: Bid, state, events: AuctionEvents) -> None:
+    stock, price, qty = auction.stock, auction.current_price, auction.qty
+    notional = price * qty
+    buyer_fee, seller_fee = fee(notional, taker_fee_bps()), fee(notional, maker_fee_bps())
+    house_id = accounts.house_account_id() if (buyer_fee or seller_fee) else None
+    locked = accounts.accounts_lock(
+        {leader.bidder_id, auction.seller_id, *([house_id] if house_id else [])}
+    )
+    before = {uid: a.reserved_cash for uid, a in locked.items()}
+    positions = positions_lock(stock, {leader.bidder_id, auction.seller_id})
+    accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
+    state.trade_seq += 1
+    ledger = Ledger()
+    fill_settle(
+        stock=stock,
+        reference=f"auction:{auction.pk}",
+        price=price,
+        qty=qty,
+        buyer=Party(locked[leader.bidder_id], positions[leader.bidder_id]),
+        seller=Party(locked[auction.seller_id], positions[auction.seller_id]),
+        buyer_fee=buyer_fee,
+        seller_fee=seller_fee,
+        house=locked.get(house_id) if house_id else None,
+        ledger=ledger,
+    )
+    for row in ledger.shares:
+        row.kind = "auction"
+    for move in ledger.cash:
+        if move.kind == "trade":
+            move.kind = "auction"
+    now = timezone.now()
+    trade = Trade.objects.create(
+        stock=stock, seq=state.trade_seq, price=price, qty=qty, auction=auction,
+        buyer_id=leader.bidder_id, seller_id=auction.seller_id, maker_side="sell",
+        buyer_fee=buyer_fee, seller_fee=seller_fee, executed_at=now,
+    )  # fmt: skip
+    ledger.write_shares()
+    for pos in positions.values():
+        pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
+    accounts.reservations_save(locked, before)
+    ledger.write_cash()
+    state.last_price, state.last_trade_at = price, now
+    state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
+    _end_bid(leader, Bid.Status.WON, "won")
+    auction.status, auction.winning_bid = Auction.Status.CLOSED, leader
+    market = MarketEvents(stock)
+    market.trades.append(trade)
+    market.publish_on_commit()
+    events.private(leader.bidder_id, "won", leader)
+    events.private(auction.seller_id, "settled", leader)
+    _mark_losers(auction, leader, events)
+
+
+def _return_lot(
+    auction: Auction, leader: Bid | None, events: AuctionEvents, status: str, reason: str
+) -> None:
+    """No sale (or a cancel): the shares go back to the seller, the leader's cash is released."""
+    if leader is not None:
+        locked = accounts.accounts_lock({leader.bidder_id})
+        before = {uid: a.reserved_cash for uid, a in locked.items()}
+        accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
+        accounts.reservations_save(locked, before)
+        _end_bid(
+            leader,
+            Bid.Status.LOST if status == Auction.Status.NO_SALE else Bid.Status.CANCELED,
+            reason,
+        )
+        events.private(leader.bidder_id, "lost", leader)
+    position = positions_lock(auction.stock, {auction.seller_id})[auction.seller_id]
+    position.reserved_qty -= auction.qty
+    position.save(update_fields=["reserved_qty", "updated_at"])
+    auction.status = status
+    _mark_losers(auction, leader, events)
+
+
+def _mark_losers(auction: Auction, winner: Bid | None, events: AuctionEvents) -> None:
+    """Outbid bids end as lost; their cash was released when they were outbid."""
+    losers = auction.bids.filter(status=Bid.Status.OUTBID)
+    for bidder_id in set(losers.values_list("bidder_id", flat=True)) - {
+        winner.bidder_id if winner else None
+    }:
+        events.private(bidder_id, "lost", None)
+    losers.update(status=Bid.Status.LOST)
+
+
+def auction_cancel(*, auction_id: object, user: User | None) -> Auction:
+    """Cancel before the close: staff (`user` None) at any time, the seller before any bid."""
+    pk = _auction_pk(auction_id)
+    stock_id = Auction.objects.filter(pk=pk).values_list("stock_id", flat=True).first()
+    if stock_id is None:
+        raise TradingError("not_found", "No such auction.")
+    with transaction.atomic():
+        state = book_lock(stock_id)
+        auction = (
+            Auction.objects.select_for_update(of=("self",)).select_related("leading_bid").get(pk=pk)
+        )
+        auction.stock = state.stock
+        if user is not None and user.id != auction.seller_id:
+            raise TradingError("not_found", "No such auction.")
+        if auction.status not in LIVE:
+            raise TradingError(
+                "auction_not_cancelable",
+                f"The auction is {auction.status}; it can no longer be canceled.",
+            )
+        if user is not None and auction.bid_count:
+            raise TradingError(
+                "auction_has_bids", "An auction with bids can only be canceled by staff."
+            )
+        events = AuctionEvents(auction)
+        _return_lot(
+            auction, auction.leading_bid, events, Auction.Status.CANCELED, "auction_canceled"
+        )
+        auction.closed_at = timezone.now()
+        auction.save()
+        events.public("canceled")
+        events.publish_on_commit()
+    return auction
+
+
+# --------------------------------------------------------------------------- the clock
+def auctions_sweep() -> dict[str, int]:
+    """Open scheduled auctions whose start has come; close every auction whose end has passed."""
+    now = timezone.now()
+    opened = 0
+    for pk in Auction.objects.filter(
+        status=Auction.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            auction = Auction.objects.select_for_update().select_related("stock").get(pk=pk)
+            if auction.status == Auction.Status.SCHEDULED:
+                auction.status = Auction.Status.OPEN
+                auction.save(update_fields=["status", "seq"])
+                events = AuctionEvents(auction)
+                events.public("opened")
+                events.publish_on_commit()
+                opened += 1
+    closed = 0
+    due = Auction.objects.filter(status__in=LIVE, ends_at__lte=now).order_by("ends_at")
+    for pk in due.values_list("pk", flat=True)[:500]:
+        result = auction_close(auction_id=pk)
+        closed += bool(result is not None and result.status not in LIVE)
+    return {"opened": opened, "closed": closed}
+
+
+__all__ = [
+    "MAX_QTY",
+    "auction_bid_place",
+    "auction_cancel",
+    "auction_close",
+    "auction_create",
+    "auctions_sweep",
+    "increment_at",
+    "min_next_bid",
+]

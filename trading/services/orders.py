@@ -1,0 +1,541 @@
+"""Placing and replacing orders: validate, match, settle, write — in one transaction.
+
+`order_place` matches and settles in memory first, then writes: the order, trades, ledger rows,
+positions, reservations, and only then cash (the database checks reserved <= cash on every row
+it updates). Stream messages go out after the commit (see `trading.events`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import services as accounts
+from accounts.models import Account, User
+from marketdata.models import Stock
+from trading import engine
+from trading.errors import TradingError
+from trading.events import MarketEvents
+from trading.models import OPEN_STATUSES, BookState, Order, Position, Side, Trade
+from trading.pricing import (
+    band,
+    fee,
+    from_ticks,
+    maker_fee_bps,
+    reservation,
+    taker_fee_bps,
+    to_ticks,
+)
+from trading.selectors import order_get_own
+from trading.services.book_levels import BookChanges, book_changes_apply
+from trading.services.locks import book_lock, book_lock_for_symbol, positions_lock
+from trading.services.parsing import is_blank, parse_choice, parse_price, parse_qty
+from trading.services.settlement import Ledger, Party, fill_settle
+
+_FIRST_CHUNK = 8
+_MAX_CHUNK = 512
+ORDER_FILL_FIELDS = [
+    "filled_qty",
+    "filled_notional",
+    "filled_avg_price",
+    "fees",
+    "reserved_cash",
+    "status",
+    "reason",
+    "filled_at",
+    "canceled_at",
+    "replaced_at",
+    "updated_at",
+]
+
+
+def order_place(
+    *,
+    user: User,
+    symbol: str,
+    side: str,
+    type: str,
+    time_in_force: str,
+    qty,
+    limit_price=None,
+    client_order_id: str | None = None,
+    replaces: Order | None = None,
+) -> Order:
+    """Validate, reserve, match and settle an order in one transaction; returns it as stored.
+
+    `replaces` is for `order_replace` only: an open order of the same user, symbol and side,
+    locked by the caller, that this order cancels and takes the place of.
+    """
+    request = _OrderRequest.parse(
+        side=side,
+        type=type,
+        time_in_force=time_in_force,
+        limit_price=limit_price,
+        client_order_id=client_order_id,
+    )
+    symbol = str(symbol or "").strip().upper()
+    try:
+        with transaction.atomic():
+            return _place_locked(user, symbol, request, qty, limit_price, replaces)
+    except IntegrityError as exc:
+        # The unique constraint is the duplicate check: two orders with one client_order_id
+        # on two symbols run in parallel (each under its own symbol's lock), so a look-up
+        # first would not be enough anyway, and this saves a query per order.
+        if "client_order_id" not in str(exc):
+            raise
+        raise TradingError(
+            "duplicate_client_order_id",
+            "client_order_id must be unique.",
+            fields={"client_order_id": ["Already used."]},
+        ) from None
+
+
+@dataclass(frozen=True)
+class _OrderRequest:
+    """The parts of an order that need no stock to check."""
+
+    side: str
+    type: str
+    tif: str
+    client_order_id: str | None
+
+    @classmethod
+    def parse(cls, *, side, type, time_in_force, limit_price, client_order_id) -> _OrderRequest:
+        side = parse_choice(side, Side.values, "side")
+        order_type = parse_choice(type, Order.Type.values, "type")
+        tif = parse_choice(time_in_force, Order.TimeInForce.values, "time_in_force")
+        if client_order_id is not None:
+            client_order_id = str(client_order_id).strip()
+            if not client_order_id or len(client_order_id) > 128:
+                raise TradingError(
+                    "invalid_client_order_id",
+                    "client_order_id must be 1 to 128 characters.",
+                    fields={"client_order_id": ["1 to 128 characters."]},
+                )
+        if order_type == "market" and not is_blank(limit_price):
+            raise TradingError(
+                "limit_price_not_allowed",
+                "A market order takes no limit_price.",
+                fields={"limit_price": ["Not allowed for market orders."]},
+            )
+        if order_type == "limit" and is_blank(limit_price):
+            raise TradingError(
+                "limit_price_required",
+                "A limit order needs a limit_price.",
+                fields={"limit_price": ["Required."]},
+            )
+        return cls(side, order_type, tif, client_order_id)
+
+
+@dataclass
+class _Placement:
+    """One placement in progress: the order, what it matched, and what it changes."""
+
+    state: BookState
+    order: Order
+    match_price: Decimal
+    result: engine.MatchResult
+    makers: dict[uuid.UUID, Order]
+    replaces: Order | None
+    now: object
+    events: MarketEvents
+    changes: BookChanges = field(default_factory=BookChanges)
+    ledger: Ledger = field(default_factory=Ledger)
+    accounts: dict[int, Account] = field(default_factory=dict)
+    positions: dict[int, Position] = field(default_factory=dict)
+    reserved_before: dict[int, Decimal] = field(default_factory=dict)
+    positions_before: dict[int, tuple] = field(default_factory=dict)
+    house_id: int | None = None
+
+    @property
+    def stock(self) -> Stock:
+        return self.state.stock
+
+
+def _place_locked(
+    user: User, symbol: str, request: _OrderRequest, qty, limit_price, replaces: Order | None
+) -> Order:
+    """order_place's transaction: lock and validate, match, then settle and write."""
+    state = book_lock_for_symbol(symbol)
+    placement = _match(state, _validated_order(state, user, request, qty, limit_price, replaces))
+    if placement.result.rests and not placement.makers and replaces is None:
+        return _rest_untouched(placement, user)
+    _lock_parties(placement, user)
+    _settle(placement)
+    return _write(placement)
+
+
+def _validated_order(
+    state: BookState, user: User, request: _OrderRequest, qty, limit_price, replaces
+) -> tuple[Order, Decimal]:
+    """The order as it will be stored, and the price it may match at; refusals raise."""
+    stock = state.stock  # read under the lock: a halt that just landed is seen
+    qty_int = parse_qty(qty, stock.lot_size)
+    price = parse_price(limit_price, stock) if request.type == "limit" else None
+    if stock.is_halted:
+        raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.")
+    low, high = _price_band(stock, state)
+    if price is not None and not (low <= price <= high):
+        raise TradingError(
+            "price_outside_band",
+            f"limit_price must be between {low} and {high} "
+            f"(±{stock.band_pct * 100:.0f}% of the reference price).",
+            fields={"limit_price": [f"Between {low} and {high}."]},
+        )
+    state.order_seq += 1
+    order = Order(
+        user=user,
+        stock=stock,
+        side=request.side,
+        type=request.type,
+        time_in_force=request.tif,
+        limit_price=price,
+        qty=qty_int,
+        client_order_id=request.client_order_id or str(uuid.uuid4()),
+        seq=state.order_seq,
+        replaces=replaces,
+    )
+    # A market order is protected by the band: it trades no worse than the band's edge.
+    match_price = price if price is not None else (high if request.side == "buy" else low)
+    return order, match_price
+
+
+def _price_band(stock: Stock, state: BookState) -> tuple[Decimal, Decimal]:
+    reference = stock.reference_price or state.last_price
+    if not reference:
+        raise TradingError(
+            "no_reference_price", f"{stock.symbol} has no reference price yet; try later."
+        )
+    return band(reference, stock.band_pct, stock.tick_size)
+
+
+def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
+    """Hand the order and the crossing resting orders to the engine."""
+    order, match_price = validated
+    if order.type == "limit":
+        engine_tif = order.time_in_force
+    else:
+        engine_tif = engine.FOK if order.time_in_force == "fok" else engine.IOC
+    loaded: dict[uuid.UUID, Order] = {}
+    opposite = "sell" if order.side == "buy" else "buy"
+    result = engine.match(
+        engine.IncomingOrder(
+            order.id, order.user_id, order.side, to_ticks(match_price), order.qty, engine_tif
+        ),
+        _resting_iter(state.stock, opposite, match_price, loaded),
+    )
+    if result.rejected:
+        raise TradingError(
+            "fok_not_fillable",
+            "The fill-or-kill order cannot be filled completely at its price; nothing was done.",
+        )
+    return _Placement(
+        state=state,
+        order=order,
+        match_price=match_price,
+        result=result,
+        makers={o_id: loaded[o_id] for o_id in result.maker_remaining},
+        replaces=order.replaces,
+        now=timezone.now(),
+        events=MarketEvents(state.stock),
+    )
+
+
+def _resting_iter(
+    stock: Stock, side: str, limit: Decimal, loaded: dict[uuid.UUID, Order]
+) -> Iterator[engine.RestingOrder]:
+    """Crossing resting orders on `side`, best price first then oldest, read in chunks.
+
+    Most orders trade with one or two resting orders: the first chunk is small, and each
+    next one four times larger, so a sweep deep into the book still takes few queries.
+    """
+    qs = Order.objects.filter(stock=stock, side=side, status__in=OPEN_STATUSES)
+    if side == engine.SELL:
+        qs = qs.filter(limit_price__lte=limit).order_by("limit_price", "seq")
+    else:
+        qs = qs.filter(limit_price__gte=limit).order_by("-limit_price", "seq")
+    offset, size = 0, _FIRST_CHUNK
+    while True:
+        chunk = list(qs[offset : offset + size])
+        for order in chunk:
+            loaded[order.id] = order
+            yield engine.RestingOrder(
+                order.id,
+                order.user_id,
+                side,
+                to_ticks(order.limit_price),
+                order.remaining_qty,
+                order.seq,
+            )
+        if len(chunk) < size:
+            return
+        offset += size
+        size = min(size * 4, _MAX_CHUNK)
+
+
+def _rest_untouched(p: _Placement, user: User) -> Order:
+    """The common case, an order that only rests: one conditional UPDATE both checks and
+    reserves what it may spend, instead of locking the row, reading it and writing it."""
+    order = p.order
+    needed = reservation(order.limit_price, order.qty)
+    if order.side == "buy":
+        accounts.cash_reserve_now(user_id=user.id, amount=needed)
+        order.reserved_cash = needed
+    else:
+        _shares_reserve_now(user, p.stock, order.qty, p.now)
+    p.changes.add(order.side, order.limit_price, order.qty, 1)
+    return _write(p)
+
+
+def _shares_reserve_now(user: User, stock: Stock, qty: int, now) -> None:
+    """Reserve shares for a resting sell in one UPDATE (the transaction's only position lock)."""
+    # Sells need an account too (for the cash they will receive): checked in the same query.
+    reserved = Position.objects.filter(
+        user_id=user.id,
+        stock=stock,
+        qty__gte=F("reserved_qty") + qty,
+        user__account__isnull=False,
+    ).update(reserved_qty=F("reserved_qty") + qty, updated_at=now)
+    if not reserved:
+        if not Account.objects.filter(user_id=user.id).exists():
+            raise accounts.no_account()
+        position = Position.objects.filter(user_id=user.id, stock=stock).first()
+        raise insufficient_qty(position.available_qty if position else 0, stock)
+
+
+def insufficient_qty(available: int, stock: Stock) -> TradingError:
+    return TradingError(
+        "insufficient_qty",
+        f"Insufficient shares: you have {available} {stock.symbol} available to sell.",
+        fields={"qty": [f"At most {available}."]},
+    )
+
+
+def _lock_parties(p: _Placement, user: User) -> None:
+    """Lock who is involved: accounts (one query, ascending id), then positions."""
+    result = p.result
+    fees_due = (maker_fee_bps() or taker_fee_bps()) and result.fills
+    house_id = accounts.house_account_id() if fees_due else None
+    traders = {p.makers[f.maker_order_id].user_id for f in result.fills}
+    p.accounts = accounts.accounts_lock({user.id, *traders, *([house_id] if house_id else [])})
+    if user.id not in p.accounts:
+        raise accounts.no_account()
+    # A buy that neither trades nor cancels a resting sell of its owner touches no shares.
+    if p.order.side == "sell" or result.fills or result.self_trade_cancels:
+        traders.add(user.id)
+    p.positions = positions_lock(p.stock, traders)
+    p.reserved_before = {uid: a.reserved_cash for uid, a in p.accounts.items()}
+    p.positions_before = {uid: _position_key(pos) for uid, pos in p.positions.items()}
+    p.house_id = house_id
+
+
+def _position_key(position: Position) -> tuple:
+    return (position.qty, position.reserved_qty, position.avg_cost, position.realized_pl)
+
+
+def _settle(p: _Placement) -> None:
+    """Settle in memory; nothing is written until every refusal has had its chance."""
+    order, account = p.order, p.accounts[p.order.user_id]
+    position = p.positions.get(order.user_id)
+    if p.replaces is not None:
+        # The replaced order is cancelled here, under the one account lock above, and not by
+        # the caller first: a second, later account lock in the same transaction could take
+        # locks out of ascending order and deadlock with an order on another symbol.
+        _cancel_in_place(p, p.replaces, reason="replaced")
+        p.replaces.status, p.replaces.replaced_at = Order.Status.REPLACED, p.now
+        p.events.order_ended(p.replaces, "replaced")
+    # Reserve what the whole order may spend, before any fill is settled.
+    if order.side == "buy":
+        needed = reservation(p.match_price, order.qty)
+        accounts.cash_reserve(account=account, amount=needed)
+        order.reserved_cash = needed
+    else:
+        if position.available_qty < order.qty:
+            raise insufficient_qty(position.available_qty, p.stock)
+        position.reserved_qty += order.qty
+    # Self-trade prevention: the engine removed the taker's own resting orders.
+    for cancel in p.result.self_trade_cancels:
+        mine = p.makers[cancel.order_id]
+        _cancel_in_place(p, mine, reason="self_trade_prevention", qty=cancel.qty)
+        p.events.order_ended(mine, "canceled")
+    for fill in p.result.fills:
+        _settle_fill(p, fill)
+    _finish_taker(p, account, position)
+
+
+def _settle_fill(p: _Placement, fill: engine.Fill) -> None:
+    order, maker, now = p.order, p.makers[fill.maker_order_id], p.now
+    price = from_ticks(fill.price)
+    notional = price * fill.qty
+    taker_buys = order.side == "buy"
+    buy, sell = (order, maker) if taker_buys else (maker, order)
+    buy_bps, sell_bps = (taker_fee_bps(), maker_fee_bps())
+    if not taker_buys:
+        buy_bps, sell_bps = sell_bps, buy_bps
+    buyer_fee, seller_fee = fee(notional, buy_bps), fee(notional, sell_bps)
+    state = p.state
+    state.trade_seq += 1
+    trade = Trade(
+        stock=p.stock,
+        seq=state.trade_seq,
+        price=price,
+        qty=fill.qty,
+        buy_order=buy,
+        sell_order=sell,
+        buyer_id=buy.user_id,
+        seller_id=sell.user_id,
+        maker_side=maker.side,
+        buyer_fee=buyer_fee,
+        seller_fee=seller_fee,
+        executed_at=now,
+    )
+    p.events.trades.append(trade)
+    _record_fill(buy, fill.qty, price, buyer_fee, now)
+    _record_fill(sell, fill.qty, price, seller_fee, now)
+    # The buyer's reservation shrinks to what the rest of the order needs.
+    _sync_buy_reservation(buy, p.accounts[buy.user_id], p.match_price if buy is order else None)
+    fill_settle(
+        stock=p.stock,
+        reference=f"trade:{p.stock.symbol}:{trade.seq}",
+        price=price,
+        qty=fill.qty,
+        buyer=Party(p.accounts[buy.user_id], p.positions[buy.user_id]),
+        seller=Party(p.accounts[sell.user_id], p.positions[sell.user_id]),
+        buyer_fee=buyer_fee,
+        seller_fee=seller_fee,
+        house=p.accounts.get(p.house_id) if p.house_id else None,
+        ledger=p.ledger,
+    )
+    p.changes.add(
+        maker.side, maker.limit_price, -fill.qty, -1 if maker.status == Order.Status.FILLED else 0
+    )
+    p.events.order_filled(maker)
+    state.last_price, state.last_trade_at = price, now
+
+
+def _finish_taker(p: _Placement, account: Account, position: Position | None) -> None:
+    """What is left of the incoming order rests, or is cancelled (IOC, market)."""
+    order, result = p.order, p.result
+    if result.rests:
+        p.changes.add(order.side, order.limit_price, result.remaining, 1)
+    elif result.remaining:
+        order.status = Order.Status.CANCELED
+        order.canceled_at = p.now
+        order.reason = "market_remainder" if order.type == "market" else "ioc_remainder"
+        if order.side == "sell":
+            position.reserved_qty -= result.remaining
+    # A buy resting holds what its remainder needs; filled or cancelled, it releases the rest
+    # (price improvement, the unused fee cap, the unfilled part).
+    _sync_buy_reservation(order, account)
+
+
+def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now) -> None:
+    order.filled_qty += qty
+    order.filled_notional += price * qty
+    order.fees += fee_paid
+    order.filled_avg_price = (order.filled_notional / order.filled_qty).quantize(Decimal("0.0001"))
+    if order.filled_qty == order.qty:
+        order.status = Order.Status.FILLED
+        order.filled_at = now
+    else:
+        order.status = Order.Status.PARTIALLY_FILLED
+
+
+def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None = None) -> None:
+    """Set a buy's reservation to what its remaining quantity needs; move the difference.
+
+    `basis` is the price a market order reserves at (the band's upper edge) while it matches.
+    """
+    if order.side != "buy":
+        return
+    price = order.limit_price or basis
+    needed = reservation(price, order.remaining_qty) if order.is_open else Decimal("0")
+    change = needed - order.reserved_cash
+    if change > 0:
+        accounts.cash_reserve(account=account, amount=change)
+    else:
+        accounts.cash_release(account=account, amount=-change)
+    order.reserved_cash = needed
+
+
+def _cancel_in_place(p: _Placement, order: Order, *, reason: str, qty: int | None = None) -> None:
+    """Cancel an open order whose account (buy) or position (sell) is locked here."""
+    remaining = order.remaining_qty
+    p.changes.add(order.side, order.limit_price, -(qty or remaining), -1)
+    order.status = Order.Status.CANCELED
+    order.canceled_at = p.now
+    order.reason = reason
+    if order.side == "buy":
+        _sync_buy_reservation(order, p.accounts[order.user_id])
+    else:
+        p.positions[order.user_id].reserved_qty -= remaining
+
+
+def _write(p: _Placement) -> Order:
+    """Write what was settled in memory, in an order every CHECK constraint accepts."""
+    order, now = p.order, p.now
+    # The order first: a duplicate client_order_id fails here, before anything else is written.
+    order.save(force_insert=True)
+    for other in [*p.makers.values(), *([p.replaces] if p.replaces is not None else [])]:
+        other.updated_at = now
+        other.save(update_fields=ORDER_FILL_FIELDS)
+    if p.events.trades:
+        Trade.objects.bulk_create(p.events.trades)
+        p.ledger.write_shares()
+    for uid, pos in p.positions.items():
+        if _position_key(pos) != p.positions_before[uid]:
+            pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
+    # Reservations are written before cash moves: the database checks reserved <= cash on
+    # every row update, and a buyer's cash falls only by what its reservation released.
+    accounts.reservations_save(p.accounts, p.reserved_before)
+    p.ledger.write_cash()
+    p.events.levels = book_changes_apply(p.state, p.changes)
+    p.state.save(
+        update_fields=["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"]
+    )
+    if p.events.trades:
+        p.events.order_filled(order, first=True)
+    else:
+        p.events.order_accepted(order)
+    p.events.publish_on_commit()
+    return order
+
+
+def order_replace(
+    *, user: User, order_id, qty=None, limit_price=None, time_in_force=None, client_order_id=None
+) -> Order:
+    """Replace an open order by a new one (it loses time priority), atomically."""
+    old = order_get_own(user=user, order_id=order_id)
+    if is_blank(qty) and is_blank(limit_price) and is_blank(time_in_force):
+        raise TradingError(
+            "nothing_to_replace", "Give at least one of qty, limit_price, time_in_force."
+        )
+    if old.type == "market" and not is_blank(limit_price):
+        raise TradingError("limit_price_not_allowed", "A market order takes no limit_price.")
+    with transaction.atomic():
+        book_lock(old.stock_id)
+        old = Order.objects.select_for_update(of=("self",)).select_related("stock").get(pk=old.pk)
+        if not old.is_open:
+            raise TradingError(
+                "order_not_replaceable",
+                f"The order is {old.status} and can no longer be replaced.",
+            )
+        # order_place cancels `old` once it holds the accounts' lock; if the new order is
+        # refused, this transaction rolls back and `old` stays on the book as it was.
+        return order_place(
+            user=user,
+            symbol=old.stock.symbol,
+            side=old.side,
+            type=old.type,
+            time_in_force=time_in_force or old.time_in_force,
+            qty=old.remaining_qty if is_blank(qty) else qty,
+            limit_price=old.limit_price if is_blank(limit_price) else limit_price,
+            client_order_id=client_order_id,
+            replaces=old,
+        )

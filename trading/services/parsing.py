@@ -1,0 +1,84 @@
+"""Reading what a client sent: quantities, prices and choices, each refused with a stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from marketdata.models import Stock
+from trading.errors import TradingError
+from trading.pricing import PRICE_UNIT
+
+MAX_QTY = 10_000_000
+MAX_PRICE = Decimal("1000000")
+
+
+def _refuse(code: str, name: str, message: str, hint: str) -> TradingError:
+    return TradingError(code, message, fields={name: [hint]})
+
+
+def parse_decimal(raw: object, *, name: str, code: str) -> Decimal:
+    """A finite, positive number; anything else is refused with `code`."""
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise _refuse(code, name, f"{name} must be a number.", "Not a number.") from None
+    if not value.is_finite():
+        raise _refuse(code, name, f"{name} must be a finite number.", "Not finite.")
+    if value <= 0:
+        raise _refuse(code, name, f"{name} must be positive.", "Must be positive.")
+    return value
+
+
+def parse_qty(raw: object, lot_size: int, *, name: str = "qty") -> int:
+    """A whole, positive number of shares, a multiple of the lot."""
+    qty = parse_decimal(raw, name=name, code="invalid_qty")
+    if qty != qty.to_integral_value():
+        raise _refuse(
+            "invalid_qty", name, f"{name} must be a whole number of shares.", "Whole shares only."
+        )
+    if qty > MAX_QTY:
+        raise _refuse("invalid_qty", name, f"{name} may be at most {MAX_QTY:,}.", "Too large.")
+    qty_int = int(qty)
+    if qty_int % lot_size:
+        raise _refuse(
+            "invalid_qty",
+            name,
+            f"{name} must be a multiple of the lot size {lot_size}.",
+            f"Multiple of {lot_size}.",
+        )
+    return qty_int
+
+
+def parse_price(raw: object, stock: Stock, name: str = "limit_price") -> Decimal:
+    """A positive price on the stock's tick."""
+    price = parse_decimal(raw, name=name, code="invalid_price")
+    if price > MAX_PRICE:
+        raise _refuse("invalid_price", name, f"{name} is too large.", "Too large.")
+    tick = stock.tick_size.normalize()
+    if price != price.quantize(PRICE_UNIT) or price % stock.tick_size:
+        raise _refuse(
+            "invalid_price",
+            name,
+            f"{name} must be a multiple of the tick size {tick}.",
+            f"Multiple of {tick}.",
+        )
+    return price.quantize(PRICE_UNIT)
+
+
+def parse_choice(value: object, allowed: Iterable[str], name: str) -> str:
+    """One of `allowed` (case and surrounding blanks ignored)."""
+    text = str(value or "").strip().lower()
+    allowed = list(allowed)
+    if text not in allowed:
+        raise _refuse(
+            f"invalid_{name}",
+            name,
+            f"{name} must be one of: {', '.join(allowed)}.",
+            "Invalid choice.",
+        )
+    return text
+
+
+def is_blank(value: object) -> bool:
+    return value in (None, "")

@@ -1,0 +1,106 @@
+"""Shares outside of trading: staff grants, and the market's own settings of a stock."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from accounts.models import User
+from marketdata.models import Stock
+from trading.errors import TradingError
+from trading.models import OPEN_STATUSES, Order, Position, ShareEntry
+from trading.services.locks import book_lock, positions_lock
+
+
+def position_grant(*, user: User, symbol: str, qty: int, memo: str = "Staff grant") -> Position:
+    """Staff: give a user shares (or take unreserved ones back with a negative qty)."""
+    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    if stock is None:
+        raise TradingError("unknown_symbol", f"Unknown symbol {symbol!r}.")
+    if not isinstance(qty, int) or qty == 0:
+        raise TradingError("invalid_qty", "qty must be a non-zero whole number.")
+    with transaction.atomic():
+        book_lock(stock.pk)
+        position = positions_lock(stock, {user.id})[user.id]
+        if position.available_qty + qty < 0:
+            raise TradingError(
+                "insufficient_qty", "Cannot take back shares that are not there or are reserved."
+            )
+        if qty > 0 and position.qty == 0:
+            position.avg_cost = stock.reference_price or Decimal("0")
+        position.qty += qty
+        ShareEntry.objects.create(
+            user_id=position.user_id,
+            stock_id=position.stock_id,
+            kind=ShareEntry.Kind.GRANT,
+            qty=qty,
+            balance_after=position.qty,
+            reference="grant",
+            memo=memo,
+        )
+        if position.qty == 0:
+            position.avg_cost = Decimal("0")
+        position.save()
+    return position
+
+
+def stock_update(*, stock_id: int, tick_size=None, lot_size=None, band_pct=None) -> Stock:
+    """Staff: change a stock's tick, lot or price band.
+
+    Refused while resting orders would be left off the new tick or lot: they could then never
+    be matched or replaced as they stand.
+    """
+    with transaction.atomic():
+        book_lock(stock_id)  # no order can come to rest while this checks
+        stock = Stock.objects.select_for_update().get(pk=stock_id)
+        resting = Order.objects.filter(stock_id=stock_id, status__in=OPEN_STATUSES)
+        if tick_size is not None:
+            tick = _positive(tick_size, "tick_size")
+            off = [o.limit_price for o in resting.only("limit_price") if o.limit_price % tick]
+            if off:
+                raise TradingError(
+                    "orders_off_tick",
+                    f"{len(off)} resting order(s) would be off a tick of {tick.normalize()}; "
+                    "cancel them first.",
+                    fields={"tick_size": ["Resting orders are off this tick."]},
+                )
+            stock.tick_size = tick
+        if lot_size is not None:
+            lot = int(_positive(lot_size, "lot_size"))
+            if lot != _positive(lot_size, "lot_size"):
+                raise TradingError(
+                    "invalid_lot_size", "lot_size must be whole.", fields={"lot_size": ["Whole."]}
+                )
+            off_lot = [o for o in resting.only("qty", "filled_qty") if o.remaining_qty % lot]
+            if off_lot:
+                raise TradingError(
+                    "orders_off_lot",
+                    f"{len(off_lot)} resting order(s) are not a multiple of {lot}; "
+                    "cancel them first.",
+                    fields={"lot_size": ["Resting orders are off this lot."]},
+                )
+            stock.lot_size = lot
+        if band_pct is not None:
+            pct = _positive(band_pct, "band_pct")
+            if pct > 1:
+                raise TradingError(
+                    "invalid_band_pct",
+                    "band_pct is at most 1 (100%).",
+                    fields={"band_pct": ["≤ 1."]},
+                )
+            stock.band_pct = pct
+        stock.save(update_fields=["tick_size", "lot_size", "band_pct"])
+    return stock
+
+
+def _positive(raw, name: str) -> Decimal:
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0:
+        raise TradingError(
+            f"invalid_{name}", f"{name} must be a positive number.", fields={name: ["Positive."]}
+        )
+    return value
