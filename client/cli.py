@@ -338,7 +338,7 @@ def cmd_trades(args, ctx: Context) -> int:
 @command("account", "cash, reserved cash, buying power and equity")
 def cmd_account(args, ctx: Context) -> int:
     account = ctx.client.account()
-    names = [
+    names: list[tuple[str, str, Callable[[Any], str]]] = [
         ("account", "account_number", str),
         ("cash", "cash", fmt.money),
         ("reserved cash", "reserved_cash", fmt.money),

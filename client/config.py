@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Config:
         return bool(self.key_id and self.secret_key)
 
     @classmethod
-    def load(cls, path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
         """The file's values, with the environment's on top."""
         environ = os.environ if environ is None else environ
         config = read_file(path or config_path(environ))
@@ -53,7 +54,7 @@ class Config:
         return replace(config, base_url=normalize_url(config.base_url))
 
 
-def config_path(environ: dict[str, str] | None = None) -> Path:
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     if environ.get("BROKERAGE_CONFIG"):
         return Path(environ["BROKERAGE_CONFIG"]).expanduser()

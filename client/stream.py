@@ -24,8 +24,10 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import websockets
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from client.api import ClientError
@@ -124,14 +126,14 @@ class Stream:
         self.trade_seq: dict[str, int] = {}
         self.connects = 0
         self.user: str | None = None
-        self._ws = None
+        self._ws: ClientConnection | None = None
         self._closing = False
 
     def subscriptions(self) -> list[dict]:
         subs = []
         for symbol in self.symbols:
             for channel in self.channels:
-                sub = {"action": "subscribe", "channel": channel, "symbol": symbol}
+                sub: dict[str, Any] = {"action": "subscribe", "channel": channel, "symbol": symbol}
                 if channel == "book":
                     sub["depth"] = self.depth
                 subs.append(sub)
@@ -237,7 +239,7 @@ class Stream:
 
     async def _resync(self, channel: str, symbol: str, had: int, message: dict) -> dict:
         """Subscribing again is how the protocol asks for a fresh snapshot."""
-        sub = {"action": "subscribe", "channel": channel, "symbol": symbol}
+        sub: dict[str, Any] = {"action": "subscribe", "channel": channel, "symbol": symbol}
         if channel == "book":
             sub["depth"] = self.depth
         await self.send(sub)

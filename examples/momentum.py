@@ -25,8 +25,8 @@ def signal(prices: list[Decimal], fast: int, slow: int, threshold: Decimal) -> s
     """ "buy", "sell" or None from two simple moving averages of the latest prices."""
     if len(prices) < slow:
         return None
-    fast_avg = sum(prices[-fast:]) / fast
-    slow_avg = sum(prices[-slow:]) / slow
+    fast_avg = sum(prices[-fast:], Decimal(0)) / fast
+    slow_avg = sum(prices[-slow:], Decimal(0)) / slow
     if fast_avg > slow_avg * (1 + threshold):
         return "buy"
     if fast_avg < slow_avg * (1 - threshold):
