@@ -47,6 +47,34 @@ def _ensure_venv(requirements: str) -> None:
     stamp.write_text(digest)
 
 
+def _ensure_client() -> None:
+    """Install the terminal client (`client/`, the `brokerage` command) into the virtualenv.
+
+    Editable and without dependencies (the requirements files carry them), so it is one quick
+    step, repeated only when pyproject.toml changes or the command is missing.
+    """
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".installed-client"
+    if (BIN / "brokerage").exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    print("installing the brokerage command", flush=True)
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "--no-deps",
+            "-e",
+            str(ROOT),
+        ],
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - a newcomer's python3 may be older
         sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
@@ -57,6 +85,7 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "run":
         _ensure_venv("requirements.txt")
+        _ensure_client()
         env = {**os.environ}
         env.setdefault("DJANGO_DEBUG", "true")
         env.setdefault("AUCTION_DEMO_LOTS", "8")  # the demo's rolling house auctions
@@ -66,6 +95,7 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             return 130
     _ensure_venv("requirements-dev.txt")
+    _ensure_client()
     if command == "install":
         return 0
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])

@@ -1,0 +1,210 @@
+"""The stream client on its own, against a small scripted websocket server in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from decimal import Decimal
+
+import websockets
+
+from client.stream import Book, Stream, StreamError, backoff_delay
+from client.watch import Printer
+
+
+def snapshot(seq: int, asks: list[tuple[str, str]], bids=()) -> dict:
+    return {
+        "type": "book.snapshot",
+        "symbol": "ZED",
+        "seq": seq,
+        "asks": [{"price": p, "qty": q, "orders": 1} for p, q in asks],
+        "bids": [{"price": p, "qty": q, "orders": 1} for p, q in bids],
+    }
+
+
+def delta(first: int, last: int, levels: list[tuple[str, str, str]]) -> dict:
+    return {
+        "type": "book.delta",
+        "symbol": "ZED",
+        "first_seq": first,
+        "seq": last,
+        "levels": [
+            {"side": side, "price": p, "qty": q, "seq": first + i}
+            for i, (side, p, q) in enumerate(levels)
+        ],
+    }
+
+
+def test_a_book_applies_deltas_in_order_and_reports_a_gap():
+    book = Book("ZED")
+    book.load(snapshot(4, [("101.0000", "5")], [("99.0000", "3")]))
+
+    assert book.apply(delta(5, 5, [("buy", "99.5000", "2")]))
+    assert book.apply(delta(6, 6, [("sell", "101.0000", "0")]))
+    assert book.apply(delta(6, 6, [("sell", "102.0000", "9")]))  # already had it: ignored
+    assert book.best_bid == (Decimal("99.5"), Decimal("2"))
+    assert book.best_ask is None
+    assert book.seq == 6
+    assert not book.apply(delta(8, 8, [("buy", "98.0000", "1")]))
+    assert not book.synced
+
+
+def test_back_off_has_full_jitter_under_a_growing_cap():
+    rng = random.Random(7)
+    delays = [[backoff_delay(n, 0.5, 30, rng) for _ in range(200)] for n in range(8)]
+
+    for n, batch in enumerate(delays):
+        assert all(0 <= d <= min(30, 0.5 * 2**n) for d in batch)
+    assert max(delays[0]) < 0.5 < max(delays[3])  # the ceiling rises with the attempts
+    assert len({round(d, 6) for d in delays[5]}) == 200  # spread out, not in lockstep
+
+
+class ScriptedServer:
+    """Sends `hello`, then one script of messages per connection; records what clients send."""
+
+    def __init__(self, scripts: list[list[dict]]) -> None:
+        self.scripts = scripts
+        self.received: list[dict] = []
+        self.connections = 0
+
+    async def handler(self, ws) -> None:
+        script = self.scripts[min(self.connections, len(self.scripts) - 1)]
+        self.connections += 1
+        await ws.send(json.dumps({"type": "hello", "user": None}))
+        subscribed = 0
+        async for raw in ws:
+            message = json.loads(raw)
+            self.received.append(message)
+            subscribed += 1
+            if subscribed == 1:
+                for item in script:
+                    if item.get("type") == "close":
+                        await ws.close()
+                        return
+                    await ws.send(json.dumps(item))
+            elif message.get("channel") == "book":  # asked for a fresh snapshot
+                await ws.send(json.dumps(snapshot(20, [("103.0000", "1")])))
+
+
+async def collect(server: ScriptedServer, until, **stream_kwargs) -> tuple[Stream, list[dict]]:
+    async with websockets.serve(server.handler, "127.0.0.1", 0) as ws_server:
+        port = ws_server.sockets[0].getsockname()[1]
+        stream = Stream(
+            f"ws://127.0.0.1:{port}/ws/", symbols=["ZED"], channels=("book",), **stream_kwargs
+        )
+        events = []
+
+        async def run():
+            async for event in stream.events():
+                events.append(event)
+                if until(events):
+                    await stream.close()
+                    return
+
+        await asyncio.wait_for(run(), timeout=10)
+        return stream, events
+
+
+def test_a_gap_in_the_book_asks_for_a_fresh_snapshot_and_starts_over_from_it():
+    server = ScriptedServer(
+        [
+            [
+                snapshot(1, [("101.0000", "5")]),
+                delta(2, 2, [("buy", "99.0000", "1")]),
+                delta(4, 4, [("buy", "98.0000", "1")]),
+            ]
+        ]
+    )
+
+    stream, events = asyncio.run(
+        collect(server, lambda ev: sum(e["type"] == "book.snapshot" for e in ev) == 2)
+    )
+
+    assert [e["type"] for e in events] == [
+        "connected",
+        "book.snapshot",
+        "book.delta",
+        "book.delta",
+        "resync",
+        "book.snapshot",
+    ]
+    assert events[4]["had_seq"] == 2 and events[4]["got_first_seq"] == 4
+    assert server.received == [
+        {"action": "subscribe", "channel": "book", "symbol": "ZED", "depth": 50},
+        {"action": "subscribe", "channel": "book", "symbol": "ZED", "depth": 50},
+    ]
+    book = stream.books["ZED"]
+    assert (book.seq, book.levels("sell"), book.bids) == (20, [(Decimal("103"), Decimal("1"))], {})
+
+
+def test_a_dropped_connection_is_retried_and_subscribed_again():
+    server = ScriptedServer([[{"type": "close"}], [snapshot(3, [("101.0000", "5")])]])
+
+    _, events = asyncio.run(
+        collect(server, lambda ev: ev[-1]["type"] == "book.snapshot", base_delay=0.05)
+    )
+
+    assert [e["type"] for e in events] == [
+        "connected",
+        "disconnected",
+        "connected",
+        "book.snapshot",
+    ]
+    assert events[1]["reason"] == "the server closed the connection"
+    assert events[2]["reconnect"] is True
+    assert server.connections == 2
+    assert len(server.received) == 2
+
+
+def test_an_unknown_symbol_ends_the_stream_with_the_servers_message():
+    error = {"type": "error", "code": "unknown_symbol", "message": "Unknown symbol 'ZED'."}
+    server = ScriptedServer([[error]])
+
+    try:
+        asyncio.run(collect(server, lambda ev: False))
+    except StreamError as exc:
+        assert exc.message == "Unknown symbol 'ZED'. (unknown_symbol)"
+        assert exc.kind == "refused"
+    else:
+        raise AssertionError("the stream went on")
+
+
+def test_no_server_at_the_start_is_an_error_not_an_endless_wait():
+    from client.tests.conftest import free_port
+
+    async def first_event():
+        stream = Stream(f"ws://127.0.0.1:{free_port()}/ws/", symbols=["ZED"])
+        async for event in stream.events():
+            return event
+
+    try:
+        asyncio.run(first_event())
+    except StreamError as exc:
+        assert exc.kind == "unreachable"
+        assert "is the server running?" in exc.message
+    else:
+        raise AssertionError("no error")
+
+
+def test_the_printer_shows_trades_missed_while_away_once():
+    printer = Printer()
+    trade = {
+        "price": "100.5000",
+        "qty": "3",
+        "taker_side": "buy",
+        "time": "2026-01-05T15:00:00+00:00",
+    }
+    first = {"type": "trades.snapshot", "symbol": "ZED", "seq": 1, "trades": [{**trade, "seq": 1}]}
+    live = {"type": "trades", "symbol": "ZED", "ts": 0, "trades": [{**trade, "seq": 2}]}
+    again = {
+        "type": "trades.snapshot",
+        "symbol": "ZED",
+        "seq": 3,
+        "trades": [{**trade, "seq": 3, "qty": "7"}, {**trade, "seq": 2}, {**trade, "seq": 1}],
+    }
+
+    shown = [printer.lines(m, {}) for m in (first, live, again, live)]
+
+    assert [len(lines) for lines in shown] == [0, 1, 1, 0]
+    assert shown[2][0].endswith("ZED    trade  7 @ 100.50  buy")
