@@ -276,3 +276,22 @@ class Client:
             if value is not None
         }
         return self.request("PATCH", f"orders/{quote(order_id, safe='')}", json=body)
+
+    # ----------------------------------------------------------------------- auctions
+    def auctions(self, status: str = "live") -> list[dict]:
+        return self.request("GET", "auctions", params={"status": status})
+
+    def auction(self, auction_id: int) -> dict:
+        return self.request("GET", f"auctions/{int(auction_id)}")
+
+    def auction_bids(self, auction_id: int) -> list[dict]:
+        return self.request("GET", f"auctions/{int(auction_id)}/bids")
+
+    def bid(self, auction_id: int, max_price) -> dict:
+        """Bid a maximum price per share on an auction's whole lot."""
+        return self.request(
+            "POST", f"auctions/{int(auction_id)}/bids", json={"max_price": str(max_price)}
+        )
+
+    def my_bids(self) -> list[dict]:
+        return self.request("GET", "auctions/bids")

@@ -499,6 +499,54 @@ def cmd_fills(args, ctx: Context) -> int:
 
 
 @command(
+    "auctions",
+    "live auctions (or --status ended|all): price, bids, reserve, time left, your standing",
+    arg("--status", choices=["live", "ended", "all"], default="live"),
+)
+def cmd_auctions(args, ctx: Context) -> int:
+    auctions = ctx.client.auctions(status=args.status)
+
+    def text() -> str:
+        if not auctions:
+            return f"no {args.status} auctions"
+        rows = [
+            [
+                str(a["id"]),
+                a["symbol"],
+                fmt.qty(a["qty"]),
+                fmt.money(a["current_price"]) if a["current_price"] else "-",
+                str(a["bid_count"]),
+                "met" if a["reserve_met"] else "not met",
+                a["status"],
+                fmt.clock(iso=a["ends_at"]),
+                a.get("my_standing") or "",
+            ]
+            for a in auctions
+        ]
+        headers = ["id", "symbol", "lot", "price", "bids", "reserve", "status", "ends", "you"]
+        return fmt.table(headers, rows, right={0, 2, 3, 4})
+
+    ctx.emit(auctions, text)
+    return EXIT_OK
+
+
+@command(
+    "bid",
+    "bid your maximum price per share on an auction (proxy bidding)",
+    arg("auction_id", type=count),
+    arg("max_price", type=price),
+)
+def cmd_bid(args, ctx: Context) -> int:
+    bid = ctx.client.bid(args.auction_id, args.max_price)
+    standing = "leading" if bid["status"] == "leading" else "outbid at once"
+    ctx.emit(
+        bid,
+        f"bid {bid['id']} on auction {args.auction_id}: {standing} at {fmt.money(bid['price'])}",
+    )
+    return EXIT_OK
+
+
+@command(
     "watch",
     "stream quotes, trades, top of book and your own orders and fills, until Ctrl-C",
     arg("symbols", nargs="+", type=symbol),

@@ -171,3 +171,24 @@ def _closed_port() -> int:
     from client.tests.conftest import free_port
 
     return free_port()  # bound and released: nothing listens there
+
+
+def test_auctions_are_listed_and_bid_on_from_the_command_line(cli: Cli, alice, settings):
+    from trading.services.auctions import auction_create
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    make_stock("LOT", "50.00")
+    auction = auction_create(seller=None, symbol="LOT", qty=20, reserve_price="48.00")
+    cli.login(alice)
+
+    listed = cli("auctions")
+    placed = cli("bid", str(auction.pk), "49.00", "--json")
+    too_low = cli("bid", str(auction.pk), "0.01")
+
+    assert listed.returncode == 0, listed.stderr
+    assert "LOT" in listed.stdout and "not met" in listed.stdout
+    assert placed.returncode == 0, placed.stderr
+    assert json.loads(placed.stdout)["status"] == "leading"
+    assert too_low.returncode == 1
+    assert too_low.stderr.count("\n") == 1 and "(bid_not_higher)" in too_low.stderr
+    assert "leading" in cli("auctions").stdout
