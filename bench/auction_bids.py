@@ -67,7 +67,8 @@ async def _bid_client(conn, auction_id: int, seed: int, deadline: float, stats, 
         if minimum is None:
             _, data = await conn.request("GET", path)
             minimum = float(json.loads(data)["min_next_bid"])
-        price = minimum + rng.randint(0, 40) * 0.01
+        # Proxy bidding: a bidder states a maximum some way over the minimum, not the minimum.
+        price = minimum + rng.randint(0, 400) * 0.01
         start = time.perf_counter()
         status, data = await conn.request("POST", path + "/bids", {"max_price": f"{price:.2f}"})
         if status == 201:
