@@ -182,8 +182,13 @@ def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> B
     changes nothing else, never extends the end, and raises the refusal after it is stored.
     """
     pk = _auction_pk(auction_id)
-    refused: DomainError | None = None
+    refused: DomainError | None = _too_low_already(pk, user, max_price)
+    if refused is not None:
+        raise refused
     with transaction.atomic():
+        # Not select_related("leading_bid"): a row joined to the locked one is read as of the
+        # statement's start, before the lock was granted, so it could be a leader already
+        # outbid. The leader is read after the lock, fresh.
         auction = (
             Auction.objects.select_for_update(of=("self",))
             .select_related("stock")
@@ -209,6 +214,40 @@ def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> B
     if refused is not None:
         raise refused
     return bid
+
+
+def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | None:
+    """A bid under the minimum as read without the lock is refused without taking it.
+
+    While an auction is open its price only rises, and so does its minimum bid: a bid under a
+    minimum read a moment ago is under the current one too. Racing bidders' stale bids then
+    do not queue on the auction's row lock. The refusal is kept like any other.
+    """
+    auction = Auction.objects.select_related("stock", "leading_bid").filter(pk=pk).first()
+    if auction is None or auction.status != Auction.Status.OPEN:
+        return None
+    leader = auction.leading_bid
+    if leader is not None and leader.bidder_id == user.id:
+        return None  # raising one's own maximum: checked under the lock
+    try:
+        price = parse_price(max_price, auction.stock, "max_price")
+    except DomainError:
+        return None
+    now = timezone.now()
+    if price >= min_next_bid(auction) or now >= auction.ends_at or user.id == auction.seller_id:
+        return None
+    minimum = min_next_bid(auction)
+    refusal = _refuse("bid_too_low", f"The minimum bid is {minimum}.").error
+    refusal.fields["min_next_bid"] = [str(minimum)]  # for bots: what to bid now
+    Bid.objects.create(
+        auction=auction,
+        bidder=user,
+        max_price=price,
+        status=Bid.Status.REFUSED,
+        reason=refusal.code,
+        placed_at=now,
+    )
+    return refusal
 
 
 def _auction_pk(auction_id: object) -> int:
@@ -359,11 +398,8 @@ def auction_close(*, auction_id: int) -> Auction | None:
         return None
     with transaction.atomic():
         state = book_lock(stock_id)
-        auction = (
-            Auction.objects.select_for_update(of=("self",))
-            .select_related("leading_bid")
-            .get(pk=auction_id)
-        )
+        # The leader is read after the lock (see auction_bid_place), not joined to it.
+        auction = Auction.objects.select_for_update(of=("self",)).get(pk=auction_id)
         now = timezone.now()
         if auction.status not in LIVE or now < auction.ends_at:
             return auction
@@ -476,9 +512,7 @@ def auction_cancel(*, auction_id: object, user: User | None) -> Auction:
         raise TradingError("not_found", "No such auction.")
     with transaction.atomic():
         state = book_lock(stock_id)
-        auction = (
-            Auction.objects.select_for_update(of=("self",)).select_related("leading_bid").get(pk=pk)
-        )
+        auction = Auction.objects.select_for_update(of=("self",)).get(pk=pk)
         auction.stock = state.stock
         if user is not None and user.id != auction.seller_id:
             raise TradingError("not_found", "No such auction.")
