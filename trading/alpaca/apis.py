@@ -1,0 +1,370 @@
+"""`/api/v2`: Alpaca's trading API over our services, so `alpaca-py` needs only a base URL.
+
+One view per resource; each parses Alpaca's request, calls the same service `/api/v1`, the
+pages and the admin call, and answers with a presenter. Refusals answer in Alpaca's error
+shape (`trading.alpaca.errors`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.times import rfc3339
+from marketdata import calendar
+from marketdata.models import Stock
+from trading import selectors, services
+from trading.alpaca import errors
+from trading.alpaca import selectors as alpaca_selectors
+from trading.alpaca.presenters import account_json, asset_json, order_json, position_json
+from trading.apis import OrderListParams
+from trading.errors import TradingError
+from trading.models import Order, Position
+
+SUPPORTED_TYPES = ("market", "limit")
+UNSUPPORTED_TYPES = ("stop", "stop_limit", "trailing_stop")
+SUPPORTED_TIF = ("day", "gtc", "ioc", "fok")
+UNSUPPORTED_TIF = ("opg", "cls")
+UNSUPPORTED_CLASSES = ("bracket", "oco", "oto", "mleg")
+
+
+class AlpacaApi(APIView):
+    """Every `/api/v2` view: the project's authentication, Alpaca's error shape."""
+
+    def get_exception_handler(self):
+        return errors.exception_handler
+
+
+def _invalid(name: str, message: str, code: str | None = None) -> TradingError:
+    return TradingError(code or f"invalid_{name}", message, fields={name: [message]})
+
+
+def _unsupported(code: str, name: str, value) -> TradingError:
+    return TradingError(
+        code,
+        f"{name} {value!r} is not supported yet on this exchange.",
+        fields={name: ["Not supported yet."]},
+    )
+
+
+def _choice(data: dict, name: str, supported, unsupported=(), *, default=None, code=None) -> str:
+    value = data.get(name, default)
+    text = str(value or "").strip().lower()
+    if text in supported:
+        return text
+    if text in unsupported:
+        raise _unsupported(code or f"unsupported_{name}", name, text)
+    raise _invalid(name, f"invalid {name}: {value!r}")
+
+
+def _decimal(raw, name: str) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise _invalid(name, f"{name} must be a number") from None
+    if not value.is_finite() or value <= 0:
+        raise _invalid(name, f"{name} must be a positive number")
+    return value
+
+
+def _blank(value) -> bool:
+    return value in (None, "")
+
+
+def _order_fields(data: dict) -> dict:
+    """Alpaca's order request as `order_place` keywords; what we cannot do is a 422."""
+    if not isinstance(data, dict):
+        raise _invalid("body", "the request body must be a JSON object")
+    order_type = _choice(
+        data,
+        "type",
+        SUPPORTED_TYPES,
+        UNSUPPORTED_TYPES,
+        default="market",
+        code="unsupported_order_type",
+    )
+    tif = _choice(data, "time_in_force", SUPPORTED_TIF, UNSUPPORTED_TIF, default="day")
+    side = _choice(data, "side", ("buy", "sell"))
+    order_class = str(data.get("order_class") or "simple").strip().lower()
+    if order_class in UNSUPPORTED_CLASSES or data.get("take_profit") or data.get("stop_loss"):
+        raise _unsupported("unsupported_order_class", "order_class", order_class)
+    if order_class != "simple":
+        raise _invalid("order_class", f"invalid order_class: {order_class!r}")
+    for name in ("stop_price", "trail_price", "trail_percent"):
+        if not _blank(data.get(name)):
+            raise _unsupported("unsupported_order_type", name, data[name])
+    if data.get("extended_hours") in (True, "true", "True"):
+        raise _unsupported("unsupported_extended_hours", "extended_hours", True)
+    intent = data.get("position_intent")
+    if intent in ("sell_to_open", "buy_to_close"):
+        raise _unsupported("unsupported_short_sale", "position_intent", intent)
+    if not _blank(intent) and intent not in ("buy_to_open", "sell_to_close"):
+        raise _invalid("position_intent", f"invalid position_intent: {intent!r}")
+    if _blank(data.get("symbol")):
+        raise _invalid("symbol", "symbol is required")
+    qty, notional = data.get("qty"), data.get("notional")
+    if not _blank(qty) and not _blank(notional):
+        raise _invalid("notional", "qty and notional cannot both be given", "qty_and_notional")
+    if _blank(qty) and _blank(notional):
+        raise _invalid("qty", "qty or notional is required", "qty_required")
+    if not _blank(notional) and order_type != "market":
+        raise _invalid("notional", "notional is only for market orders", "notional_not_allowed")
+    fields = {
+        "symbol": str(data["symbol"]).strip().upper(),
+        "side": side,
+        "type": order_type,
+        "time_in_force": tif,
+        "qty": qty,
+        "limit_price": data.get("limit_price"),
+        "client_order_id": data.get("client_order_id") or None,
+    }
+    if not _blank(notional):
+        amount = _decimal(notional, "notional")
+        stock = alpaca_selectors.stock_for(fields["symbol"])
+        fields["qty"] = alpaca_selectors.qty_for_notional(stock, side, amount)
+    return fields
+
+
+# --------------------------------------------------------------------------- account
+class AccountApi(AlpacaApi):
+    def get(self, request):
+        """Your account as Alpaca's TradeAccount."""
+        summary = selectors.account_summary(user=request.user)
+        account = summary["account"]
+        return Response(
+            account_json(
+                summary,
+                last_equity=alpaca_selectors.last_equity(account),
+                suspended=False,
+            )
+        )
+
+
+# --------------------------------------------------------------------------- orders
+class OrdersApi(AlpacaApi):
+    def post(self, request):
+        """Place an order (market or limit, by qty or notional; day, gtc, ioc or fok)."""
+        order = services.order_place(user=request.user, **_order_fields(request.data))
+        return Response(order_json(order))
+
+    def get(self, request):
+        """Your orders: status open|closed|all, limit, after, until, direction, side, symbols."""
+        query = request.query_params.dict()
+        query.pop("nested", None)
+        params = OrderListParams(data=query)
+        params.is_valid(raise_exception=True)
+        p = dict(params.validated_data)
+        symbols = [s.strip().upper() for s in p.pop("symbols", "").split(",") if s.strip()]
+        orders = selectors.orders_for(user=request.user, symbols=symbols or None, **p)
+        return Response([order_json(o) for o in orders])
+
+    def delete(self, request):
+        """Cancel all your open orders: 207, one status per order."""
+        canceled = services.order_cancel_all(user=request.user)
+        body = [{"id": str(o.id), "status": 200, "body": order_json(o)} for o in canceled]
+        return Response(body, status=207)
+
+
+class OrderApi(AlpacaApi):
+    def get(self, request, order_id: str):
+        order = selectors.order_get_own(user=request.user, order_id=order_id)
+        return Response(order_json(order))
+
+    def patch(self, request, order_id: str):
+        """Replace an open order: qty, limit_price, time_in_force, client_order_id."""
+        data = request.data if isinstance(request.data, dict) else {}
+        for name in ("stop_price", "trail"):
+            if not _blank(data.get(name)):
+                raise _unsupported("unsupported_order_type", name, data[name])
+        tif = data.get("time_in_force")
+        if not _blank(tif):
+            tif = _choice(data, "time_in_force", SUPPORTED_TIF, UNSUPPORTED_TIF)
+        order = services.order_replace(
+            user=request.user,
+            order_id=order_id,
+            qty=data.get("qty"),
+            limit_price=data.get("limit_price"),
+            time_in_force=tif or None,
+            client_order_id=data.get("client_order_id") or None,
+        )
+        return Response(order_json(order))
+
+    def delete(self, request, order_id: str):
+        services.order_cancel(user=request.user, order_id=order_id)
+        return Response(status=204)
+
+
+class OrderByClientIdApi(AlpacaApi):
+    def get(self, request):
+        client_order_id = request.query_params.get("client_order_id", "")
+        order = (
+            Order.objects.select_related("stock")
+            .filter(user=request.user, client_order_id=client_order_id)
+            .first()
+        )
+        if not client_order_id or order is None:
+            raise TradingError("not_found", "order not found")
+        return Response(order_json(order))
+
+
+# --------------------------------------------------------------------------- positions
+def _position_view(user, symbol_or_asset_id: str):
+    stock = alpaca_selectors.stock_for(symbol_or_asset_id)
+    views = selectors.positions_for(user=user, symbol=stock.symbol)
+    if not views:
+        raise TradingError("position_not_found", "position does not exist")
+    return views[0]
+
+
+def _close_qty(position: Position, query) -> int:
+    qty, percentage = query.get("qty"), query.get("percentage")
+    if not _blank(qty) and not _blank(percentage):
+        raise _invalid("percentage", "qty and percentage cannot both be given")
+    if not _blank(percentage):
+        pct = _decimal(percentage, "percentage")
+        if pct > 100:
+            raise _invalid("percentage", "percentage must be at most 100")
+        lot = position.stock.lot_size
+        wanted = int((position.qty * pct / 100).to_integral_value(ROUND_DOWN))
+        return wanted - wanted % lot
+    if not _blank(qty):
+        return qty
+    return position.qty
+
+
+def _close(user, position: Position, qty) -> Order:
+    """The closing order of a position: a market sell (no shorting, so only what is held)."""
+    return services.order_place(
+        user=user,
+        symbol=position.stock.symbol,
+        side="sell",
+        type="market",
+        time_in_force="day",
+        qty=qty,
+    )
+
+
+class PositionsApi(AlpacaApi):
+    def get(self, request):
+        return Response([position_json(v) for v in selectors.positions_for(user=request.user)])
+
+    def delete(self, request):
+        """Close every position with a market sell (`cancel_orders=true` cancels orders first)."""
+        cancel = str(request.query_params.get("cancel_orders", "")).lower()
+        if cancel not in ("", "true", "false"):
+            raise _invalid("cancel_orders", "cancel_orders must be true or false")
+        if cancel == "true":
+            services.order_cancel_all(user=request.user)
+        answers = []
+        for view in selectors.positions_for(user=request.user):
+            position = view.position
+            symbol = position.stock.symbol
+            try:
+                order = _close(request.user, position, position.available_qty or position.qty)
+            except TradingError as exc:
+                status, body = errors.domain_answer(exc)
+                body.update(
+                    symbol=symbol,
+                    available=position.available_qty,
+                    existing_qty=position.qty,
+                    held_for_orders=position.reserved_qty,
+                )
+                answers.append({"symbol": symbol, "status": status, "body": body})
+                continue
+            answers.append(
+                {
+                    "symbol": symbol,
+                    "status": 200,
+                    "order_id": str(order.id),
+                    "body": order_json(order),
+                }
+            )
+        return Response(answers, status=207)
+
+
+class PositionApi(AlpacaApi):
+    def get(self, request, symbol_or_asset_id: str):
+        return Response(position_json(_position_view(request.user, symbol_or_asset_id)))
+
+    def delete(self, request, symbol_or_asset_id: str):
+        """Close a position (all of it, `qty` shares, or a `percentage`): the closing order."""
+        position = _position_view(request.user, symbol_or_asset_id).position
+        qty = _close_qty(position, request.query_params)
+        if not qty:
+            raise _invalid("percentage", "that percentage is less than one lot")
+        return Response(order_json(_close(request.user, position, qty)))
+
+
+# --------------------------------------------------------------------------- assets
+class AssetsApi(AlpacaApi):
+    def get(self, request):
+        """Every stock as an asset; `status` active|inactive, `asset_class` us_equity."""
+        query = request.query_params
+        status = query.get("status") or "active"
+        asset_class = query.get("asset_class") or "us_equity"
+        exchange = query.get("exchange")
+        if status not in ("active", "inactive") or asset_class not in (
+            "us_equity",
+            "us_option",
+            "crypto",
+        ):
+            raise _invalid("status", "invalid status or asset_class")
+        if status == "inactive" or asset_class != "us_equity" or exchange not in (None, "", "OTC"):
+            return Response([])
+        return Response([asset_json(s) for s in Stock.objects.order_by("symbol")])
+
+
+class AssetApi(AlpacaApi):
+    def get(self, request, symbol_or_asset_id: str):
+        return Response(asset_json(alpaca_selectors.stock_for(symbol_or_asset_id)))
+
+
+# --------------------------------------------------------------------------- clock, calendar
+class ClockApi(AlpacaApi):
+    def get(self, request):
+        """The NYSE clock (this exchange itself trades whenever it is up)."""
+        clock = calendar.clock(timezone.now())
+        return Response(
+            {
+                "timestamp": rfc3339(clock.timestamp),
+                "is_open": clock.is_open,
+                "next_open": rfc3339(clock.next_open),
+                "next_close": rfc3339(clock.next_close),
+            }
+        )
+
+
+def _date(raw, name: str) -> date | None:
+    if _blank(raw):
+        return None
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        raise _invalid(name, f"{name} must be a date like 2026-01-02") from None
+
+
+class CalendarApi(AlpacaApi):
+    def get(self, request):
+        """NYSE sessions from `start` to `end`: open and close in market time (`TIME_ZONE`)."""
+        start = _date(request.query_params.get("start"), "start")
+        end = _date(request.query_params.get("end"), "end")
+        local = ZoneInfo(settings.TIME_ZONE)
+        return Response(
+            [
+                {
+                    "date": s.date.isoformat(),
+                    "open": s.open.astimezone(local).strftime("%H:%M"),
+                    "close": s.close.astimezone(local).strftime("%H:%M"),
+                    "session_open": s.open.astimezone(local).strftime("%H%M"),
+                    "session_close": s.close.astimezone(local).strftime("%H%M"),
+                    "settlement_date": s.date.isoformat(),
+                }
+                for s in calendar.sessions(start, end)
+            ]
+        )
