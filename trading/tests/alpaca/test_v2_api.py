@@ -173,3 +173,20 @@ def test_assets_clock_and_calendar_parse(alice, key_client, acme):
     # Thanksgiving is a holiday; the Friday after closes early.
     assert [d["date"] for d in days] == ["2024-11-27", "2024-11-29", "2024-12-02"]
     assert days[1]["close"] == "13:00" and sessions[0].open.hour == 9
+
+
+def test_v1_and_the_streams_write_times_in_utc_with_z_too(alice, key_client, acme):
+    from trading.broadcast import order_payload
+
+    body = {
+        "symbol": "ACME",
+        "qty": "1",
+        "side": "buy",
+        "type": "limit",
+        "time_in_force": "gtc",
+        "limit_price": "99.00",
+    }
+    data = key_client(alice).post("/api/v1/orders", body, format="json").json()
+    assert data["created_at"].endswith("Z") and data["submitted_at"].endswith("Z")
+    order = OrderRow.objects.get()
+    assert order_payload(order, "ACME")["created_at"].endswith("Z")
