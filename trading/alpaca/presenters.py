@@ -180,3 +180,96 @@ def account_json(summary: dict, *, last_equity: Decimal, suspended: bool) -> dic
         # Ours, beyond Alpaca's: cash held by open orders and bids.
         "reserved_cash": _num(summary["reserved_cash"]),
     }
+
+
+# --------------------------------------------------------------------------- trade_updates
+# Execution ids: one UUID per side of a trade, the same on every replay of the message.
+EXECUTION_NAMESPACE = uuid.UUID("2d0b6f4e-8c3a-5b1f-9e7d-4a6c8b0e2f13")
+
+
+def order_json_from_payload(order: dict) -> dict:
+    """An order as `trading.broadcast.order_payload` streams it, as Alpaca's Order."""
+    symbol = order["symbol"]
+    return {
+        "id": order["id"],
+        "client_order_id": order["client_order_id"],
+        "created_at": order["created_at"],
+        "updated_at": order["updated_at"],
+        "submitted_at": order["created_at"],
+        "filled_at": order.get("filled_at"),
+        "expired_at": order.get("expired_at"),
+        "expires_at": None,
+        "canceled_at": order.get("canceled_at"),
+        "failed_at": None,
+        "replaced_at": order.get("replaced_at"),
+        "replaced_by": None,
+        "replaces": order.get("replaces"),
+        "asset_id": str(asset_id(symbol)),
+        "symbol": symbol,
+        "asset_class": "us_equity",
+        "notional": None,
+        "qty": order["qty"],
+        "filled_qty": order["filled_qty"],
+        "filled_avg_price": _num(order["filled_avg_price"]),
+        "order_class": "simple",
+        "order_type": order["type"],
+        "type": order["type"],
+        "side": order["side"],
+        "position_intent": "buy_to_open" if order["side"] == "buy" else "sell_to_close",
+        "time_in_force": order["time_in_force"],
+        "limit_price": _num(order["limit_price"]),
+        "stop_price": None,
+        "status": order["status"],
+        "extended_hours": False,
+        "legs": None,
+        "trail_percent": None,
+        "trail_price": None,
+        "hwm": None,
+        "commission": _num(order.get("fees")),
+    }
+
+
+def trade_updates(message: dict, position_qty: dict[str, int] | None = None) -> list[dict]:
+    """One private `orders` message as Alpaca's `trade_updates` events, one per execution.
+
+    The message lists each order once, with its final state and all of its fills in the
+    transaction: an order that was accepted and traded at once reads new, then a fill (or
+    partial_fill) per execution, then canceled if an IOC or market remainder was dropped.
+    """
+    updates: list[dict] = []
+    position_qty = position_qty or {}
+    for entry in message.get("events", ()):
+        kind, order, fills = entry["event"], entry["order"], entry.get("fills") or []
+        alpaca_order = order_json_from_payload(order)
+        stamp = order["updated_at"] or order["created_at"]
+
+        def update(event: str, timestamp: str, _order=alpaca_order, **extra) -> dict:
+            data = {"event": event, "timestamp": timestamp, "order": _order, **extra}
+            return {"stream": "trade_updates", "data": data}
+
+        # The incoming order of a transaction (a taker) was accepted before it traded.
+        if kind == "new" or (fills and fills[0]["liquidity"] == "taker"):
+            updates.append(update("new", order["created_at"]))
+        for i, fill in enumerate(fills):
+            last = i == len(fills) - 1
+            event = "fill" if last and order["status"] == "filled" else "partial_fill"
+            execution = uuid.uuid5(
+                EXECUTION_NAMESPACE, f"{order['symbol']}:{fill['trade_seq']}:{fill['side']}"
+            )
+            updates.append(
+                update(
+                    event,
+                    fill["time"],
+                    execution_id=str(execution),
+                    price=fill["price"],
+                    qty=fill["qty"],
+                    position_qty=str(position_qty.get(order["symbol"], 0)),
+                )
+            )
+        if kind in ("canceled", "expired", "replaced"):
+            updates.append(update(kind, stamp))
+        elif order["status"] in ("canceled", "expired"):  # an IOC or market remainder dropped
+            updates.append(update(order["status"], stamp))
+        elif kind in ("fill", "partial_fill") and not fills:
+            updates.append(update(kind, stamp))
+    return updates
