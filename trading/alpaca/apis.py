@@ -7,7 +7,8 @@ shape (`trading.alpaca.errors`).
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,8 @@ from trading.alpaca import selectors as alpaca_selectors
 from trading.alpaca.presenters import account_json, asset_json, order_json, position_json
 from trading.apis import OrderListParams
 from trading.errors import TradingError
-from trading.models import Order, Position
+from trading.models import Order, Position, TradingConfiguration, Watchlist
+from trading.services import watchlists
 
 SUPPORTED_TYPES = ("market", "limit")
 UNSUPPORTED_TYPES = ("stop", "stop_limit", "trailing_stop")
@@ -132,6 +134,17 @@ def _order_fields(data: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- account
+def _suspended(user) -> bool:
+    return TradingConfiguration.objects.filter(user=user, suspend_trade=True).exists()
+
+
+def _check_not_suspended(user) -> None:
+    if _suspended(user):
+        raise TradingError(
+            "trading_suspended", "trading is suspended by the account's configuration"
+        )
+
+
 class AccountApi(AlpacaApi):
     def get(self, request):
         """Your account as Alpaca's TradeAccount."""
@@ -141,7 +154,7 @@ class AccountApi(AlpacaApi):
             account_json(
                 summary,
                 last_equity=alpaca_selectors.last_equity(account),
-                suspended=False,
+                suspended=_suspended(request.user),
             )
         )
 
@@ -150,6 +163,7 @@ class AccountApi(AlpacaApi):
 class OrdersApi(AlpacaApi):
     def post(self, request):
         """Place an order (market or limit, by qty or notional; day, gtc, ioc or fok)."""
+        _check_not_suspended(request.user)
         order = services.order_place(user=request.user, **_order_fields(request.data))
         return Response(order_json(order))
 
@@ -368,3 +382,209 @@ class CalendarApi(AlpacaApi):
                 for s in calendar.sessions(start, end)
             ]
         )
+
+
+# --------------------------------------------------------------------------- configurations
+def _configuration_json(user) -> dict:
+    config = TradingConfiguration.objects.filter(user=user).first() or TradingConfiguration()
+    return {
+        "dtbp_check": config.dtbp_check,
+        "fractional_trading": False,
+        "max_margin_multiplier": "1",
+        "no_shorting": True,
+        "pdt_check": config.pdt_check,
+        "suspend_trade": config.suspend_trade,
+        "trade_confirm_email": config.trade_confirm_email,
+        "ptp_no_exception_entry": False,
+        "max_options_trading_level": 0,
+    }
+
+
+class ConfigurationsApi(AlpacaApi):
+    def get(self, request):
+        return Response(_configuration_json(request.user))
+
+    def patch(self, request):
+        """Change suspend_trade, trade_confirm_email, dtbp_check, pdt_check."""
+        changes = request.data if isinstance(request.data, dict) else {}
+        watchlists.configuration_update(user=request.user, changes=changes)
+        return Response(_configuration_json(request.user))
+
+
+# --------------------------------------------------------------------------- portfolio
+TIMEFRAMES = {
+    "1Min": timedelta(minutes=1),
+    "5Min": timedelta(minutes=5),
+    "15Min": timedelta(minutes=15),
+    "1H": timedelta(hours=1),
+    "1D": timedelta(days=1),
+}
+PERIOD_UNITS = {"D": 1, "W": 7, "M": 30, "A": 365}
+MAX_POINTS = 2000
+
+
+def _period(raw) -> timedelta:
+    text = str(raw or "1M").strip().upper()
+    number, unit = text[:-1] or "1", text[-1:]
+    if unit not in PERIOD_UNITS or not number.isdigit() or int(number) < 1:
+        raise _invalid("period", "period must be a number and D, W, M or A, like 1W")
+    return timedelta(days=int(number) * PERIOD_UNITS[unit])
+
+
+class PortfolioHistoryApi(AlpacaApi):
+    def get(self, request):
+        """Equity and P&L over `period` (1D, 1W, 1M, 1A…) at `timeframe` steps, from the ledger."""
+        query = request.query_params
+        period = _period(query.get("period"))
+        timeframe = query.get("timeframe") or ("15Min" if period <= timedelta(days=1) else "1D")
+        if timeframe not in TIMEFRAMES:
+            raise _invalid("timeframe", "timeframe must be 1Min, 5Min, 15Min, 1H or 1D")
+        step = TIMEFRAMES[timeframe]
+        end = timezone.now()
+        if not _blank(query.get("end")):
+            end = _moment(query["end"], "end")
+        start = end - period
+        if not _blank(query.get("start")):
+            start = _moment(query["start"], "start")
+        if start >= end:
+            raise _invalid("start", "start must be before end")
+        first = datetime.fromtimestamp(
+            start.timestamp() // step.total_seconds() * step.total_seconds(), UTC
+        )
+        count = int((end - first) / step) + 1
+        if count > MAX_POINTS:
+            raise _invalid("timeframe", f"at most {MAX_POINTS} points; take a longer timeframe")
+        moments = [first + i * step for i in range(count)]
+        if moments[-1] < end:  # the last point is now: equity as it stands
+            moments.append(end)
+        account = selectors.account_summary(user=request.user)["account"]
+        equity = alpaca_selectors.equity_series(account, moments)
+        base = equity[0]
+        return Response(
+            {
+                "timestamp": [int(m.timestamp()) for m in moments],
+                "equity": [float(e) for e in equity],
+                "profit_loss": [float(e - base) for e in equity],
+                "profit_loss_pct": [float((e - base) / base) if base else 0.0 for e in equity],
+                "base_value": float(base),
+                "timeframe": timeframe,
+                "cashflow": {},
+            }
+        )
+
+
+def _moment(raw, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise _invalid(name, f"{name} must be an RFC 3339 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- activities
+
+
+class ActivitiesApi(AlpacaApi):
+    def get(self, request, activity_type: str | None = None):
+        """Fills (FILL) and cash activities (CSD, JNLC, FEE), newest first, paged."""
+        query = request.query_params
+        types = [activity_type] if activity_type else None
+        if not types and not _blank(query.get("activity_types")):
+            types = [t.strip().upper() for t in query["activity_types"].split(",")]
+        size = (
+            int(query.get("page_size") or 100)
+            if str(query.get("page_size") or "100").isdigit()
+            else None
+        )
+        if size is None or not 1 <= size <= 100:
+            raise _invalid("page_size", "page_size must be 1 to 100")
+        direction = query.get("direction") or "desc"
+        if direction not in ("asc", "desc"):
+            raise _invalid("direction", "direction must be asc or desc")
+        after = _moment(query["after"], "after") if not _blank(query.get("after")) else None
+        until = _moment(query["until"], "until") if not _blank(query.get("until")) else None
+        account = selectors.account_summary(user=request.user)["account"]
+        rows = alpaca_selectors.activities(
+            account, types=types, after=after, until=until, direction=direction
+        )
+        token = query.get("page_token")
+        if token:
+            ids = [r["id"] for r in rows]
+            rows = rows[ids.index(token) + 1 :] if token in ids else []
+        return Response(rows[:size])
+
+
+# --------------------------------------------------------------------------- watchlists
+def _watchlist_json(watchlist: Watchlist, account_id) -> dict:
+    return {
+        "id": str(watchlist.id),
+        "account_id": str(account_id),
+        "name": watchlist.name,
+        "created_at": rfc3339(watchlist.created_at),
+        "updated_at": rfc3339(watchlist.updated_at),
+        "assets": [asset_json(s) for s in watchlist.stocks.order_by("symbol")],
+    }
+
+
+def _watchlist(user, watchlist_id: str) -> Watchlist:
+    try:
+        pk = uuid.UUID(str(watchlist_id))
+    except ValueError:
+        raise TradingError("watchlist_not_found", "watchlist not found") from None
+    watchlist = Watchlist.objects.filter(user=user, pk=pk).first()
+    if watchlist is None:
+        raise TradingError("watchlist_not_found", "watchlist not found")
+    return watchlist
+
+
+def _account_id(user):
+    return selectors.account_summary(user=user)["account"].id
+
+
+class WatchlistsApi(AlpacaApi):
+    def get(self, request):
+        account_id = _account_id(request.user)
+        lists = Watchlist.objects.filter(user=request.user).order_by("created_at")
+        return Response([_watchlist_json(w, account_id) for w in lists])
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        watchlist = watchlists.watchlist_create(
+            user=request.user, name=data.get("name"), symbols=data.get("symbols") or []
+        )
+        return Response(_watchlist_json(watchlist, _account_id(request.user)))
+
+
+class WatchlistApi(AlpacaApi):
+    def get(self, request, watchlist_id: str):
+        watchlist = _watchlist(request.user, watchlist_id)
+        return Response(_watchlist_json(watchlist, _account_id(request.user)))
+
+    def put(self, request, watchlist_id: str):
+        data = request.data if isinstance(request.data, dict) else {}
+        watchlist = watchlists.watchlist_update(
+            watchlist=_watchlist(request.user, watchlist_id),
+            name=data.get("name"),
+            symbols=data.get("symbols"),
+        )
+        return Response(_watchlist_json(watchlist, _account_id(request.user)))
+
+    def post(self, request, watchlist_id: str):
+        """Add one symbol."""
+        data = request.data if isinstance(request.data, dict) else {}
+        watchlist = watchlists.watchlist_add(
+            watchlist=_watchlist(request.user, watchlist_id), symbol=data.get("symbol")
+        )
+        return Response(_watchlist_json(watchlist, _account_id(request.user)))
+
+    def delete(self, request, watchlist_id: str):
+        watchlists.watchlist_delete(watchlist=_watchlist(request.user, watchlist_id))
+        return Response(status=204)
+
+
+class WatchlistSymbolApi(AlpacaApi):
+    def delete(self, request, watchlist_id: str, symbol: str):
+        watchlist = watchlists.watchlist_remove(
+            watchlist=_watchlist(request.user, watchlist_id), symbol=symbol
+        )
+        return Response(_watchlist_json(watchlist, _account_id(request.user)))

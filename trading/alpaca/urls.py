@@ -6,6 +6,21 @@ from trading.alpaca import apis, errors
 
 urlpatterns = [
     path("account", apis.AccountApi.as_view(), name="v2-account"),
+    path("account/configurations", apis.ConfigurationsApi.as_view(), name="v2-configurations"),
+    path("account/portfolio/history", apis.PortfolioHistoryApi.as_view(), name="v2-history"),
+    path("account/activities", apis.ActivitiesApi.as_view(), name="v2-activities"),
+    path(
+        "account/activities/<str:activity_type>",
+        apis.ActivitiesApi.as_view(),
+        name="v2-activities-of-type",
+    ),
+    path("watchlists", apis.WatchlistsApi.as_view(), name="v2-watchlists"),
+    path("watchlists/<str:watchlist_id>", apis.WatchlistApi.as_view(), name="v2-watchlist"),
+    path(
+        "watchlists/<str:watchlist_id>/<str:symbol>",
+        apis.WatchlistSymbolApi.as_view(),
+        name="v2-watchlist-symbol",
+    ),
     path("orders", apis.OrdersApi.as_view(), name="v2-orders"),
     path("orders:by_client_order_id", apis.OrderByClientIdApi.as_view(), name="v2-order-by-cid"),
     path("orders/<str:order_id>", apis.OrderApi.as_view(), name="v2-order"),

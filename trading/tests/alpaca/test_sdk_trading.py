@@ -144,3 +144,88 @@ def test_a_bot_trades_with_the_sdk_every_call_it_uses(daphne, trading_client, ma
 
     account = buyer.get_account()
     assert account.equity == account.cash and float(account.cash) < 100_000
+
+
+def test_configurations_portfolio_history_activities_and_watchlists_with_the_sdk(
+    daphne, trading_client, api_key, make_user
+):
+    import requests
+    from alpaca.trading.models import AccountConfiguration, NonTradeActivity, TradeActivity
+    from alpaca.trading.requests import (
+        CreateWatchlistRequest,
+        GetPortfolioHistoryRequest,
+        UpdateWatchlistRequest,
+    )
+
+    acme = make_stock("ACME", "100.00")
+    make_stock("BETA", "50.00")
+    alice, bob = make_user("alice"), make_user("bob")
+    give_shares(bob, acme, 100)
+    buyer, seller = trading_client(alice), trading_client(bob)
+    seller.submit_order(
+        LimitOrderRequest(
+            symbol="ACME",
+            qty=10,
+            side=OrderSide.SELL,
+            time_in_force=TimeInForce.GTC,
+            limit_price=100,
+        )
+    )
+    buyer.submit_order(
+        MarketOrderRequest(symbol="ACME", qty=10, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
+    )
+    # Alice sells it all back: the position goes flat, the fills stay in her activities.
+    buyer_bid = seller.submit_order(
+        LimitOrderRequest(
+            symbol="ACME",
+            qty=10,
+            side=OrderSide.BUY,
+            time_in_force=TimeInForce.GTC,
+            limit_price=101,
+        )
+    )
+    buyer.close_position("ACME")
+    assert buyer.get_all_positions() == []
+
+    config = buyer.get_account_configurations()
+    assert config.no_shorting and config.suspend_trade is False
+    config.suspend_trade = True
+    assert buyer.set_account_configurations(config).suspend_trade is True
+    assert buyer.get_account().trade_suspended_by_user is True
+    with pytest.raises(APIError) as suspended:
+        buyer.submit_order(
+            MarketOrderRequest(
+                symbol="ACME", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY
+            )
+        )
+    assert suspended.value.status_code == 403
+    config.suspend_trade = False
+    assert isinstance(buyer.set_account_configurations(config), AccountConfiguration)
+
+    history = buyer.get_portfolio_history(GetPortfolioHistoryRequest(period="1D", timeframe="1H"))
+    assert len(history.timestamp) == len(history.equity) >= 24
+    assert history.equity[-1] == pytest.approx(100_010.0)  # bought at 100, sold at 101
+
+    key_id, secret = api_key(alice)
+    raw = requests.get(
+        f"{daphne.http}/api/v2/account/activities",
+        headers={"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret},
+        timeout=10,
+    ).json()
+    fills = [TradeActivity(**a) for a in raw if a["activity_type"] == "FILL"]
+    cash = [NonTradeActivity(**a) for a in raw if a["activity_type"] != "FILL"]
+    assert [(f.side, f.qty, f.price) for f in fills] == [("sell", 10, 101), ("buy", 10, 100)]
+    assert fills[0].order_id != buyer_bid.id and [c.activity_type for c in cash] == ["CSD"]
+
+    watchlist = buyer.create_watchlist(CreateWatchlistRequest(name="tech", symbols=["ACME"]))
+    assert [a.symbol for a in watchlist.assets] == ["ACME"]
+    buyer.add_asset_to_watchlist_by_id(watchlist.id, "BETA")
+    renamed = buyer.update_watchlist_by_id(watchlist.id, UpdateWatchlistRequest(name="mine"))
+    assert renamed.name == "mine" and len(renamed.assets) == 2
+    assert [
+        a.symbol for a in buyer.remove_asset_from_watchlist_by_id(watchlist.id, "ACME").assets
+    ] == ["BETA"]
+    assert [w.id for w in buyer.get_watchlists()] == [watchlist.id]
+    assert buyer.get_watchlist_by_id(watchlist.id).name == "mine"
+    buyer.delete_watchlist_by_id(watchlist.id)
+    assert buyer.get_watchlists() == []
