@@ -1,7 +1,9 @@
 """Timed trading jobs run by Celery beat (and the close scheduled at each auction's end)."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from marketdata import calendar
 from trading.services import orders_expire_day
 from trading.services.auctions import auction_close, auctions_sweep
 
@@ -14,7 +16,13 @@ from trading.services.auctions import auction_close, auctions_sweep
     max_retries=5,
 )
 def expire_day_orders() -> int:
-    """Expire every open day order: the clock calls this at the session close."""
+    """Expire every open day order once the NYSE session of the day has closed.
+
+    Beat calls this on weekdays at 13:00 (the early closes) and at MARKET_CLOSE; the calendar
+    decides: nothing happens on a holiday, or at 13:00 on a full day.
+    """
+    if not calendar.session_closed_today(timezone.now()):
+        return 0
     return orders_expire_day()
 
 

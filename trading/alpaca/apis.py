@@ -39,6 +39,9 @@ UNSUPPORTED_CLASSES = ("bracket", "oco", "oto", "mleg")
 class AlpacaApi(APIView):
     """Every `/api/v2` view: the project's authentication, Alpaca's error shape."""
 
+    # Documented by Alpaca's own reference (and the README), not in our OpenAPI schema.
+    schema = None
+
     def get_exception_handler(self):
         return errors.exception_handler
 
