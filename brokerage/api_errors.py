@@ -106,3 +106,33 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(code, str(detail), exc.status_code, headers=headers or None)
     return None
+
+
+def page_not_found(request, exception=None):
+    """Django's 404 handler: JSON under /api/ (Alpaca's shape under /api/v2/), HTML elsewhere."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/v2/"):
+        from trading.alpaca.errors import not_found_json
+
+        return not_found_json(request)
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "message": f"No endpoint {request.path}.", "fields": {}}
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django's 500 handler: JSON under /api/, HTML elsewhere."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/v2/"):
+        from trading.alpaca.errors import server_error_json
+
+        return server_error_json()
+    if request.path.startswith("/api/"):
+        body = {"code": "internal_error", "message": "Internal server error.", "fields": {}}
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

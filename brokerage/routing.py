@@ -1,10 +1,14 @@
 """Websocket URL routes: one endpoint, many subscriptions (see `trading.consumers`)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
+from trading.alpaca_stream import NoSuchStream, TradingStreamConsumer
 from trading.consumers import StreamConsumer
 
 websocket_urlpatterns = [
     # Channels routes ASGI apps with Django's path(), whose stub knows only views.
     path("ws/", StreamConsumer.as_asgi()),  # type: ignore[arg-type]
+    # Alpaca's trading stream, for alpaca-py's TradingStream(url_override="ws://HOST/stream").
+    path("stream", TradingStreamConsumer.as_asgi()),  # type: ignore[arg-type]
+    re_path(r"^.*$", NoSuchStream.as_asgi()),  # type: ignore[arg-type]
 ]

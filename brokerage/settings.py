@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "brokerage.middleware.ApiUtcMiddleware",
 ]
 
 ROOT_URLCONF = "brokerage.urls"
@@ -263,7 +264,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trading.expire_day_orders",
         # Celery's crontab reads CELERY_TIMEZONE; the close is local market time.
         "schedule": crontab(
-            hour=int(_close_hour), minute=int(_close_minute), day_of_week="mon-fri"
+            hour=f"13,{int(_close_hour)}", minute=int(_close_minute), day_of_week="mon-fri"
         ),
     },
     "pull-prices": {

@@ -13,6 +13,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("brokerage.api_urls")),
+    path("api/v2/", include("trading.alpaca.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# JSON, not HTML, for a missing page or a crash under /api/ (DEBUG off).
+handler404 = "brokerage.api_errors.page_not_found"
+handler500 = "brokerage.api_errors.server_error"

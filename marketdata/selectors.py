@@ -67,7 +67,7 @@ class DayFigures:
 
 def market_day_start(now: datetime | None = None) -> datetime:
     """Midnight of today in the market's time zone (TIME_ZONE)."""
-    local = timezone.localtime(now or timezone.now())
+    local = timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
     return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
 
 
@@ -145,7 +145,7 @@ class EpochBucket(Func):
 def candle_start(moment: datetime, interval: str) -> datetime:
     """The start of the bar of `interval` that holds `moment`."""
     if interval == "1d":
-        local = timezone.localtime(moment)
+        local = timezone.localtime(moment, timezone.get_default_timezone())
         return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
     seconds = int(INTERVALS[interval].total_seconds())
     epoch = int(moment.timestamp()) // seconds * seconds
@@ -158,7 +158,7 @@ def candle_count(interval: str, start: datetime, end: datetime) -> int:
     if end <= first:
         return 0
     if interval == "1d":
-        days = (timezone.localtime(end).date() - first.date()).days
+        days = (timezone.localtime(end, first.tzinfo).date() - first.date()).days
         return days + (1 if candle_start(end, "1d") < end else 0)
     seconds = INTERVALS[interval].total_seconds()
     return int(-(-(end - first).total_seconds() // seconds))
@@ -185,7 +185,7 @@ def _traded_candle(start: datetime, traded) -> Candle:
 def bucket(field: str, interval: str):
     if interval == "1d":
         # Days follow the market's calendar, daylight saving included.
-        return TruncDay(field, tzinfo=timezone.get_current_timezone())
+        return TruncDay(field, tzinfo=timezone.get_default_timezone())
     return EpochBucket(field, int(INTERVALS[interval].total_seconds()))
 
 

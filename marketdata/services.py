@@ -23,6 +23,7 @@ from django.db.models.options import Options
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
+from core.times import rfc3339
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import (
     Provider,
@@ -228,7 +229,7 @@ def pull_order(*, symbols: list[str], tiers: list[set[str]], cursors: list[str])
 
 
 def _market_today(now: datetime) -> date:
-    return timezone.localtime(now).date()
+    return timezone.localtime(now, timezone.get_default_timezone()).date()
 
 
 def prices_pull(*, provider: Provider | None = None, now: datetime | None = None) -> PullReport:
@@ -566,7 +567,7 @@ def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
     return {
         "symbol": symbol,
         "interval": interval,
-        "start": bar.start.isoformat(),
+        "start": rfc3339(bar.start),
         "open": str(bar.open),
         "high": str(bar.high),
         "low": str(bar.low),

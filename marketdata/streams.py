@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.streams import candles_group, event, now_ms, publish, quotes_group
+from core.times import rfc3339
 from marketdata.models import Stock
 
 
@@ -28,7 +29,7 @@ def quote_payload(stock: Stock, *, stale: bool | None = None) -> dict[str, Any]:
         "day_low": _dec(stock.day_low),
         "stale": bool(stock.price_stale) if stale is None else stale,
         "source": stock.price_source,
-        "time": stock.price_updated_at.isoformat() if stock.price_updated_at else None,
+        "time": rfc3339(stock.price_updated_at),
     }
 
 

@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.times import rfc3339
 from trading import selectors
 from trading.apis import _amount
 from trading.broadcast import auction_payload
@@ -39,7 +40,7 @@ class AuctionOutput(serializers.Serializer):
 def _auction(auction, request) -> dict:
     return {
         **auction_payload(auction),
-        "server_time": timezone.now().isoformat(),
+        "server_time": rfc3339(timezone.now()),
         "my_standing": selectors.my_standing(auction=auction, user=request.user),
     }
 

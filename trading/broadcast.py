@@ -12,6 +12,7 @@ Nothing about the counterparty goes in it.
 from __future__ import annotations
 
 from core import streams
+from core.times import rfc3339
 
 # Trade fields only the two parties may see: they are stripped from the public trade tape.
 _PRIVATE_TRADE_FIELDS = ("buy_order_id", "sell_order_id", "buyer_fee", "seller_fee")
@@ -35,7 +36,7 @@ def trade_payload(trade, symbol: str) -> dict:
         "qty": str(trade.qty),
         "maker_side": trade.maker_side,
         "taker_side": "sell" if trade.maker_side == "buy" else "buy",
-        "time": trade.executed_at.isoformat(),
+        "time": rfc3339(trade.executed_at),
         "buy_order_id": _id(trade.buy_order_id),
         "sell_order_id": _id(trade.sell_order_id),
         "auction_id": trade.auction_id,
@@ -63,8 +64,15 @@ def order_payload(order, symbol: str) -> dict:
         "limit_price": _dec(order.limit_price),
         "status": order.status,
         "reason": order.reason,
-        "created_at": (order.created_at.isoformat() if order.created_at else None),
-        "updated_at": (order.updated_at.isoformat() if order.updated_at else None),
+        "created_at": rfc3339(order.created_at),
+        "updated_at": rfc3339(order.updated_at),
+        # What Alpaca's trade_updates carry of an order beyond the above (see trading.alpaca).
+        "filled_at": rfc3339(order.filled_at),
+        "canceled_at": rfc3339(order.canceled_at),
+        "expired_at": rfc3339(order.expired_at),
+        "replaced_at": rfc3339(order.replaced_at),
+        "replaces": _id(order.replaces_id),
+        "fees": _dec(order.fees),
     }
 
 
@@ -193,11 +201,11 @@ def auction_payload(auction) -> dict:
         "min_next_bid": _dec(min_next_bid(auction)) if live else None,
         "bid_count": auction.bid_count,
         "reserve_met": auction.reserve_met,
-        "starts_at": auction.starts_at.isoformat(),
-        "ends_at": auction.ends_at.isoformat(),
-        "original_ends_at": auction.original_ends_at.isoformat(),
+        "starts_at": rfc3339(auction.starts_at),
+        "ends_at": rfc3339(auction.ends_at),
+        "original_ends_at": rfc3339(auction.original_ends_at),
         "extended": auction.ends_at > auction.original_ends_at,
-        "closed_at": auction.closed_at.isoformat() if auction.closed_at else None,
+        "closed_at": rfc3339(auction.closed_at),
         "sold_price": _dec(auction.current_price) if auction.status == "closed" else None,
         "seq": auction.seq,
     }
@@ -208,7 +216,7 @@ def public_bid(bid, labels: dict[int, str]) -> dict:
         "bidder": labels.get(bid.bidder_id, "bidder"),
         "price": _dec(bid.price),
         "status": bid.status,
-        "placed_at": bid.placed_at.isoformat(),
+        "placed_at": rfc3339(bid.placed_at),
     }
 
 
@@ -223,7 +231,7 @@ def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) 
         "auction_id": auction.pk,
         "seq": seq,
         "auction": state,
-        "server_time": timezone.now().isoformat(),
+        "server_time": rfc3339(timezone.now()),
         "ends_at": state["ends_at"],
     }
     if bid is not None:
@@ -240,7 +248,7 @@ def auction_standing(auction, event: str, bid) -> dict:
         "symbol": auction.stock.symbol,
         "current_price": _dec(auction.current_price),
         "max_price": _dec(bid.max_price) if bid is not None and event != "settled" else None,
-        "ends_at": auction.ends_at.isoformat(),
+        "ends_at": rfc3339(auction.ends_at),
     }
 
 

@@ -378,3 +378,42 @@ class Bid(models.Model):
 
     def __str__(self) -> str:
         return f"bid {self.pk} of {self.bidder_id} on {self.auction_id}: {self.max_price}"
+
+
+class Watchlist(models.Model):
+    """A named list of stocks a user follows (Alpaca's watchlists)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlists"
+    )
+    name = models.CharField(max_length=64)
+    stocks = models.ManyToManyField("marketdata.Stock", blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="one_watchlist_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.user_id}"
+
+
+class TradingConfiguration(models.Model):
+    """A user's trading settings (Alpaca's account configurations); no row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_configuration"
+    )
+    suspend_trade = models.BooleanField(
+        default=False, help_text="The user has suspended their own trading through /api/v2."
+    )
+    trade_confirm_email = models.CharField(max_length=8, default="all")
+    dtbp_check = models.CharField(max_length=8, default="entry")
+    pdt_check = models.CharField(max_length=8, default="entry")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"trading configuration of {self.user_id}"

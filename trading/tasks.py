@@ -2,7 +2,9 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
+from marketdata import calendar
 from trading.demo import demo_auctions_keep, demo_bid
 from trading.services import orders_expire_day
 from trading.services.auctions import auction_close, auctions_sweep
@@ -16,7 +18,13 @@ from trading.services.auctions import auction_close, auctions_sweep
     max_retries=5,
 )
 def expire_day_orders() -> int:
-    """Expire every open day order: the clock calls this at the session close."""
+    """Expire every open day order once the NYSE session of the day has closed.
+
+    Beat calls this on weekdays at 13:00 (the early closes) and at MARKET_CLOSE; the calendar
+    decides: nothing happens on a holiday, or at 13:00 on a full day.
+    """
+    if not calendar.session_closed_today(timezone.now()):
+        return 0
     return orders_expire_day()
 
 

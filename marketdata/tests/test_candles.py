@@ -273,7 +273,7 @@ def test_the_candles_api_serves_trade_bars_and_reference_bars_between_them(tape,
     assert body["symbol"] == "ACME" and body["interval"] == "1m"
     assert body["candles"] == [
         {
-            "time": "2026-03-07T07:00:00-05:00",
+            "time": "2026-03-07T12:00:00Z",
             "open": "100.2500",
             "high": "100.2500",
             "low": "100.2500",
@@ -283,7 +283,7 @@ def test_the_candles_api_serves_trade_bars_and_reference_bars_between_them(tape,
             "source": "trades",
         },
         {
-            "time": "2026-03-07T07:01:00-05:00",
+            "time": "2026-03-07T12:01:00Z",
             "open": "100.1000",
             "high": "100.4000",
             "low": "100.1000",

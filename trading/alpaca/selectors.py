@@ -1,0 +1,235 @@
+"""Reads the Alpaca presenters need beyond `trading.selectors`."""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_right
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from accounts.models import Account, CashEntry
+from core.times import rfc3339
+from marketdata import calendar
+from marketdata.models import PriceBar, Stock
+from trading.alpaca.presenters import asset_id
+from trading.errors import TradingError
+from trading.models import BookLevel, ShareEntry
+
+_symbols_by_asset_id: dict[uuid.UUID, str] = {}
+
+
+def stock_for(symbol_or_asset_id: str) -> Stock:
+    """A stock by its symbol or by its asset id (a UUID); 'not found' otherwise."""
+    text = str(symbol_or_asset_id).strip()
+    try:
+        wanted = uuid.UUID(text)
+    except ValueError:
+        stock = Stock.objects.filter(symbol=text.upper()).first()
+    else:
+        symbol = _symbols_by_asset_id.get(wanted)
+        if symbol is None:  # ids are derived from symbols: learn them all once, then look up
+            for known in Stock.objects.values_list("symbol", flat=True):
+                _symbols_by_asset_id[asset_id(known)] = known
+            symbol = _symbols_by_asset_id.get(wanted)
+        stock = Stock.objects.filter(symbol=symbol).first() if symbol else None
+    if stock is None:
+        raise TradingError("asset_not_found", f"asset not found for {text}")
+    return stock
+
+
+def cash_at(account: Account, moment: datetime) -> Decimal:
+    """The account's cash balance at `moment`, from its ledger."""
+    entry = (
+        CashEntry.objects.filter(account=account, created_at__lte=moment)
+        .order_by("-created_at", "-id")
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    if entry is not None:
+        return entry
+    # Opened since: count its opening deposit, so a new account does not show a 100% gain.
+    first = CashEntry.objects.filter(account=account).order_by("created_at", "id").first()
+    return first.balance_after if first else Decimal("0")
+
+
+def shares_at(user_id: int, moment: datetime) -> dict[int, int]:
+    """Shares held per stock id at `moment`, from the share ledger."""
+    latest = ShareEntry.objects.filter(
+        user_id=user_id, stock_id=OuterRef("stock_id"), created_at__lte=moment
+    ).order_by("-created_at", "-id")
+    rows = (
+        ShareEntry.objects.filter(user_id=user_id, created_at__lte=moment)
+        .values("stock_id")
+        .distinct()
+        .annotate(balance=Subquery(latest.values("balance_after")[:1]))
+    )
+    return {r["stock_id"]: r["balance"] for r in rows if r["balance"]}
+
+
+def last_equity(account: Account, now: datetime | None = None) -> Decimal:
+    """Equity at the previous session close: cash then plus shares then at the previous close."""
+    now = now or timezone.now()
+    close = calendar.last_close(now) or now
+    cash = cash_at(account, close)
+    held = shares_at(account.user_id, close)
+    prices = dict(Stock.objects.filter(pk__in=held).values_list("pk", "previous_close"))
+    value = sum((Decimal(q) * (prices.get(s) or 0) for s, q in held.items()), Decimal("0"))
+    return cash + value
+
+
+def qty_for_notional(stock: Stock, side: str, notional: Decimal) -> int:
+    """How many shares (whole lots) `notional` dollars buy (or sell) against the book now.
+
+    Read without the book's lock: it sizes the order, which then trades as any market order
+    (no worse than the price band), so a book that moves in between changes only the price.
+    With nothing on the other side the reference price sizes it.
+    """
+    levels = BookLevel.objects.filter(stock=stock, side="sell" if side == "buy" else "buy")
+    levels = levels.order_by("price" if side == "buy" else "-price").values_list("price", "qty")
+    left, qty, seen = notional, 0, False
+    for price, level_qty in levels.iterator(chunk_size=100):
+        seen = True
+        take = min(level_qty, int((left / price).to_integral_value(ROUND_DOWN)))
+        qty += take
+        left -= take * price
+        if take < level_qty:
+            break
+    if not seen and (stock.reference_price or 0) > 0:
+        qty = int((notional / stock.reference_price).to_integral_value(ROUND_DOWN))
+    qty -= qty % stock.lot_size
+    if qty <= 0:
+        raise TradingError(
+            "invalid_notional",
+            f"notional {notional} does not reach one lot of {stock.symbol}.",
+            fields={"notional": ["Too small for one lot."]},
+        )
+    return qty
+
+
+# --------------------------------------------------------------------------- history
+def _last_at(series: list[tuple], moment, default):
+    """The value of the last (time, value) pair at or before `moment` (series sorted)."""
+    times = [t for t, _ in series]
+    i = bisect_right(times, moment)
+    return series[i - 1][1] if i else default
+
+
+def equity_series(account: Account, moments: list[datetime]) -> list[Decimal]:
+    """The account's equity at each moment: ledger cash plus ledger shares at that minute's price.
+
+    A handful of queries whatever the number of moments: the ledgers and the price bars are
+    read once and swept in memory.
+    """
+    end = moments[-1]
+    cash = list(
+        CashEntry.objects.filter(account=account, created_at__lte=end)
+        .order_by("created_at", "id")
+        .values_list("created_at", "balance_after")
+    )
+    shares: dict[int, list[tuple]] = {}
+    for stock_id, at, balance in (
+        ShareEntry.objects.filter(user_id=account.user_id, created_at__lte=end)
+        .order_by("created_at", "id")
+        .values_list("stock_id", "created_at", "balance_after")
+    ):
+        shares.setdefault(stock_id, []).append((at, balance))
+    prices: dict[int, list[tuple]] = {s: [] for s in shares}
+    for stock_id, start, close in (
+        PriceBar.objects.filter(
+            stock_id__in=shares, start__gte=moments[0] - timedelta(days=1), start__lte=end
+        )
+        .order_by("start")
+        .values_list("stock_id", "start", "close")
+    ):
+        prices[stock_id].append((start, close))
+    fallback = dict(Stock.objects.filter(pk__in=shares).values_list("pk", "reference_price"))
+    out = []
+    for moment in moments:
+        value = _last_at(cash, moment, Decimal("0"))
+        for stock_id, series in shares.items():
+            held = _last_at(series, moment, 0)
+            if held:
+                price = _last_at(prices[stock_id], moment, None) or fallback[stock_id] or 0
+                value += held * price
+        out.append(Decimal(value))
+    return out
+
+
+def activities(
+    account: Account, *, types=None, after=None, until=None, direction: str = "desc"
+) -> list[dict]:
+    """Fills (from trades, so realized P&L never vanishes with a flat position) and cash
+    activities (from the cash ledger), as Alpaca's activities, in time order."""
+    from django.db.models import Q
+
+    from trading.models import Trade
+
+    rows: list[tuple] = []
+    user_id = account.user_id
+    if not types or "FILL" in types:
+        trades = Trade.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id)).select_related(
+            "stock", "buy_order", "sell_order"
+        )
+        if after:
+            trades = trades.filter(executed_at__gt=after)
+        if until:
+            trades = trades.filter(executed_at__lt=until)
+        for t in trades.exclude(auction__isnull=False):
+            mine = "buy" if t.buyer_id == user_id else "sell"
+            order = t.buy_order if mine == "buy" else t.sell_order
+            activity_id = f"{rfc3339_compact(t.executed_at)}::{t.stock.symbol}-{t.seq}-{mine}"
+            rows.append(
+                (
+                    t.executed_at,
+                    {
+                        "id": activity_id,
+                        "account_id": str(account.id),
+                        "activity_type": "FILL",
+                        "transaction_time": rfc3339(t.executed_at),
+                        "type": "fill" if order.status == "filled" else "partial_fill",
+                        "price": str(t.price),
+                        "qty": str(t.qty),
+                        "side": mine,
+                        "symbol": t.stock.symbol,
+                        "leaves_qty": str(order.remaining_qty if order.is_open else 0),
+                        "order_id": str(order.id),
+                        "cum_qty": str(order.filled_qty),
+                        "order_status": order.status,
+                    },
+                )
+            )
+    kinds = [k for k, code in CASH_ACTIVITIES.items() if not types or code in types]
+    entries = CashEntry.objects.filter(account=account, kind__in=kinds)
+    if after:
+        entries = entries.filter(created_at__gt=after)
+    if until:
+        entries = entries.filter(created_at__lt=until)
+    for e in entries:
+        rows.append(
+            (
+                e.created_at,
+                {
+                    "id": f"{rfc3339_compact(e.created_at)}::cash-{e.pk}",
+                    "account_id": str(account.id),
+                    "activity_type": CASH_ACTIVITIES[e.kind],
+                    "date": timezone.localtime(e.created_at, timezone.get_default_timezone())
+                    .date()
+                    .isoformat(),
+                    "net_amount": str(e.amount),
+                    "description": e.memo,
+                    "status": "executed",
+                },
+            )
+        )
+    rows.sort(key=lambda r: (r[0], r[1]["id"]), reverse=direction == "desc")
+    return [r[1] for r in rows]
+
+
+CASH_ACTIVITIES = {"opening": "CSD", "adjustment": "JNLC", "fee": "FEE", "auction": "JNLC"}
+
+
+def rfc3339_compact(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")

@@ -1,0 +1,34 @@
+"""`/api/v2/`: Alpaca's trading API paths (and, beside them, its market-data paths)."""
+
+from django.urls import path, re_path
+
+from trading.alpaca import apis, errors
+
+urlpatterns = [
+    path("account", apis.AccountApi.as_view(), name="v2-account"),
+    path("account/configurations", apis.ConfigurationsApi.as_view(), name="v2-configurations"),
+    path("account/portfolio/history", apis.PortfolioHistoryApi.as_view(), name="v2-history"),
+    path("account/activities", apis.ActivitiesApi.as_view(), name="v2-activities"),
+    path(
+        "account/activities/<str:activity_type>",
+        apis.ActivitiesApi.as_view(),
+        name="v2-activities-of-type",
+    ),
+    path("watchlists", apis.WatchlistsApi.as_view(), name="v2-watchlists"),
+    path("watchlists/<str:watchlist_id>", apis.WatchlistApi.as_view(), name="v2-watchlist"),
+    path(
+        "watchlists/<str:watchlist_id>/<str:symbol>",
+        apis.WatchlistSymbolApi.as_view(),
+        name="v2-watchlist-symbol",
+    ),
+    path("orders", apis.OrdersApi.as_view(), name="v2-orders"),
+    path("orders:by_client_order_id", apis.OrderByClientIdApi.as_view(), name="v2-order-by-cid"),
+    path("orders/<str:order_id>", apis.OrderApi.as_view(), name="v2-order"),
+    path("positions", apis.PositionsApi.as_view(), name="v2-positions"),
+    path("positions/<str:symbol_or_asset_id>", apis.PositionApi.as_view(), name="v2-position"),
+    path("assets", apis.AssetsApi.as_view(), name="v2-assets"),
+    path("assets/<str:symbol_or_asset_id>", apis.AssetApi.as_view(), name="v2-asset"),
+    path("clock", apis.ClockApi.as_view(), name="v2-clock"),
+    path("calendar", apis.CalendarApi.as_view(), name="v2-calendar"),
+    re_path(r"^.*$", errors.not_found_json),
+]
