@@ -131,7 +131,7 @@ def _order_fields(data: dict) -> dict:
     }
     if not _blank(notional):
         amount = _decimal(notional, "notional")
-        stock = alpaca_selectors.stock_for(fields["symbol"])
+        stock = alpaca_selectors.stock_for(str(fields["symbol"]))
         fields["qty"] = alpaca_selectors.qty_for_notional(stock, side, amount)
     return fields
 

@@ -97,8 +97,9 @@ def qty_for_notional(stock: Stock, side: str, notional: Decimal) -> int:
         left -= take * price
         if take < level_qty:
             break
-    if not seen and (stock.reference_price or 0) > 0:
-        qty = int((notional / stock.reference_price).to_integral_value(ROUND_DOWN))
+    reference = stock.reference_price
+    if not seen and reference is not None and reference > 0:
+        qty = int((notional / reference).to_integral_value(ROUND_DOWN))
     qty -= qty % stock.lot_size
     if qty <= 0:
         raise TradingError(
@@ -180,6 +181,7 @@ def activities(
         for t in trades.exclude(auction__isnull=False):
             mine = "buy" if t.buyer_id == user_id else "sell"
             order = t.buy_order if mine == "buy" else t.sell_order
+            assert order is not None  # auction prints (no orders) are excluded above
             activity_id = f"{rfc3339_compact(t.executed_at)}::{t.stock.symbol}-{t.seq}-{mine}"
             rows.append(
                 (

@@ -16,7 +16,7 @@ CONFIGURATION_CHOICES = {
 }
 
 
-def _stocks(symbols) -> list[Stock]:
+def _stocks(symbols: object) -> list[Stock]:
     if symbols is None:
         return []
     if not isinstance(symbols, list):
@@ -29,14 +29,14 @@ def _stocks(symbols) -> list[Stock]:
     return [found[s] for s in wanted]
 
 
-def _name(name) -> str:
+def _name(name: object) -> str:
     text = str(name or "").strip()
     if not text or len(text) > 64:
         raise TradingError("invalid_name", "name must be 1 to 64 characters.")
     return text
 
 
-def watchlist_create(*, user: User, name, symbols=None) -> Watchlist:
+def watchlist_create(*, user: User, name: object, symbols: object = None) -> Watchlist:
     try:
         with transaction.atomic():
             watchlist = Watchlist.objects.create(user=user, name=_name(name))
@@ -46,7 +46,9 @@ def watchlist_create(*, user: User, name, symbols=None) -> Watchlist:
     return watchlist
 
 
-def watchlist_update(*, watchlist: Watchlist, name=None, symbols=None) -> Watchlist:
+def watchlist_update(
+    *, watchlist: Watchlist, name: object = None, symbols: object = None
+) -> Watchlist:
     """Rename and/or replace the symbols of one of the user's watchlists."""
     try:
         with transaction.atomic():
@@ -60,13 +62,13 @@ def watchlist_update(*, watchlist: Watchlist, name=None, symbols=None) -> Watchl
     return watchlist
 
 
-def watchlist_add(*, watchlist: Watchlist, symbol) -> Watchlist:
+def watchlist_add(*, watchlist: Watchlist, symbol: object) -> Watchlist:
     watchlist.stocks.add(*_stocks([symbol]))
     watchlist.save(update_fields=["updated_at"])
     return watchlist
 
 
-def watchlist_remove(*, watchlist: Watchlist, symbol) -> Watchlist:
+def watchlist_remove(*, watchlist: Watchlist, symbol: object) -> Watchlist:
     watchlist.stocks.remove(*_stocks([symbol]))
     watchlist.save(update_fields=["updated_at"])
     return watchlist
@@ -76,7 +78,7 @@ def watchlist_delete(*, watchlist: Watchlist) -> None:
     watchlist.delete()
 
 
-def configuration_update(*, user: User, changes: dict) -> TradingConfiguration:
+def configuration_update(*, user: User, changes: dict[str, object]) -> TradingConfiguration:
     """Change what this exchange can honour; margin, shorting and fractions stay off."""
     config, _ = TradingConfiguration.objects.get_or_create(user=user)
     for name, allowed in CONFIGURATION_CHOICES.items():
