@@ -21,6 +21,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
+from marketdata.config import configured_api_key
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import (
     Provider,
@@ -171,8 +172,7 @@ _providers: dict[tuple[str, str, str | None], Provider] = {}
 
 def pull_provider() -> Provider:
     """This process's provider for the configured source (one per process: it keeps state)."""
-    key = settings.MARKETDATA_API_KEY
-    secret = key.reveal() if hasattr(key, "reveal") else (key or "")
+    secret = configured_api_key().reveal()
     cache_key = (settings.MARKETDATA_PROVIDER, secret, settings.MARKETDATA_BASE_URL)
     provider = _providers.get(cache_key)
     if provider is None:
