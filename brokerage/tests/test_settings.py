@@ -98,3 +98,10 @@ def test_migrate_creates_the_folder_of_the_sqlite_database(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "var" / "db.sqlite3").is_file()
+
+
+def test_the_suite_runs_the_test_settings_with_the_fast_hasher(settings):
+    # pytest-django lets an environment variable win over the pyproject key; `--ds` in addopts
+    # keeps `brokerage.celery`'s default from quietly bringing back the slow hasher.
+    assert settings.SETTINGS_MODULE == "brokerage.settings_test"
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
