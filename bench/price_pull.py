@@ -47,7 +47,9 @@ def configure(args: argparse.Namespace, workdir: Path) -> None:
     if args.redis_url:
         os.environ["REDIS_URL"] = args.redis_url
     else:
-        os.environ.pop("REDIS_URL", None)
+        from brokerage.embedded_redis import start
+
+        os.environ["REDIS_URL"] = start()[1]  # a private server, stopped when the bench ends
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
 
 

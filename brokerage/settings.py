@@ -1,7 +1,11 @@
 """Django settings: every value that varies between deployments comes from the environment.
 
-See `.env.example` for the full list. Readers in `brokerage.env` are strict: a malformed
+See `.env.example` for the full list. Readers in `core.env` are strict: a malformed
 value stops the process at start-up with a message naming the variable.
+
+Importing this module has no side effects: it starts no server, creates no folder and builds
+no provider. `runstack` and the pytest plugin start the embedded Redis (when REDIS_URL is
+unset) and create the folders under VAR_DIR; `marketdata.checks` checks the provider.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from typing import Any
 import dj_database_url
 from celery.schedules import crontab
 
-from brokerage.embedded_redis import ensure_redis_url
 from core.env import (
     ConfigError,
     env_bool,
@@ -21,12 +24,13 @@ from core.env import (
     env_float,
     env_int,
     env_list,
+    env_secret,
     env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Created by the commands that write there (runstack, migrate, beat, the tests), not here.
 VAR_DIR = Path(env_str("BROKERAGE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
@@ -121,7 +125,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: channel layer and celery broker ---------------------------------------------
-REDIS_URL = ensure_redis_url()
+# Unset: `make run` (runstack) and `make test` (the pytest plugin) start a private server and
+# export its URL before anything reads the settings; any other process assumes a local Redis.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Redis pub/sub: a group message is published once and each process fans it out to its own
 # sockets; the core layer stores a copy per process in a sorted set and ran out of pooled
@@ -147,6 +153,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "brokerage.celery:PersistentScheduler"  # creates VAR_DIR if missing
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -183,8 +190,8 @@ USE_TZ = True
 
 # --- static files -----------------------------------------------------------------------
 STATIC_URL = "static/"
+# Whitenoise warns on every request while it is missing: collectstatic (runstack) creates it.
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -277,15 +284,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- market data ------------------------------------------------------------------------
-# Imported here, not at the top: the provider check belongs with the variables it checks.
-from marketdata.config import api_key_from_env, check_provider  # noqa: E402
-
-MARKETDATA_API_KEY = api_key_from_env()
+# Checked by a system check (`marketdata.checks`): an unknown provider, one that needs a key and
+# has none, or an unreadable key file stops `manage.py check`, `migrate` and `make run`.
+MARKETDATA_PROVIDER = env_str("MARKETDATA_PROVIDER", "simulated")
+# The key (a Secret: shown as *** by diffsettings, debug pages and logs), or the file holding
+# it, read where the key is used (`marketdata.config.configured_api_key`).
+MARKETDATA_API_KEY = env_secret("MARKETDATA_API_KEY")
+MARKETDATA_API_KEY_FILE = env_str("MARKETDATA_API_KEY_FILE")
 MARKETDATA_BASE_URL = env_str("MARKETDATA_BASE_URL")
-# Fails fast: a provider that needs a key and has none stops every process at start-up.
-MARKETDATA_PROVIDER = check_provider(
-    env_str("MARKETDATA_PROVIDER", "simulated"), MARKETDATA_API_KEY, MARKETDATA_BASE_URL
-)
 # A new price further than this fraction from the last one of the same source is refused.
 MARKETDATA_MAX_JUMP = env_decimal("MARKETDATA_MAX_JUMP", "0.5", minimum=Decimal("0.01"))
 # A price not refreshed for this long is shown as stale.

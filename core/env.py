@@ -18,6 +18,31 @@ class ConfigError(Exception):
     """A configuration variable is missing or malformed."""
 
 
+class Secret:
+    """An API key that shows as *** in every repr, so it cannot leak through debug output."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The key itself, only for building a request."""
+        return self._value
+
+    def scrub(self, text: str) -> str:
+        """`text` with every occurrence of the key replaced."""
+        return text.replace(self._value, "***") if self._value else text
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
 def _raw(name: str) -> str | None:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -98,3 +123,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> Secret:
+    """Return the variable wrapped in a Secret (empty when unset), so no repr can show it."""
+    return Secret(_raw(name) or "")

@@ -1,27 +1,30 @@
-"""Start-up checks for the market-data settings; imported by settings, so no Django here."""
+"""The market-data configuration: the provider's key, and whether the provider is usable.
+
+The settings only hold what the environment says; nothing here runs when they are imported.
+`marketdata.checks` turns a bad configuration into a system check error (`manage.py check`,
+`migrate`, `runstack`), and the price pull reads the key through `configured_api_key()`.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from core.env import ConfigError
+from core.env import ConfigError, Secret
 from marketdata.providers import ProviderError, get_provider
-from marketdata.providers.base import Secret
 
 
-def api_key_from_env() -> Secret:
-    """The provider key from MARKETDATA_API_KEY or the file MARKETDATA_API_KEY_FILE names.
+def api_key(direct: Secret | str | None, file_name: str | None) -> Secret:
+    """The provider key: `direct` (MARKETDATA_API_KEY) or the MARKETDATA_API_KEY_FILE file's.
 
-    Wrapped in a Secret so that printing the settings (diffsettings, a debug page, a log
-    line) shows *** instead of the key.
+    A Secret, so that printing it (a debug page, a log line) shows *** instead of the key.
     """
-    direct = (os.environ.get("MARKETDATA_API_KEY") or "").strip()
-    file_name = (os.environ.get("MARKETDATA_API_KEY_FILE") or "").strip()
+    if not isinstance(direct, Secret):
+        direct = Secret((direct or "").strip())
+    file_name = (file_name or "").strip()
     if direct and file_name:
         raise ConfigError("set MARKETDATA_API_KEY or MARKETDATA_API_KEY_FILE, not both")
     if not file_name:
-        return Secret(direct)
+        return direct
     try:
         key = Path(file_name).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -33,6 +36,13 @@ def api_key_from_env() -> Secret:
     if not key:
         raise ConfigError(f"MARKETDATA_API_KEY_FILE={file_name!r} is empty")
     return Secret(key)
+
+
+def configured_api_key() -> Secret:
+    """The key the settings configure (read from its file each time, so a rotated key is used)."""
+    from django.conf import settings
+
+    return api_key(settings.MARKETDATA_API_KEY, settings.MARKETDATA_API_KEY_FILE)
 
 
 def check_provider(name: str, api_key: Secret, base_url: str | None) -> str:

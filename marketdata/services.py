@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.streams import quotes_group, streamable
 from core.times import rfc3339
+from marketdata.config import configured_api_key
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import (
     Provider,
@@ -33,7 +34,7 @@ from marketdata.providers import (
     get_provider,
     is_sane,
 )
-from marketdata.providers.base import WHOLE_MARKET, Secret
+from marketdata.providers.base import WHOLE_MARKET
 from marketdata.redis_state import (
     PRUNE_KEY,
     PULL_LOCK_KEY,
@@ -174,8 +175,7 @@ _providers: dict[tuple[str, str, str | None], Provider] = {}
 
 def pull_provider() -> Provider:
     """This process's provider for the configured source (one per process: it keeps state)."""
-    key = settings.MARKETDATA_API_KEY
-    secret = key.reveal() if isinstance(key, Secret) else (key or "")
+    secret = configured_api_key().reveal()
     cache_key = (settings.MARKETDATA_PROVIDER, secret, settings.MARKETDATA_BASE_URL)
     provider = _providers.get(cache_key)
     if provider is None:

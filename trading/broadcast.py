@@ -258,9 +258,11 @@ def publish_auction(auction_id: int, public: list[dict], private: list[tuple[int
     sends = []
     for message in public:
         message = {**message, "ts": ts}
-        event = streams.event("auction", None, {"auction": message})
-        sends.append((streams.auction_group(auction_id), event))
-        sends.append((streams.AUCTIONS_GROUP, event))
+        # The event names its auction for that auction's subscribers, and none for the index's
+        # (a socket subscribed to both gets it twice; the seq tells a client it has it).
+        one = streams.event("auction", str(auction_id), {"auction": message})
+        sends.append((streams.auction_group(auction_id), one))
+        sends.append((streams.AUCTIONS_GROUP, streams.event("auction", None, {"auction": message})))
     for user_id, message in private:
         event = streams.event("orders", None, {"orders": {**message, "ts": ts}})
         sends.append((streams.orders_group(user_id), event))

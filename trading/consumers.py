@@ -20,9 +20,10 @@ race), so each subscription holds a message that arrives ahead of its turn for u
 snapshot instead. A client therefore sees, per symbol, a snapshot and then deltas with seq
 rising by exactly one, or a new snapshot; a client-side gap check is a second safety net.
 
-Fan-out: a socket does not join channel-layer groups itself. Each process has one `_Relay`
-that joins a group once (when its first local socket subscribes) and hands every message to
-its local sockets directly; see `_Relay` for why. Limits and abuse: see the constants below
+Fan-out: a socket does not join channel-layer groups itself. Each process has one relay
+(`trading.streams.relay`) that joins a group once (when its first local socket subscribes) and
+hands every message to its local sockets directly; the reordering is `trading.streams.sequencer`,
+the rate limit `trading.streams.limits`. Limits and abuse: see the constants below
 (frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
 4008, a wrong API key in the handshake with 4401).
 
@@ -33,41 +34,45 @@ Consumers stay thin: authentication and reads go through `accounts.services` and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import time
-import weakref
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from django.db import close_old_connections
+from django.utils import timezone
 
 from accounts.services import api_key_authenticate
 from core import streams
 from marketdata.models import Stock
 from marketdata.streams import quote_message
 from trading import broadcast, selectors
-from trading.models import BookState
+from trading.models import Auction, BookState
+from trading.streams.limits import RecentErrors, TokenBucket
+from trading.streams.relay import relay
+from trading.streams.sequencer import Part, Sequencer, Verdict
 
 log = logging.getLogger(__name__)
 
-PUBLIC_CHANNELS = ("book", "trades", "quotes", "candles")
+PUBLIC_CHANNELS = ("book", "trades", "quotes", "candles", "auction")
+# Channels of a stock's symbol (the auction channel names an auction, or none for all).
+SYMBOL_CHANNELS = ("book", "trades", "quotes", "candles")
+# Streams whose messages carry first_seq..seq and start from a snapshot.
+SEQUENCED_CHANNELS = ("book", "trades")
 PRIVATE_CHANNELS = ("orders",)
 # Named in the protocol so clients can be written against it; answered "not available yet".
-PLANNED_CHANNELS = ("auction",)
+PLANNED_CHANNELS: tuple[str, ...] = ()
 
 MAX_SUBSCRIPTIONS = 50
 MAX_FRAME_BYTES = 4096
 MAX_BOOK_DEPTH = 1000
 TRADES_SNAPSHOT_SIZE = 50
 GAP_WAIT_SECONDS = 1.0
-# More messages than this waiting for one gap means it will not fill in time: resync at once.
-MAX_PENDING = 200
 # Abuse: this many errors within the window closes the socket.
 MAX_ERRORS = 10
 ERROR_WINDOW_SECONDS = 60.0
@@ -119,6 +124,32 @@ def _quote(symbol: str) -> dict:
     return quote_message(Stock.objects.get(symbol=symbol))
 
 
+def _auction_exists(auction_id: str) -> bool:
+    return Auction.objects.filter(pk=int(auction_id)).exists()
+
+
+def _auction_snapshot(auction_id: str | None) -> dict:
+    """One auction's state, or (None) every live auction's, stamped with the server's time."""
+    now = timezone.now().isoformat()
+    if auction_id is None:
+        live = selectors.auctions_list(status="live")[:200]
+        return {
+            "type": "auction.snapshot",
+            "auctions": [broadcast.auction_payload(a) for a in live],
+            "server_time": now,
+        }
+    auction = selectors.auction_get(auction_id=auction_id)
+    state = broadcast.auction_payload(auction)
+    return {
+        "type": "auction.snapshot",
+        "auction_id": auction.pk,
+        "seq": auction.seq,
+        "auction": state,
+        "server_time": now,
+        "ends_at": state["ends_at"],
+    }
+
+
 def _authenticate_key(key_id: str, secret: str):
     key = api_key_authenticate(key_id=key_id, secret=secret)
     return key.user if key is not None else None
@@ -141,89 +172,6 @@ def _reader(fn):
     return database_sync_to_async(run, thread_sensitive=False)
 
 
-# --------------------------------------------------------------------------- the relay
-class _Relay:
-    """This process's single listener per group, handing each message to the local sockets.
-
-    Joining every socket to the channel layer group would make the layer queue, deserialize
-    and dispatch each message once per socket (a task, a wait and a middleware chain each);
-    with a thousand sockets on one symbol that overhead, not the network, bounded latency.
-    Here each process receives a group's message once and calls its sockets' handlers
-    directly. A handler never waits on anything but the socket write, which daphne buffers.
-    """
-
-    def __init__(self) -> None:
-        # group -> socket -> how many of its subscriptions use the group (book and trades
-        # of a symbol share one).
-        self.members: dict[str, dict[StreamConsumer, int]] = {}
-        self.ready: dict[str, asyncio.Future] = {}
-        self.pumps: dict[str, asyncio.Task] = {}
-
-    async def join(self, group: str, consumer: StreamConsumer) -> None:
-        """Returns once messages to `group` are certain to reach `consumer`."""
-        members = self.members.get(group)
-        if members is None:
-            members = self.members[group] = {}
-            ready = self.ready[group] = asyncio.get_running_loop().create_future()
-            self.pumps[group] = asyncio.ensure_future(self._pump(group, ready))
-        members[consumer] = members.get(consumer, 0) + 1
-        await asyncio.shield(self.ready[group])
-
-    async def leave(self, group: str, consumer: StreamConsumer) -> None:
-        members = self.members.get(group)
-        if members is None:
-            return
-        if members.get(consumer, 0) > 1:
-            members[consumer] -= 1
-            return
-        members.pop(consumer, None)
-        if not members:
-            del self.members[group]
-            del self.ready[group]
-            self.pumps.pop(group).cancel()
-
-    async def _pump(self, group: str, ready: asyncio.Future) -> None:
-        layer = get_channel_layer()
-        try:
-            assert layer is not None, "no channel layer is configured"
-            channel = await layer.new_channel()
-            await layer.group_add(group, channel)
-        except Exception as exc:  # Redis unreachable: every socket waiting to join is told
-            ready.set_exception(exc)
-            return
-        ready.set_result(None)
-        try:
-            while True:
-                try:
-                    event = await layer.receive(channel)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # Redis went away: sequenced streams resync on the next gap
-                    log.warning("relay for %s could not receive; retrying", group, exc_info=True)
-                    await asyncio.sleep(1)
-                    continue
-                for consumer in list(self.members.get(group, ())):
-                    try:
-                        await consumer.stream_message(event)
-                    except Exception:
-                        log.exception("stream delivery to a socket failed")
-        finally:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(group, channel)
-
-
-# One relay per event loop: daphne has one; tests start a loop per scenario.
-_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Relay] = weakref.WeakKeyDictionary()
-
-
-def _relay() -> _Relay:
-    loop = asyncio.get_running_loop()
-    relay = _relays.get(loop)
-    if relay is None:
-        relay = _relays[loop] = _Relay()
-    return relay
-
-
 # --------------------------------------------------------------------------- state
 class ProtocolError(Exception):
     """A client mistake, answered with an `error` message on the socket."""
@@ -242,16 +190,20 @@ class Subscription:
     symbol: str | None
     group: str
     depth: int = MAX_BOOK_DEPTH
-    # Sequenced streams (book, trades): the next seq this socket must see (None while a
-    # snapshot is being read: everything is held until it is in), and what came early.
-    expected: int | None = None
-    pending: dict[int, dict] = field(default_factory=dict)
-    syncing: bool = False
+    # Sequenced streams (book, trades) only.
+    sequencer: Sequencer | None = None
+    # The sequencer's gap clock, while it waits for a gap to fill.
     gap_task: asyncio.Task | None = None
 
     @property
     def sequenced(self) -> bool:
-        return self.channel in ("book", "trades")
+        return self.sequencer is not None
+
+    @property
+    def seq(self) -> Sequencer:
+        """The reorder buffer of a sequenced stream (book, trades)."""
+        assert self.sequencer is not None, f"{self.channel} is not sequenced"
+        return self.sequencer
 
     def cancel_gap_timer(self) -> None:
         if self.gap_task is not None and not self.gap_task.done():
@@ -271,11 +223,21 @@ def _with_id(request_id) -> dict:
     return {} if request_id is None else {"id": request_id}
 
 
+def _trimmed(sub: Subscription, part: Part, expected: int) -> str:
+    """A part that straddles the snapshot, cut to the items from `expected` on (cannot happen
+    while snapshots are read at a transaction boundary, but cheap to get right)."""
+    message = json.loads(part["text"])
+    key = "levels" if sub.channel == "book" else "trades"
+    message[key] = [item for item in message[key] if item["seq"] >= expected]
+    message["first_seq"] = expected
+    return streams.encode(message)
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
 
     # The socket has no channel of its own: stream messages come through the process's relay
-    # (see `_Relay`), so the per-socket layer channel and its receive loop are not created.
+    # (`trading.streams.relay`), so the per-socket layer channel and its receive loop are not created.
     channel_layer_alias = "stream-sockets-use-the-relay"
 
     # ------------------------------------------------------------------ lifecycle
@@ -283,10 +245,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.subs: dict[tuple[str, str | None], Subscription] = {}
         self.user = None
         self.auth_method: str | None = None
-        self.errors: deque[float] = deque()
-        self.tokens = float(RATE_BURST)
-        self.tokens_at = time.monotonic()
+        self.errors = RecentErrors(window=ERROR_WINDOW_SECONDS)
+        self.rate = TokenBucket(burst=RATE_BURST, per_second=RATE_PER_SECOND, now=time.monotonic())
         self.closing = False
+        # Snapshot reads started from stream messages, kept until done (the loop keeps only
+        # weak references to tasks).
+        self.tasks: set[asyncio.Task] = set()
 
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated:
@@ -340,7 +304,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         request_id = None
         try:
-            if not self._take_token():
+            if not self.rate.take(time.monotonic()):
                 raise ProtocolError("rate_limited", "Too many messages; slow down.")
             if text_data is None:
                 raise ProtocolError("binary_not_supported", "Send JSON text frames.")
@@ -375,22 +339,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "unavailable", "The stream service could not do that; try again.", request_id
             )
 
-    def _take_token(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.tokens_at) * RATE_PER_SECOND)
-        self.tokens_at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
     async def _client_error(self, exc: ProtocolError, request_id) -> None:
         await self._send_error(exc.code, exc.message, request_id)
-        now = time.monotonic()
-        self.errors.append(now)
-        while self.errors and self.errors[0] < now - ERROR_WINDOW_SECONDS:
-            self.errors.popleft()
-        if len(self.errors) >= MAX_ERRORS:
+        if self.errors.add(time.monotonic()) >= MAX_ERRORS:
             await self._send_error("too_many_errors", "Too many bad messages; closing.")
             await self._close(CLOSE_ABUSE)
 
@@ -407,6 +358,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
             )
         if channel in PRIVATE_CHANNELS:
             return channel, None
+        if channel == "auction":
+            auction_id = content.get("auction_id")
+            if auction_id is None:
+                return channel, None  # every auction: the index
+            if isinstance(auction_id, bool) or not isinstance(auction_id, int) or auction_id < 1:
+                raise ProtocolError("unknown_auction", "auction_id must name an auction.")
+            return channel, str(auction_id)
         symbol = content.get("symbol")
         symbol = symbol.strip().upper() if isinstance(symbol, str) else ""
         if not _SYMBOL_RE.match(symbol):
@@ -446,7 +404,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "The orders channel needs a signed-in session or an API key "
                 '(headers, or {"action": "auth", "key_id", "secret_key"} first).',
             )
-        if symbol is not None:
+        if channel == "auction":
+            if symbol is not None and not await _reader(_auction_exists)(symbol):
+                raise ProtocolError("unknown_auction", f"No auction {symbol}.")
+        elif symbol is not None:
             await self._check_symbol(symbol)
 
         if existing is not None:
@@ -454,36 +415,48 @@ class StreamConsumer(AsyncWebsocketConsumer):
             existing.depth = depth
             sub = existing
         else:
-            if channel == "orders":
-                assert self.user is not None  # private channels were refused above without one
-                group = streams.orders_group(self.user.pk)
-            else:
-                assert symbol is not None  # every public channel names a symbol (`_target`)
-                group = {
-                    "book": streams.market_group,
-                    "trades": streams.market_group,
-                    "quotes": streams.quotes_group,
-                    "candles": streams.candles_group,
-                }[channel](symbol)
-            sub = Subscription(channel=channel, symbol=symbol, group=group, depth=depth)
+            group = self._group(channel, symbol)
+            sub = Subscription(
+                channel=channel,
+                symbol=symbol,
+                group=group,
+                depth=depth,
+                sequencer=Sequencer() if channel in SEQUENCED_CHANNELS else None,
+            )
             self.subs[key] = sub
             try:
                 # Join before reading the snapshot: a change committed after the read is then
                 # certain to arrive as a message (and one before it is dropped by its seq).
-                await _relay().join(group, self)
+                await relay().join(group, self)
             except BaseException:
                 self.subs.pop(key, None)
-                await _relay().leave(group, self)
+                await relay().leave(group, self)
                 raise
-            if symbol is not None:
+            if channel in SYMBOL_CHANNELS and symbol is not None:
                 await streams.watch_symbol(symbol)
         await self._send_json(
             {"type": "subscribed", "channel": channel, "symbol": symbol, **_with_id(request_id)}
         )
         if sub.sequenced:
             await self._resync(sub)
-        elif channel == "quotes":
+        elif channel == "quotes" and symbol is not None:
             await self._send_json(await _reader(_quote)(symbol))
+        elif channel == "auction":
+            await self._send_json(await _reader(_auction_snapshot)(symbol))
+
+    def _group(self, channel: str, symbol: str | None) -> str:
+        if channel == "orders":
+            assert self.user is not None  # private channels were refused above without one
+            return streams.orders_group(self.user.pk)
+        if channel == "auction":
+            return streams.AUCTIONS_GROUP if symbol is None else streams.auction_group(symbol)
+        assert symbol is not None  # every stock channel names a symbol (`_target`)
+        return {
+            "book": streams.market_group,
+            "trades": streams.market_group,
+            "quotes": streams.quotes_group,
+            "candles": streams.candles_group,
+        }[channel](symbol)
 
     async def _unsubscribe(self, content: dict, request_id) -> None:
         channel, symbol = self._target(content)
@@ -501,9 +474,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         sub.cancel_gap_timer()
         if self.subs.get((sub.channel, sub.symbol)) is sub:
             del self.subs[(sub.channel, sub.symbol)]
-            if sub.symbol is not None:
+            if sub.channel in SYMBOL_CHANNELS and sub.symbol is not None:
                 streams.unwatch_symbol(sub.symbol)
-            await _relay().leave(sub.group, self)
+            await relay().leave(sub.group, self)
 
     async def _auth(self, content: dict, request_id) -> None:
         key_id, secret = content.get("key_id"), content.get("secret_key")
@@ -545,68 +518,54 @@ class StreamConsumer(AsyncWebsocketConsumer):
             else:
                 await self._frame(part["text"])
 
-    async def _sequenced(self, sub: Subscription, part: dict) -> None:
-        first, last = part["first_seq"], part["seq"]
-        if sub.expected is None:
-            sub.pending[first] = part  # a snapshot is being read: sorted out when it is in
-        elif last < sub.expected:
-            return  # already part of the snapshot this socket started from
-        elif first > sub.expected:
-            sub.pending[first] = part
-            if len(sub.pending) > MAX_PENDING:
-                self._start_resync(sub)
-            elif sub.gap_task is None:
-                sub.gap_task = asyncio.ensure_future(self._gap_timeout(sub))
+    async def _sequenced(self, sub: Subscription, part: Part) -> None:
+        verdict = sub.seq.offer(part)
+        if verdict is Verdict.SEND:
+            await self._release(sub, part)
+        elif verdict is Verdict.RESYNC:
+            self._start_resync(sub)
         else:
-            await self._deliver(sub, part)
-            await self._drain(sub)
+            self._sync_gap_timer(sub)
 
-    async def _deliver(self, sub: Subscription, part: dict) -> None:
-        text = part["text"]
-        if part["first_seq"] < sub.expected:
-            # Straddles the snapshot (cannot happen while snapshots are read at a transaction
-            # boundary, but cheap to get right): send only the part the client lacks.
-            message = json.loads(text)
-            key = "levels" if sub.channel == "book" else "trades"
-            message[key] = [item for item in message[key] if item["seq"] >= sub.expected]
-            message["first_seq"] = sub.expected
-            text = streams.encode(message)
-        sub.expected = part["seq"] + 1
-        await self._frame(text)
+    async def _release(self, sub: Subscription, part: Part | None = None) -> None:
+        """Send `part` and the held parts it unblocks, or (None) those a snapshot unblocks."""
+        for ready, expected in sub.seq.release(part):
+            await self._frame(
+                ready["text"] if ready["first_seq"] >= expected else _trimmed(sub, ready, expected)
+            )
+        if not sub.seq.waiting:
+            sub.cancel_gap_timer()  # nothing is held any more
 
-    async def _drain(self, sub: Subscription) -> None:
-        while sub.pending and sub.expected is not None:
-            first = min(sub.pending)
-            part = sub.pending[first]
-            if part["seq"] < sub.expected:
-                del sub.pending[first]
-            elif first <= sub.expected:
-                del sub.pending[first]
-                await self._deliver(sub, part)
-            else:
-                break
-        if not sub.pending:
+    def _sync_gap_timer(self, sub: Subscription) -> None:
+        """Run the gap clock exactly while the sequencer waits for a gap to fill."""
+        if sub.seq.waiting:
+            if sub.gap_task is None:
+                sub.gap_task = asyncio.create_task(self._gap_timeout(sub))
+        else:
             sub.cancel_gap_timer()
 
     async def _gap_timeout(self, sub: Subscription) -> None:
         await asyncio.sleep(GAP_WAIT_SECONDS)
         sub.gap_task = None
-        if self.subs.get((sub.channel, sub.symbol)) is sub and sub.pending:
-            log.info("gap in %s %s at seq %s: resyncing", sub.channel, sub.symbol, sub.expected)
+        if sub.seq.gap_timed_out() and self.subs.get((sub.channel, sub.symbol)) is sub:
+            log.info("gap in %s %s at seq %s: resyncing", sub.channel, sub.symbol, sub.seq.expected)
             self._start_resync(sub)
 
     def _start_resync(self, sub: Subscription) -> None:
-        sub.cancel_gap_timer()
-        if not sub.syncing:
-            sub.expected = None  # hold everything until the snapshot is in
-            asyncio.ensure_future(self._resync(sub))
+        if sub.seq.hold():  # hold everything until the snapshot is in
+            self._spawn(self._resync(sub))
+        self._sync_gap_timer(sub)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _resync(self, sub: Subscription) -> None:
         """Send a fresh snapshot and continue from its seq."""
-        if sub.syncing:
+        if not sub.seq.begin_snapshot():
             return  # one is being read; it serves this request too
-        sub.syncing, sub.expected = True, None
-        sub.cancel_gap_timer()
+        self._sync_gap_timer(sub)
         try:
             if sub.channel == "book":
                 snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
@@ -614,21 +573,21 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 snapshot = await _reader(_trades_snapshot)(sub.symbol)
         except Exception:
             log.exception("snapshot of %s %s failed", sub.channel, sub.symbol)
-            sub.syncing = False
+            sub.seq.end_snapshot(None)
             if self.subs.get((sub.channel, sub.symbol)) is sub:
                 await self._send_error(
                     "unavailable",
                     f"Could not read the {sub.channel} snapshot of {sub.symbol}; subscribe again.",
                 )
             return
-        sub.syncing = False
         if self.subs.get((sub.channel, sub.symbol)) is not sub or self.closing:
+            sub.seq.end_snapshot(None)
             return
-        sub.expected = snapshot["seq"] + 1
+        sub.seq.end_snapshot(snapshot["seq"])
         await self._send_json(snapshot)
-        await self._drain(sub)
-        if sub.pending and sub.gap_task is None:
-            sub.gap_task = asyncio.ensure_future(self._gap_timeout(sub))
+        await self._release(sub)
+        sub.seq.wait_for_gap()
+        self._sync_gap_timer(sub)
 
     # ------------------------------------------------------------------ sending
     async def _frame(self, text: str) -> None:

@@ -90,7 +90,8 @@ def get_provider(
 ) -> Provider:
     """The provider named `name`, configured; raises ProviderError on a bad name or no key.
 
-    Called from settings at start-up so that a misconfiguration stops the process at once.
+    Called by the system check (`marketdata.checks`) so that a misconfiguration stops
+    `manage.py check`, `migrate` and `make run` at once.
     """
     cleaned = (name or "").strip().lower()
     provider_class = PROVIDERS.get(cleaned)

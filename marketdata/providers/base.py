@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core.env import Secret
+
 from .ratelimit import UNLIMITED, Backoff, Clock, Limit, RateLimiter, utc_now
 
 logger = logging.getLogger("marketdata.providers")
@@ -164,31 +166,6 @@ def retry_after_seconds(header: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-class Secret:
-    """An API key that shows as *** in every repr, so it cannot leak through debug output."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The key itself, only for building a request."""
-        return self._value
-
-    def scrub(self, text: str) -> str:
-        """`text` with every occurrence of the key replaced."""
-        return text.replace(self._value, "***") if self._value else text
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class _KeyRedactingFilter(logging.Filter):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from trading.engine import replay
+from bench import lobster_replay as replay
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SAMPLE = SHARED / "data" / "lobster" / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"
 REFERENCE = SHARED / "tools" / "lobster_replay_reference.py"
 SLICE = 20_000

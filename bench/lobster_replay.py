@@ -1,6 +1,6 @@
 """Replay a LOBSTER sample (NASDAQ order flow) through OrderBook and score it.
 
-    python -m trading.engine.replay LOBSTER_SampleFile_GOOG_2012-06-21_10.zip [--levels N]
+    .venv/bin/python bench/lobster_replay.py LOBSTER_SampleFile_GOOG_2012-06-21_10.zip [--levels N]
 
 A LOBSTER sample is a message file (one row per book event: 1 submit, 2 partial cancel,
 3 delete, 4 visible execution, 5 hidden execution, 6 cross, 7 halt; direction 1 = the bid
@@ -25,8 +25,8 @@ there is none, the known orders there give way (they are stale): this too marks 
 Submissions go in through `OrderBook.place`. An execution the engine agrees with (its first
 and only fill is NASDAQ's order, for the whole size) is replayed by matching an aggressor
 through the engine; any other is applied to the named order directly so that one
-disagreement does not spread. This module reads files, so it sits beside the engine rather
-than in it: nothing under `trading.engine` imports it.
+disagreement does not spread. It reads files, runs the reference script and times itself,
+so it lives with the benchmarks, outside the pure engine it drives.
 """
 
 from __future__ import annotations
@@ -44,14 +44,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trading.engine.book import OrderBook
-from trading.engine.core import match
-from trading.engine.orders import BUY, GTC, IOC, SELL, IncomingOrder, OrderId, RestingOrder
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script: the engine is imported from this checkout
+    sys.path.insert(0, str(REPO))
+
+from trading.engine.book import OrderBook  # noqa: E402
+from trading.engine.core import match  # noqa: E402
+from trading.engine.orders import BUY, GTC, IOC, SELL, IncomingOrder, RestingOrder  # noqa: E402
 
 ASK_DUMMY = 9999999999  # LOBSTER's price for an empty ask level (size 0)
 BID_DUMMY = -9999999999
 SUBMIT, PARTIAL_CANCEL, DELETE, VISIBLE_EXEC, HIDDEN_EXEC = 1, 2, 3, 4, 5
-REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 DEFAULT_ZIP = SHARED / "data" / "lobster" / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip"
 REFERENCE_SCRIPT = SHARED / "tools" / "lobster_replay_reference.py"
@@ -76,10 +79,10 @@ class ReplayReport:
     rows_compared: int = 0
     rows_equal: int = 0
     seconds: float = 0.0
-    types: Counter[int] = field(default_factory=Counter)
-    first_diff_level: Counter[int] = field(default_factory=Counter)
-    executions: Counter[str] = field(default_factory=Counter)  # "clean/head_of_queue", ...
-    sweeps: Counter[str] = field(default_factory=Counter)  # "clean/exact", ...
+    types: Counter = field(default_factory=Counter)
+    first_diff_level: Counter = field(default_factory=Counter)
+    executions: Counter = field(default_factory=Counter)  # "clean/head_of_queue", ...
+    sweeps: Counter = field(default_factory=Counter)  # "clean/exact", ...
     unseen_volume_events: int = 0
     engine_executions: int = 0  # executions replayed by matching through the engine
     crossing_submissions: int = 0
@@ -195,16 +198,14 @@ class Replayer:
         """Our top levels (as many as the file has) in LOBSTER's row layout, with its dummies."""
         n = self.file_levels
         bids, asks = self.book.depth(n)
-        row: list[int] = []
+        row = []
         for level in range(n):
             ask = asks[level] if level < len(asks) else (ASK_DUMMY, 0)
             bid = bids[level] if level < len(bids) else (BID_DUMMY, 0)
             row += (ask[0], ask[1], bid[0], bid[1])
         return row
 
-    def predict(
-        self, resting_side: str, price: int | None, qty: int
-    ) -> list[tuple[OrderId, int, int]]:
+    def predict(self, resting_side: str, price: int | None, qty: int) -> list[tuple]:
         """The engine's fills for an aggressor hitting `resting_side`, changing nothing."""
         aggressor_side = SELL if resting_side == BUY else BUY
         incoming = IncomingOrder(None, None, aggressor_side, price, qty, IOC)
@@ -219,7 +220,7 @@ class Replayer:
     # -- checks -----------------------------------------------------------------
     def check_execution(
         self, report: ReplayReport, order_id: int, size: int, price: int, side: str
-    ) -> list[tuple[OrderId, int, int]]:
+    ) -> list[tuple]:
         """Score one visible execution; return the engine's predicted fills."""
         fills = self.predict(side, price, size)
         kind = self.clean(side, [price])
@@ -240,12 +241,10 @@ class Replayer:
         """Score one aggressor: all its visible executions against the engine's fills."""
         predicted = self.predict(side, None, sum(size for _, size, _ in executed))
 
-        def runs(
-            fills: list[tuple[OrderId, int, int]], anonymous: Callable[[object], bool]
-        ) -> list[tuple[tuple[int, OrderId], int]]:
+        def runs(fills: list[tuple], anonymous: Callable[[object], bool]) -> list[tuple]:
             # Volume we hold anonymously may stand for any order we never saw, so runs of it
             # at one price compare by size only.
-            out: list[tuple[tuple[int, OrderId], int]] = []
+            out: list[tuple] = []
             for order_id, price, qty in fills:
                 key = (price, "?" if anonymous(order_id) else order_id)
                 if out and out[-1][0] == key:
@@ -297,9 +296,7 @@ class Replayer:
                 left -= self.book.reduce(order.order_id, left)
                 self.corrected.add((side, price))
 
-    def execute(
-        self, report: ReplayReport, msg: Message, predicted: list[tuple[OrderId, int, int]]
-    ) -> None:
+    def execute(self, report: ReplayReport, msg: Message, predicted: list[tuple]) -> None:
         """Apply a visible execution: through the engine when it agrees, else by id."""
         _, _, order_id, size, price, direction = msg
         side = BUY if direction == 1 else SELL

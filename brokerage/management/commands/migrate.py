@@ -1,0 +1,12 @@
+"""Django's `migrate`, after creating the folder a SQLite database lives in (a fresh checkout
+has no `var/`; the settings no longer create it on import)."""
+
+from django.core.management.commands.migrate import Command as MigrateCommand
+
+from brokerage.folders import make_var_dirs
+
+
+class Command(MigrateCommand):
+    def handle(self, *args, **options):
+        make_var_dirs()
+        return super().handle(*args, **options)

@@ -1,0 +1,27 @@
+"""The per-socket rate limit and error count, on a clock the test holds."""
+
+from __future__ import annotations
+
+from trading.streams.limits import RecentErrors, TokenBucket
+
+
+def test_a_burst_is_allowed_then_the_steady_rate():
+    bucket = TokenBucket(burst=3, per_second=2.0, now=100.0)
+
+    assert [bucket.take(100.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(100.5)  # half a second earns one token
+    assert not bucket.take(100.5)
+
+
+def test_an_idle_client_saves_up_no_more_than_the_burst():
+    bucket = TokenBucket(burst=2, per_second=10.0, now=0.0)
+
+    assert [bucket.take(60.0) for _ in range(3)] == [True, True, False]
+
+
+def test_errors_older_than_the_window_are_forgotten():
+    errors = RecentErrors(window=60.0)
+
+    assert [errors.add(t) for t in (0.0, 10.0, 20.0)] == [1, 2, 3]
+    assert errors.add(65.0) == 3  # the one at 0 has left the window
+    assert errors.add(200.0) == 1
