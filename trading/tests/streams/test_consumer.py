@@ -296,7 +296,7 @@ def test_a_wrong_api_key_in_a_message_is_an_error_not_a_sign_in(alice):
         ('{"action": "subscribe", "channel": "book", "symbol": "NOPE"}', "unknown_symbol"),
         ('{"action": "subscribe", "channel": "book", "symbol": "../../x"}', "unknown_symbol"),
         ('{"action": "subscribe", "channel": "book"}', "unknown_symbol"),
-        ('{"action": "subscribe", "channel": "auction", "symbol": "ZWE"}', "channel_unavailable"),
+        ('{"action": "subscribe", "channel": "auction", "auction_id": "x"}', "unknown_auction"),
         ('{"action": "subscribe", "channel": "book", "symbol": "ZWE", "depth": 0}', "bad_depth"),
         ('{"action": "unsubscribe", "channel": "book", "symbol": "ZWE"}', "not_subscribed"),
         ('{"action": "auth", "key_id": 5}', "bad_auth"),
