@@ -67,7 +67,8 @@ def auction_detail(request, auction_id: int):
                 return redirect("auction", auction_id=auction.pk)
     _standings([auction], request.user)
     if auction.is_live and not form.is_bound:
-        form = BidForm(initial={"max_price": min_next_bid(auction)})
+        minimum = min_next_bid(auction).quantize(auction.stock.tick_size.normalize())
+        form = BidForm(initial={"max_price": minimum})
     return render(
         request,
         "trading/auction.html",

@@ -97,9 +97,12 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     reference = auction.stock.reference_price
     if reference is None:
         return False
-    ceiling = reference * Decimal("1.03")
-    price = min_next_bid(auction) + auction.stock.tick_size * rng.randint(0, 20)
-    if price > ceiling:
+    # Each demo trader values the lot somewhere around the market and bids that as a maximum
+    # (proxy bidding does the rest); a lot already above what they would pay gets no bid.
+    tick = auction.stock.tick_size
+    value = _on_tick(reference * Decimal(str(round(rng.uniform(0.92, 1.04), 4))), tick)
+    price = max(value, min_next_bid(auction))
+    if price > _on_tick(reference * Decimal("1.04"), tick):
         return False
     try:
         auction_bid_place(user=bidder, auction_id=auction.pk, max_price=str(price))

@@ -70,9 +70,11 @@
     if (!result) return;
     result.hidden = false;
     const text = result.querySelector("[data-result-text]");
+    // The leader at a sale is its winner: the public "closed" may come before the private "won".
+    const won = standing === "won" || standing === "leading";
     if (a.status === "closed") {
       text.innerHTML = "Sold at " + fmt(a.sold_price) + " a share" +
-        (standing === "won" ? ': <strong>you won</strong> — the shares are in your <a href="/portfolio/">portfolio</a>.' : ".");
+        (won ? ': <strong>you won</strong> — the shares are in your <a href="/portfolio/">portfolio</a>.' : ".");
     } else {
       text.textContent = a.status === "no_sale" ? "No sale: the reserve was not met." : "Canceled.";
     }
@@ -155,6 +157,7 @@
     streams.subscribe("auction", null, onAuction);
   }
   streams.subscribe("orders", null, onStanding);
+  streams.onStatus((status) => { root.dataset.stream = status; });
   tick();
   setInterval(tick, 250);
 })();
