@@ -17,6 +17,17 @@ from trading.services.auctions import auction_cancel, auction_create
 from trading.services.cancels import STAFF_REQUESTED
 
 
+def _form_page(model_admin: admin.ModelAdmin, request, title: str, form: forms.Form):
+    """A staff tool's form in the admin's frame (grant shares, create an auction)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "opts": model_admin.model._meta,
+    }
+    return render(request, "admin/trading/position/grant.html", context)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows that only services may write: staff look, services change."""
 
@@ -127,13 +138,7 @@ class PositionAdmin(ReadOnlyAdmin):
             else:
                 messages.success(request, "Shares granted.")
                 return redirect(reverse("admin:trading_position_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Grant shares",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/trading/position/grant.html", context)
+        return _form_page(self, request, "Grant shares", form)
 
 
 @admin.register(ShareEntry)
@@ -256,13 +261,7 @@ class AuctionAdmin(ReadOnlyAdmin):
             else:
                 messages.success(request, f"House auction {auction.pk} is open.")
                 return redirect(reverse("admin:trading_auction_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Create a house auction",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return render(request, "admin/trading/position/grant.html", context)
+        return _form_page(self, request, "Create a house auction", form)
 
     @admin.action(description="Cancel the selected auctions (releases every reservation)")
     def cancel_auctions(self, request, queryset):

@@ -57,17 +57,11 @@ def stock_update(
     with transaction.atomic():
         book_lock(stock_id)  # no order can come to rest while this checks
         stock = Stock.objects.select_for_update().get(pk=stock_id)
-        resting = Order.objects.filter(stock_id=stock_id, status__in=OPEN_STATUSES)
+        resting = list(Order.objects.filter(stock_id=stock_id, status__in=OPEN_STATUSES))
         if tick_size is not None:
             tick = _positive(tick_size, "tick_size")
-            off = [o for o in resting.only("limit_price") if resting_price(o) % tick]
-            if off:
-                raise TradingError(
-                    "orders_off_tick",
-                    f"{len(off)} resting order(s) would be off a tick of {tick.normalize()}; "
-                    "cancel them first.",
-                    fields={"tick_size": ["Resting orders are off this tick."]},
-                )
+            off = sum(1 for o in resting if resting_price(o) % tick)
+            _refuse_if_off(off, "tick_size", f"would be off a tick of {tick.normalize()}")
             stock.tick_size = tick
         if lot_size is not None:
             lot = int(_positive(lot_size, "lot_size"))
@@ -75,14 +69,8 @@ def stock_update(
                 raise TradingError(
                     "invalid_lot_size", "lot_size must be whole.", fields={"lot_size": ["Whole."]}
                 )
-            off_lot = [o for o in resting.only("qty", "filled_qty") if o.remaining_qty % lot]
-            if off_lot:
-                raise TradingError(
-                    "orders_off_lot",
-                    f"{len(off_lot)} resting order(s) are not a multiple of {lot}; "
-                    "cancel them first.",
-                    fields={"lot_size": ["Resting orders are off this lot."]},
-                )
+            off = sum(1 for o in resting if o.remaining_qty % lot)
+            _refuse_if_off(off, "lot_size", f"are not a multiple of {lot}")
             stock.lot_size = lot
         if band_pct is not None:
             pct = _positive(band_pct, "band_pct")
@@ -95,6 +83,17 @@ def stock_update(
             stock.band_pct = pct
         stock.save(update_fields=["tick_size", "lot_size", "band_pct"])
     return stock
+
+
+def _refuse_if_off(count: int, name: str, what: str) -> None:
+    """Refuse a tick or lot that `count` resting orders would not fit."""
+    if count:
+        code = "orders_off_tick" if name == "tick_size" else "orders_off_lot"
+        raise TradingError(
+            code,
+            f"{count} resting order(s) {what}; cancel them first.",
+            fields={name: [f"Resting orders are off this {name.split('_')[0]}."]},
+        )
 
 
 def _positive(raw: object, name: str) -> Decimal:
