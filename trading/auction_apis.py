@@ -73,6 +73,16 @@ class AuctionListParams(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 
+class AuctionCreateInput(serializers.Serializer):
+    symbol = serializers.CharField(max_length=16)
+    qty = serializers.CharField(max_length=40)
+    reserve_price = serializers.CharField(max_length=40)
+    start_price = serializers.CharField(max_length=40, required=False, allow_null=True)
+    duration_seconds = serializers.IntegerField(min_value=10, max_value=30 * 86400, required=False)
+    increment_rule = serializers.ChoiceField(choices=["ladder", "fixed"], default="ladder")
+    fixed_increment = serializers.CharField(max_length=40, required=False, allow_null=True)
+
+
 class AuctionsApi(APIView):
     @extend_schema(
         parameters=[AuctionListParams],
@@ -86,23 +96,15 @@ class AuctionsApi(APIView):
         found = selectors.auctions_list(status=params.validated_data["status"])
         return Response([_auction(a, request) for a in found[: params.validated_data["limit"]]])
 
-    @extend_schema(request=None, responses={201: AuctionOutput}, operation_id="auction_create")
+    @extend_schema(
+        request=AuctionCreateInput, responses={201: AuctionOutput}, operation_id="auction_create"
+    )
     def post(self, request):
         """Sell a lot of shares you hold: symbol, qty, reserve_price, start_price, duration_seconds."""
         data = AuctionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         auction = service.auction_create(seller=request.user, **data.validated_data)
         return Response(_auction(auction, request), status=status.HTTP_201_CREATED)
-
-
-class AuctionCreateInput(serializers.Serializer):
-    symbol = serializers.CharField(max_length=16)
-    qty = serializers.CharField(max_length=40)
-    reserve_price = serializers.CharField(max_length=40)
-    start_price = serializers.CharField(max_length=40, required=False, allow_null=True)
-    duration_seconds = serializers.IntegerField(min_value=10, max_value=30 * 86400, required=False)
-    increment_rule = serializers.ChoiceField(choices=["ladder", "fixed"], default="ladder")
-    fixed_increment = serializers.CharField(max_length=40, required=False, allow_null=True)
 
 
 class AuctionDetailApi(APIView):
