@@ -108,7 +108,10 @@ async def _bench(args, keys, port: int, auction_id: int) -> None:
     print(f"\n{len(conns)} clients, {args.rounds} rounds of {args.seconds:.0f} s a phase\n")
     place_rate = orders._report("POST /api/v1/orders (place)", place, order_time)
     bid_rate = orders._report("POST /api/v1/auctions/{id}/bids", bids, bid_time)
+    answered = (len(bids.latencies) + sum(refused.values())) / bid_time
     print(f"refused bids (a race to the minimum, answered 4xx): {refused}")
+    print(f"bid requests answered/s (accepted + refused) {answered:.1f}: "
+          f"{answered / place_rate:.2f}x placements/s")  # fmt: skip
     print(f"\naccepted bids/s {bid_rate:.1f} vs placements/s {place_rate:.1f}: "
           f"{bid_rate / place_rate:.2f}x (target >= 1)")  # fmt: skip
 
