@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as accounts
-from accounts.models import User
+from accounts.models import Account, User
 from core.errors import DomainError
 from marketdata.models import Stock
 from trading.errors import TradingError
@@ -82,6 +82,41 @@ def auction_create(
 
     A user sells shares they hold: they are reserved until the close (not sellable on the book).
     """
+    stock = _auctionable(symbol)
+    now = timezone.now()
+    starts = starts_at or now
+    ends = ends_at or starts + timedelta(
+        seconds=duration_seconds or settings.AUCTION_DURATION_SECONDS
+    )
+    auction = Auction(
+        stock=stock,
+        qty=parse_qty(qty, stock.lot_size),
+        reserve_price=parse_price(reserve_price, stock, "reserve_price"),
+        start_price=_optional_price(start_price, stock, "start_price") or stock.tick_size,
+        increment_rule=increment_rule,
+        fixed_increment=_optional_price(fixed_increment, stock, "fixed_increment"),
+        starts_at=starts,
+        ends_at=ends,
+        original_ends_at=ends,
+        soft_close_seconds=settings.AUCTION_SOFT_CLOSE_SECONDS,
+        max_extension_seconds=settings.AUCTION_MAX_EXTENSION_SECONDS,
+        status=Auction.Status.OPEN if starts <= now else Auction.Status.SCHEDULED,
+    )
+    _check_terms(auction, now)
+    with transaction.atomic():
+        auction.seller_id = seller.id if seller is not None else accounts.house_account_id()
+        if seller is None:
+            house = User.objects.get(pk=auction.seller_id)
+            position_grant(user=house, symbol=stock.symbol, qty=auction.qty, memo="House lot")
+        _reserve_lot(auction)
+        events = AuctionEvents(auction)
+        events.public("opened" if auction.status == Auction.Status.OPEN else "scheduled")
+        auction.save(force_insert=True)
+        events.publish_on_commit(schedule_close=True)
+    return auction
+
+
+def _auctionable(symbol: object) -> Stock:
     stock = Stock.objects.filter(symbol=str(symbol or "").strip().upper()).first()
     if stock is None:
         raise TradingError(
@@ -89,82 +124,52 @@ def auction_create(
         )
     if stock.is_halted:
         raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.")
-    lot = parse_qty(qty, stock.lot_size)
-    reserve = parse_price(reserve_price, stock, "reserve_price")
-    start = (
-        parse_price(start_price, stock, "start_price") if start_price not in (None, "") else None
-    )
-    step = (
-        parse_price(fixed_increment, stock, "fixed_increment")
-        if fixed_increment not in (None, "")
-        else None
-    )
-    if increment_rule not in Auction.Increment.values:
+    return stock
+
+
+def _optional_price(raw: object, stock: Stock, name: str) -> Decimal | None:
+    return None if raw in (None, "") else parse_price(raw, stock, name)
+
+
+def _check_terms(auction: Auction, now: datetime) -> None:
+    """The increment rule and the auction's window."""
+    if auction.increment_rule not in Auction.Increment.values:
         raise TradingError(
             "invalid_increment_rule",
             "increment_rule must be ladder or fixed.",
             fields={"increment_rule": ["Invalid choice."]},
         )
-    if increment_rule == Auction.Increment.FIXED and step is None:
+    if auction.increment_rule == Auction.Increment.FIXED and auction.fixed_increment is None:
         raise TradingError(
             "fixed_increment_required",
             "A fixed increment rule needs fixed_increment.",
             fields={"fixed_increment": ["Required."]},
         )
-    now = timezone.now()
-    starts = starts_at or now
-    ends = ends_at or starts + timedelta(
-        seconds=duration_seconds or settings.AUCTION_DURATION_SECONDS
-    )
-    if ends <= now or ends <= starts:
+    if auction.ends_at <= now or auction.ends_at <= auction.starts_at:
         raise TradingError(
             "invalid_end",
             "The auction must end in the future, after it starts.",
             fields={"ends_at": ["In the past."]},
         )
-    if ends - starts > timedelta(days=30):
+    if auction.ends_at - auction.starts_at > timedelta(days=30):
         raise TradingError(
             "invalid_end", "An auction runs at most 30 days.", fields={"ends_at": ["Too far."]}
         )
-    with transaction.atomic():
-        seller_id = seller.id if seller is not None else accounts.house_account_id()
-        if seller is None:
-            position_grant(
-                user=User.objects.get(pk=seller_id),
-                symbol=stock.symbol,
-                qty=lot,
-                memo="House auction lot",
-            )
-        book_lock(stock.pk)
-        position = positions_lock(stock, {seller_id})[seller_id]
-        if position.available_qty < lot:
-            raise TradingError(
-                "insufficient_qty",
-                f"Insufficient shares: you have {position.available_qty} {stock.symbol} available.",
-                fields={"qty": [f"At most {position.available_qty}."]},
-            )
-        position.reserved_qty += lot
-        position.save(update_fields=["reserved_qty", "updated_at"])
-        auction = Auction.objects.create(
-            stock=stock,
-            qty=lot,
-            seller_id=seller_id,
-            reserve_price=reserve,
-            start_price=start or stock.tick_size,
-            increment_rule=increment_rule,
-            fixed_increment=step,
-            starts_at=starts,
-            ends_at=ends,
-            original_ends_at=ends,
-            soft_close_seconds=settings.AUCTION_SOFT_CLOSE_SECONDS,
-            max_extension_seconds=settings.AUCTION_MAX_EXTENSION_SECONDS,
-            status=Auction.Status.OPEN if starts <= now else Auction.Status.SCHEDULED,
+
+
+def _reserve_lot(auction: Auction) -> None:
+    """Reserve the seller's shares for the auction's lifetime (under the stock's book lock)."""
+    stock = auction.stock
+    book_lock(stock.pk)
+    position = positions_lock(stock, {auction.seller_id})[auction.seller_id]
+    if position.available_qty < auction.qty:
+        raise TradingError(
+            "insufficient_qty",
+            f"Insufficient shares: you have {position.available_qty} {stock.symbol} available.",
+            fields={"qty": [f"At most {position.available_qty}."]},
         )
-        events = AuctionEvents(auction)
-        events.public("opened" if auction.status == Auction.Status.OPEN else "scheduled")
-        auction.save(update_fields=["seq"])
-        events.publish_on_commit(schedule_close=True)
-    return auction
+    position.reserved_qty += auction.qty
+    position.save(update_fields=["reserved_qty", "updated_at"])
 
 
 # --------------------------------------------------------------------------- bid
@@ -279,6 +284,46 @@ def _refuse(code: str, message: str) -> _Refusal:
 
 def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> Bid:
     """Check the bid against the auction's state and the bidder's cash; apply it."""
+    leader = auction.leading_bid
+    raising = leader is not None and leader.bidder_id == user.id
+    _check_bid(auction, user, price, now, leader if raising else None)
+    locked = accounts.accounts_lock({user.id, *([leader.bidder_id] if leader else [])})
+    if user.id not in locked:
+        raise _Refusal(accounts.no_account())
+    before = {uid: a.reserved_cash for uid, a in locked.items()}
+    events = AuctionEvents(auction)
+    bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
+    if leader is not None and raising:
+        accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
+        _end_bid(leader, Bid.Status.CANCELED, "raised")
+    bid.reserved_cash = reservation(price, auction.qty)
+    try:
+        accounts.cash_reserve(account=locked[user.id], amount=bid.reserved_cash)
+    except DomainError as exc:
+        raise _Refusal(exc) from None
+    auction.bid_count += 1
+    if leader is None or raising or price > _max_of(leader):
+        _take_lead(auction, bid, None if raising else leader, locked, events)
+    else:
+        _outbid_at_once(auction, bid, leader, locked, events)
+    accounts.reservations_save(locked, before)
+    bid.save()
+    if bid.status == Bid.Status.LEADING:
+        auction.leading_bid = bid
+    extended = _soft_close(auction, now)
+    events.public("bid", bid=bid)
+    if extended:
+        events.public("extended")
+    auction.save()
+    events.publish_on_commit(schedule_close=extended)
+    return bid
+
+
+def _check_bid(
+    auction: Auction, user: User, price: Decimal, now: datetime, own_lead: Bid | None
+) -> None:
+    """Refuse a bid the auction cannot take: not open, over by the server's clock, the
+    seller's own, not over the bidder's own maximum, or under the minimum."""
     if auction.status == Auction.Status.SCHEDULED and auction.starts_at <= now < auction.ends_at:
         auction.status = Auction.Status.OPEN  # the sweep may not have opened it yet
     if auction.status != Auction.Status.OPEN:
@@ -290,68 +335,51 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
         raise _refuse("auction_ended", "The auction has ended (by the server's clock).")
     if user.id == auction.seller_id:
         raise _refuse("own_auction", "You cannot bid on your own auction.")
-    leader = auction.leading_bid
-    leader_max = _max_of(leader) if leader is not None else None
-    raising = leader is not None and leader.bidder_id == user.id
-    if leader is not None and leader_max is not None and raising:
-        if price <= leader_max:
+    if own_lead is not None:
+        if price <= _max_of(own_lead):
             raise _refuse(
                 "bid_not_higher",
-                f"You lead at a maximum of {leader.max_price}; a new maximum must be higher.",
+                f"You lead at a maximum of {own_lead.max_price}; a new maximum must be higher.",
             )
     elif price < min_next_bid(auction):
         minimum = min_next_bid(auction)
         refusal = _refuse("bid_too_low", f"The minimum bid is {minimum}.")
         refusal.error.fields["min_next_bid"] = [str(minimum)]  # for bots: what to bid now
         raise refusal
-    locked = accounts.accounts_lock({user.id, *([leader.bidder_id] if leader else [])})
-    if user.id not in locked:
-        raise _Refusal(accounts.no_account())
-    before = {uid: a.reserved_cash for uid, a in locked.items()}
-    events = AuctionEvents(auction)
-    needed = reservation(price, auction.qty)
-    bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
-    if leader is not None and raising:
-        accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
-        _end_bid(leader, Bid.Status.CANCELED, "raised")
-    try:
-        accounts.cash_reserve(account=locked[user.id], amount=needed)
-    except DomainError as exc:
-        raise _Refusal(exc) from None
-    bid.reserved_cash = needed
-    auction.bid_count += 1
-    if raising or leader is None or leader_max is None or price > leader_max:
-        if leader is not None and not raising:
-            accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
-            _end_bid(leader, Bid.Status.OUTBID, "outbid")
-            auction.runner_up_max = leader.max_price
-            events.private(leader.bidder_id, "outbid", leader)
-        bid.status = Bid.Status.LEADING
-        auction.current_price = _standing(auction, price)
-        bid.price = auction.current_price
-        accounts.reservations_save(locked, before)
-        bid.save()
-        auction.leading_bid = bid
-        events.private(user.id, "leading", bid)
-    else:
-        # The leader's earlier maximum is at least as high: this bid is outbid at once.
-        accounts.cash_release(account=locked[user.id], amount=needed)
-        bid.reserved_cash = Decimal("0")
-        bid.status, bid.reason = Bid.Status.OUTBID, "outbid"
-        auction.runner_up_max = max(price, auction.runner_up_max or price)
-        auction.current_price = _standing(auction, leader_max)
-        bid.price = price
-        accounts.reservations_save(locked, before)
-        bid.save()
-        events.private(user.id, "outbid", bid)
-        events.private(leader.bidder_id, "leading", leader)
-    extended = _soft_close(auction, now)
-    events.public("bid", bid=bid)
-    if extended:
-        events.public("extended")
-    auction.save()
-    events.publish_on_commit(schedule_close=extended)
-    return bid
+
+
+def _take_lead(
+    auction: Auction,
+    bid: Bid,
+    outbid: Bid | None,
+    locked: dict[int, Account],
+    events: AuctionEvents,
+) -> None:
+    """The bid leads; the leader it beats (if another bidder) is released, once, here."""
+    if outbid is not None:
+        accounts.cash_release(account=locked[outbid.bidder_id], amount=outbid.reserved_cash)
+        _end_bid(outbid, Bid.Status.OUTBID, "outbid")
+        auction.runner_up_max = outbid.max_price
+        events.private(outbid.bidder_id, "outbid", outbid)
+    bid.status = Bid.Status.LEADING
+    auction.current_price = _standing(auction, _max_of(bid))
+    bid.price = auction.current_price
+    events.private(bid.bidder_id, "leading", bid)
+
+
+def _outbid_at_once(
+    auction: Auction, bid: Bid, leader: Bid, locked: dict[int, Account], events: AuctionEvents
+) -> None:
+    """The leader's earlier maximum is at least as high: the bid is outbid as it lands."""
+    price = _max_of(bid)
+    accounts.cash_release(account=locked[bid.bidder_id], amount=bid.reserved_cash)
+    bid.reserved_cash = Decimal("0")
+    bid.status, bid.reason = Bid.Status.OUTBID, "outbid"
+    auction.runner_up_max = max(price, auction.runner_up_max or price)
+    auction.current_price = _standing(auction, _max_of(leader))
+    bid.price = price
+    events.private(bid.bidder_id, "outbid", bid)
+    events.private(leader.bidder_id, "leading", leader)
 
 
 def _standing(auction: Auction, leader_max: Decimal) -> Decimal:
