@@ -154,8 +154,8 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.subscriptions: dict[str, set[str]] = {c: set() for c in CHANNELS}
-        self.groups: set[str] = set()
-        self.last_quotes: dict[str, tuple] = {}
+        self.market_groups: set[str] = set()
+        self.last_quotes: dict[str, market.TopOfBook] = {}
         self.clock: asyncio.Task | None = None
         self.last_bar_minute: datetime | None = None
         headers = dict(self.scope.get("headers") or [])
@@ -167,9 +167,9 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.clock is not None:
             self.clock.cancel()
-        for group in list(self.groups):
+        for group in list(self.market_groups):
             await relay().leave(group, self)
-        self.groups.clear()
+        self.market_groups.clear()
 
     # ------------------------------------------------------------------ client messages
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -245,12 +245,12 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         """Be in `market.<SYMBOL>` exactly for the symbols with trades or quotes wanted."""
         symbols = self.subscriptions["trades"] | self.subscriptions["quotes"]
         wanted = {streams.market_group(s) for s in symbols}
-        for group in sorted(wanted - self.groups):
+        for group in sorted(wanted - self.market_groups):
             await relay().join(group, self)
-            self.groups.add(group)
-        for group in sorted(self.groups - wanted):
+            self.market_groups.add(group)
+        for group in sorted(self.market_groups - wanted):
             await relay().leave(group, self)
-            self.groups.discard(group)
+            self.market_groups.discard(group)
         for symbol in list(self.last_quotes):
             if symbol not in self.subscriptions["quotes"]:
                 del self.last_quotes[symbol]
@@ -290,11 +290,8 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         book = parts.get("book")
         if book is not None and symbol in self.subscriptions["quotes"]:
             top = await shared().top(symbol, int(book.get("seq") or 0))
-            key = (
-                None if top is None else (top.bid_price, top.bid_size, top.ask_price, top.ask_size)
-            )
-            if top is not None and self.last_quotes.get(symbol) != key:
-                self.last_quotes[symbol] = key
+            if top is not None and self.last_quotes.get(symbol) != top:
+                self.last_quotes[symbol] = top
                 ts = json.loads(book["text"]).get("ts") or streams.now_ms()
                 moment = self._time(_moment_from_ms(ts))
                 out.append({"T": "q", "S": symbol, **market.quote_wire(top, moment)})

@@ -251,7 +251,8 @@ def bars_page(
     bars: list[Bar] = []
     low, high = start, end
     while low < high and len(bars) <= limit:
-        span = frame.approx * (limit + 1 - len(bars))
+        # Never more than the range: 10,000 12-month bars would overflow a datetime.
+        span = min(frame.approx * (limit + 1 - len(bars)), high - low)
         if descending:
             edge = max(low, frame.start_of(high - span))
             if edge >= high:
