@@ -155,6 +155,7 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.subscriptions: dict[str, set[str]] = {c: set() for c in CHANNELS}
         self.market_groups: set[str] = set()
+        self.watched: set[str] = set()
         self.last_quotes: dict[str, market.TopOfBook] = {}
         self.clock: asyncio.Task | None = None
         self.last_bar_minute: datetime | None = None
@@ -170,6 +171,9 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         for group in list(self.market_groups):
             await relay().leave(group, self)
         self.market_groups.clear()
+        for symbol in self.watched:
+            streams.unwatch_symbol(symbol)
+        self.watched.clear()
 
     # ------------------------------------------------------------------ client messages
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -251,6 +255,13 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         for group in sorted(self.market_groups - wanted):
             await relay().leave(group, self)
             self.market_groups.discard(group)
+        # Every symbol streamed here counts as watched, so the price pull prices it first.
+        every = set().union(*self.subscriptions.values())
+        for symbol in sorted(every - self.watched):
+            await streams.watch_symbol(symbol)
+        for symbol in self.watched - every:
+            streams.unwatch_symbol(symbol)
+        self.watched = every
         for symbol in list(self.last_quotes):
             if symbol not in self.subscriptions["quotes"]:
                 del self.last_quotes[symbol]

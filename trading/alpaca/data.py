@@ -184,7 +184,10 @@ class BarsApi(DataApi):
             )
             return [market.bar_json(b) for b in bars], None if more is None else more.isoformat()
 
-        data, token = _paged(symbols, stocks, _untoken(query.get("page_token")), limit, page_of)
+        try:
+            data, token = _paged(symbols, stocks, _untoken(query.get("page_token")), limit, page_of)
+        except ValueError:
+            raise _invalid("page_token", "invalid page_token") from None
         return self.answer(data, symbol, token)
 
 

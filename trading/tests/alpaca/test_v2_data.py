@@ -219,6 +219,12 @@ def test_a_snapshot_carries_trade_quote_and_bars(alice, key_client, traded):
             422,
             40010001,
         ),
+        (
+            "/api/v2/stocks/bars",
+            {"symbols": "ACME", "timeframe": "1Min", "page_token": "QUNNRXxqdW5r"},  # ACME|junk
+            422,
+            40010001,
+        ),
         ("/api/v2/stocks/NOPE/bars", {"timeframe": "1Min"}, 404, 40410000),
         ("/api/v2/stocks/NOPE/trades/latest", {}, 404, 40410000),
         ("/api/v2/stocks/ACME/trades/latest", {}, 404, 40410000),
