@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from trading.alpaca_data_stream import DataStreamConsumer
 from trading.alpaca_stream import NoSuchStream, TradingStreamConsumer
 from trading.consumers import StreamConsumer
 
@@ -10,5 +11,11 @@ websocket_urlpatterns = [
     path("ws/", StreamConsumer.as_asgi()),  # type: ignore[arg-type]
     # Alpaca's trading stream, for alpaca-py's TradingStream(url_override="ws://HOST/stream").
     path("stream", TradingStreamConsumer.as_asgi()),  # type: ignore[arg-type]
+    # Alpaca's market-data stream, for StockDataStream(url_override="ws://HOST/v2/iex"); every
+    # feed name serves the same data: this exchange's own.
+    re_path(
+        r"^v2/(?P<feed>iex|sip|delayed_sip)$",
+        DataStreamConsumer.as_asgi(),  # type: ignore[arg-type]
+    ),
     re_path(r"^.*$", NoSuchStream.as_asgi()),  # type: ignore[arg-type]
 ]

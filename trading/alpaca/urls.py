@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from trading.alpaca import apis, errors
+from trading.alpaca import apis, data, errors
 
 urlpatterns = [
     path("account", apis.AccountApi.as_view(), name="v2-account"),
@@ -30,5 +30,32 @@ urlpatterns = [
     path("assets/<str:symbol_or_asset_id>", apis.AssetApi.as_view(), name="v2-asset"),
     path("clock", apis.ClockApi.as_view(), name="v2-clock"),
     path("calendar", apis.CalendarApi.as_view(), name="v2-calendar"),
+    # Market data (StockHistoricalDataClient): the multi-symbol paths, then one symbol's.
+    path("stocks/bars", data.BarsApi.as_view(), name="v2-bars"),
+    path("stocks/bars/latest", data.LatestBarApi.as_view(), name="v2-bars-latest"),
+    path("stocks/trades", data.TradesApi.as_view(), name="v2-trades"),
+    path("stocks/trades/latest", data.LatestTradeApi.as_view(), name="v2-trades-latest"),
+    path("stocks/quotes", data.QuotesApi.as_view(), name="v2-quotes"),
+    path("stocks/quotes/latest", data.LatestQuoteApi.as_view(), name="v2-quotes-latest"),
+    path("stocks/snapshots", data.SnapshotsApi.as_view(), name="v2-snapshots"),
+    path("stocks/<str:symbol>/bars", data.BarsApi.as_view(), name="v2-symbol-bars"),
+    path(
+        "stocks/<str:symbol>/bars/latest",
+        data.LatestBarApi.as_view(),
+        name="v2-symbol-bars-latest",
+    ),
+    path("stocks/<str:symbol>/trades", data.TradesApi.as_view(), name="v2-symbol-trades"),
+    path(
+        "stocks/<str:symbol>/trades/latest",
+        data.LatestTradeApi.as_view(),
+        name="v2-symbol-trades-latest",
+    ),
+    path("stocks/<str:symbol>/quotes", data.QuotesApi.as_view(), name="v2-symbol-quotes"),
+    path(
+        "stocks/<str:symbol>/quotes/latest",
+        data.LatestQuoteApi.as_view(),
+        name="v2-symbol-quotes-latest",
+    ),
+    path("stocks/<str:symbol>/snapshot", data.SnapshotsApi.as_view(), name="v2-symbol-snapshot"),
     re_path(r"^.*$", errors.not_found_json),
 ]
