@@ -263,37 +263,52 @@ def my_standing(*, auction: Auction, user: User | None) -> str | None:
 
 
 def equity_history(*, user: User, limit: int = 500) -> list[dict]:
-    """The account's equity after each ledger movement, oldest first: cash from the cash
-    ledger's running balance plus the shares held then, each marked at the user's latest fill
-    price of that stock (the ledgers hold no other price); the last point is today's equity."""
+    """The account's equity after each cash movement, oldest first, from the ledgers.
+
+    Cash is the cash ledger's running balance. The shares held at each moment are today's
+    positions with the user's later trades undone (so granted shares count from the start);
+    each is marked at the user's latest fill price by then, else at today's price. The last
+    point is today's equity."""
     account = Account.objects.get(user=user)
     entries = list(
         account.cash_entries.order_by("-created_at", "-id").values("created_at", "balance_after")[
             :limit
         ]
     )[::-1]
-    since = entries[0]["created_at"] if entries else None
-    trades = Trade.objects.filter(Q(buyer=user) | Q(seller=user)).order_by("executed_at", "seq")
-    held: dict[int, int] = {}
+    summary = account_summary(user=user)
+    held = {v.position.stock_id: v.position.qty for v in summary["positions"]}
+    today = {v.position.stock_id: v.current_price for v in summary["positions"]}
+    trades = (
+        list(
+            Trade.objects.filter(
+                Q(buyer=user) | Q(seller=user), executed_at__gt=entries[0]["created_at"]
+            )
+            .order_by("executed_at", "seq")
+            .only("stock_id", "price", "qty", "buyer_id", "executed_at")
+        )
+        if entries
+        else []
+    )
+
+    def signed(t: Trade) -> int:
+        return t.qty if t.buyer_id == user.id else -t.qty
+
+    for t in trades:  # back to the holdings at the window's start
+        held[t.stock_id] = held.get(t.stock_id, 0) - signed(t)
     marks: dict[int, Decimal] = {}
-    # Shares held before the window: every trade up to its start, counted once.
-    for t in trades.filter(executed_at__lt=since) if since else []:
-        held[t.stock_id] = held.get(t.stock_id, 0) + (t.qty if t.buyer_id == user.id else -t.qty)
-        marks[t.stock_id] = t.price
-    later = list(trades.filter(executed_at__gte=since)) if since else []
     points: list[dict] = []
     i = 0
     for entry in entries:
-        while i < len(later) and later[i].executed_at <= entry["created_at"]:
-            t = later[i]
-            held[t.stock_id] = held.get(t.stock_id, 0) + (
-                t.qty if t.buyer_id == user.id else -t.qty
-            )
+        while i < len(trades) and trades[i].executed_at <= entry["created_at"]:
+            t = trades[i]
+            held[t.stock_id] = held.get(t.stock_id, 0) + signed(t)
             marks[t.stock_id] = t.price
             i += 1
-        shares = sum((marks.get(s, Decimal("0")) * q for s, q in held.items()), Decimal("0"))
+        shares = sum(
+            (marks.get(s, today.get(s, Decimal("0"))) * q for s, q in held.items() if q),
+            Decimal("0"),
+        )
         points.append({"time": entry["created_at"], "equity": entry["balance_after"] + shares})
-    summary = account_summary(user=user)
     points.append({"time": timezone.now(), "equity": summary["equity"]})
     return points
 

@@ -22,6 +22,7 @@ export function baseChart(container, { daily = false } = {}) {
     rightPriceScale: { borderColor: "#2a3240" },
     timeScale: {
       borderColor: "#2a3240",
+      maxBarSpacing: 18, // a young history stays readable bars, not slabs
       timeVisible: !daily,
       secondsVisible: false,
       tickMarkFormatter: (t) => (daily ? day(t) : hm(t)),

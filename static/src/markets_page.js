@@ -28,14 +28,14 @@ if (table) {
   }
 }
 
-// Sparklines: the last hours of one-minute bars, drawn as an SVG path (no inline styles).
+// Sparklines: the last two hours of one-minute bars, drawn as an SVG path (no inline styles).
 const sparks = document.querySelectorAll("[data-sparkline]");
 const SVG = "http://www.w3.org/2000/svg";
 for (const node of [...sparks].slice(0, 60)) {
   const symbol = node.dataset.sparkline;
-  api("GET", `/api/v1/stocks/${encodeURIComponent(symbol)}/candles?interval=5m`).then(({ ok, body }) => {
+  api("GET", `/api/v1/stocks/${encodeURIComponent(symbol)}/candles?interval=1m`).then(({ ok, body }) => {
     if (!ok || !body || !body.candles.length) return;
-    const closes = body.candles.slice(-78).map((c) => Number(c.close));
+    const closes = body.candles.slice(-120).map((c) => Number(c.close));
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", "0 0 100 24");
     svg.setAttribute("preserveAspectRatio", "none");

@@ -19,6 +19,7 @@ export function sortRows(rows, key, kind, ascending) {
 // An SVG path through the values, scaled to width × height (a flat line when they are equal).
 export function sparklinePath(values, width, height) {
   if (!values.length) return "";
+  if (values.length === 1) values = [values[0], values[0]]; // one bar so far: a flat line
   const min = Math.min(...values);
   const max = Math.max(...values);
   const span = max - min || 1;

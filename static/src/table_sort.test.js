@@ -14,4 +14,5 @@ test("a sparkline spans the box, flat when nothing moved", () => {
   assert.equal(sparklinePath([1, 2], 100, 24), "M0.0 23.0 L100.0 1.0");
   assert.equal(sparklinePath([5, 5, 5], 100, 24), "M0.0 12.0 L50.0 12.0 L100.0 12.0");
   assert.equal(sparklinePath([], 100, 24), "");
+  assert.equal(sparklinePath([7], 100, 24), "M0.0 12.0 L100.0 12.0");
 });
