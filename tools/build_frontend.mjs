@@ -2,7 +2,7 @@
 // `npm run build`; CI runs it after `npm ci` and fails if the committed files differ.
 import { build } from "esbuild";
 
-const pages = ["stock_page", "portfolio_page", "markets_page"];
+const pages = ["stock_page", "portfolio_page", "markets_page", "orders_page"];
 
 await build({
   entryPoints: pages.map((name) => `static/src/${name}.js`),

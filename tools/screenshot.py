@@ -1,6 +1,6 @@
 """Screenshots of a running site, desktop and phone, for the README and docs/:
 
-    python tools/screenshot.py http://127.0.0.1:8000 docs/screenshots
+python tools/screenshot.py http://127.0.0.1:8000 docs/screenshots
 """
 
 import sys

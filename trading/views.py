@@ -134,10 +134,31 @@ def watch_toggle(request, symbol: str):
 
 @login_required
 def order_history(request):
-    """Every order of the user, newest first."""
+    """Every order of the user, newest first, filtered by status, symbol and side."""
     orders = Order.objects.filter(user=request.user).select_related("stock").order_by("-created_at")
+    status = request.GET.get("status", "all")
+    side = request.GET.get("side", "")
+    symbol = request.GET.get("symbol", "").strip().upper()[:12]
+    if status == "open":
+        orders = orders.filter(status__in=OPEN_STATUSES)
+    elif status == "closed":
+        orders = orders.exclude(status__in=OPEN_STATUSES)
+    if side in ("buy", "sell"):
+        orders = orders.filter(side=side)
+    if symbol:
+        orders = orders.filter(stock__symbol=symbol)
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "trading/orders.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "trading/orders.html",
+        {
+            "page": page,
+            "filters": {"status": status, "side": side, "symbol": symbol},
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required

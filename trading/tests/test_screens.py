@@ -51,6 +51,14 @@ def test_the_equity_curve_follows_the_ledger_and_ends_at_todays_equity(client, a
     assert equities[-2] == Decimal("100000.00")
 
 
+def test_granted_shares_count_in_the_equity_curve_from_the_start(client, alice):
+    stock = make_stock("ZGR", "50.00")
+    give_shares(alice, stock, 100)
+    client.login(username="alice", password=PASSWORD)
+    points = client.get(reverse("portfolio-equity")).json()["points"]
+    assert [Decimal(p["equity"]) for p in points] == [Decimal("105000.00")] * 2
+
+
 def test_the_activity_page_lists_fills_and_cash_movements(client, alice, traded):
     client.login(username="alice", password=PASSWORD)
     page = client.get(reverse("activity")).content.decode()
@@ -120,3 +128,13 @@ def test_the_demo_maker_requotes_around_a_moved_reference_price(maker):
     quotes = _maker_quotes(stock)
     assert max(p for s, p in quotes if s == "buy") == Decimal("109.89")
     assert min(p for s, p in quotes if s == "sell") == Decimal("110.11")
+
+
+def test_the_orders_page_filters_by_status_side_and_symbol(client, alice, traded):
+    other = make_stock("ZOT", "10.00")
+    place(alice, other, "buy", 1, "9.00")
+    client.login(username="alice", password=PASSWORD)
+    open_only = client.get(reverse("orders"), {"status": "open"}).content.decode()
+    assert "ZOT" in open_only and ">ZSC<" not in open_only
+    zsc = client.get(reverse("orders"), {"symbol": "zsc", "side": "buy"}).content.decode()
+    assert ">ZSC<" in zsc and ">ZOT<" not in zsc
