@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -262,6 +262,9 @@ def my_standing(*, auction: Auction, user: User | None) -> str | None:
     return "leading" if latest.status == "canceled" else latest.status
 
 
+SETTLE_SLACK = timedelta(seconds=1)
+
+
 def equity_history(*, user: User, limit: int = 500) -> list[dict]:
     """The account's equity after each cash movement, oldest first, from the ledgers.
 
@@ -299,7 +302,9 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
     points: list[dict] = []
     i = 0
     for entry in entries:
-        while i < len(trades) and trades[i].executed_at <= entry["created_at"]:
+        # A trade and its cash settlement are one transaction whose timestamps differ by a
+        # little: a trade stamped within a second after the entry belongs with it.
+        while i < len(trades) and trades[i].executed_at <= entry["created_at"] + SETTLE_SLACK:
             t = trades[i]
             held[t.stock_id] = held.get(t.stock_id, 0) + signed(t)
             marks[t.stock_id] = t.price

@@ -37,7 +37,9 @@ export function priceChart(container) {
   const candles = chart.addSeries(CandlestickSeries, {
     upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN,
   });
-  const volume = chart.addSeries(HistogramSeries, { priceScaleId: "", priceFormat: { type: "volume" } });
+  const volume = chart.addSeries(HistogramSeries, {
+    priceScaleId: "", priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false,
+  });
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
   const volumeBar = (b) => ({ time: b.time, value: b.volume, color: b.close >= b.open ? "rgba(46,204,113,0.45)" : "rgba(255,92,92,0.45)" });
