@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -262,7 +262,11 @@ def my_standing(*, auction: Auction, user: User | None) -> str | None:
     return "leading" if latest.status == "canceled" else latest.status
 
 
-SETTLE_SLACK = timedelta(seconds=1)
+def _settles(trade: Trade) -> str:
+    """The cash ledger's reference of a trade's settlement (see the order and auction paths)."""
+    if trade.auction_id is not None:
+        return f"auction:{trade.auction_id}"
+    return f"trade:{trade.stock.symbol}:{trade.seq}"
 
 
 def equity_history(*, user: User, limit: int = 500) -> list[dict]:
@@ -270,13 +274,13 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
 
     Cash is the cash ledger's running balance. The shares held at each moment are today's
     positions with the user's later trades undone (so granted shares count from the start);
-    each is marked at the user's latest fill price by then, else at today's price. The last
-    point is today's equity."""
+    a trade joins the curve at its settlement entry. Shares are marked at the user's latest
+    fill price by then, else at today's price. The last point is today's equity."""
     account = Account.objects.get(user=user)
     entries = list(
-        account.cash_entries.order_by("-created_at", "-id").values("created_at", "balance_after")[
-            :limit
-        ]
+        account.cash_entries.order_by("-created_at", "-id").values(
+            "created_at", "balance_after", "reference"
+        )[:limit]
     )[::-1]
     summary = account_summary(user=user)
     held = {v.position.stock_id: v.position.qty for v in summary["positions"]}
@@ -284,10 +288,10 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
     trades = (
         list(
             Trade.objects.filter(
-                Q(buyer=user) | Q(seller=user), executed_at__gt=entries[0]["created_at"]
+                Q(buyer=user) | Q(seller=user), executed_at__gte=entries[0]["created_at"]
             )
+            .select_related("stock")
             .order_by("executed_at", "seq")
-            .only("stock_id", "price", "qty", "buyer_id", "executed_at")
         )
         if entries
         else []
@@ -298,17 +302,23 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
 
     for t in trades:  # back to the holdings at the window's start
         held[t.stock_id] = held.get(t.stock_id, 0) - signed(t)
+    pending = {_settles(t): t for t in trades}
     marks: dict[int, Decimal] = {}
+
+    def apply(t: Trade) -> None:
+        held[t.stock_id] = held.get(t.stock_id, 0) + signed(t)
+        marks[t.stock_id] = t.price
+
     points: list[dict] = []
-    i = 0
     for entry in entries:
-        # A trade and its cash settlement are one transaction whose timestamps differ by a
-        # little: a trade stamped within a second after the entry belongs with it.
-        while i < len(trades) and trades[i].executed_at <= entry["created_at"] + SETTLE_SLACK:
-            t = trades[i]
-            held[t.stock_id] = held.get(t.stock_id, 0) + signed(t)
-            marks[t.stock_id] = t.price
-            i += 1
+        settled = pending.pop(entry["reference"], None)
+        if settled is not None:
+            apply(settled)
+        # Trades without a settlement entry in the window (a maker's fee-free sell, say) join
+        # at the first entry after them.
+        for key, t in list(pending.items()):
+            if t.executed_at < entry["created_at"]:
+                apply(pending.pop(key))
         shares = sum(
             (marks.get(s, today.get(s, Decimal("0"))) * q for s, q in held.items() if q),
             Decimal("0"),
