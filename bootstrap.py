@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -89,6 +90,7 @@ def main(argv: list[str]) -> int:
         env = {**os.environ}
         env.setdefault("DJANGO_DEBUG", "true")
         env.setdefault("AUCTION_DEMO_LOTS", "8")  # the demo's rolling house auctions
+        env.setdefault("DEMO_MARKET_MAKER", "true")  # the demo maker re-quotes on the clock
         args = [str(BIN / "python"), "manage.py", "runstack", *rest]
         try:
             return subprocess.call(args, env=env)
@@ -98,6 +100,13 @@ def main(argv: list[str]) -> int:
     _ensure_client()
     if command == "install":
         return 0
+    # The front end's pure JavaScript has its own tests (Node's runner); CI always has Node.
+    if shutil.which("node"):
+        code = subprocess.call(["node", "--test", "static/src/"], stdout=subprocess.DEVNULL)
+        if code:
+            subprocess.call(["node", "--test", "static/src/"])
+            return code
+        print("JavaScript unit tests (node --test static/src/): passed")
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

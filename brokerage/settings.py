@@ -180,6 +180,8 @@ AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, mi
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
 # The demo keeps this many house auctions running (0: none).
 AUCTION_DEMO_LOTS = env_int("AUCTION_DEMO_LOTS", 0, minimum=0)
+# The demo market maker ("maker") re-quotes its ladder around the reference price on the clock.
+DEMO_MARKET_MAKER = env_bool("DEMO_MARKET_MAKER", False)
 # Day orders expire at this local time (TIME_ZONE) on weekdays.
 MARKET_CLOSE = env_str("MARKET_CLOSE", "16:00")
 
@@ -266,6 +268,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trading.close_due_auctions",
         "schedule": 1.0,
         "options": {"expires": 1.0},
+    },
+    "demo-maker-requote": {
+        "task": "trading.demo_maker_requote",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
     },
     "expire-day-orders": {
         "task": "trading.expire_day_orders",

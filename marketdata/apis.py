@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -143,6 +144,9 @@ class CandlesOutput(serializers.Serializer):
 
 
 class CandlesApi(APIView):
+    # Public market data, like the candles stream: the stock page's chart draws for visitors.
+    permission_classes = [AllowAny]
+
     class InputSerializer(serializers.Serializer):
         interval = serializers.ChoiceField(choices=list(INTERVALS), default="1m")
         start = QueryTimeField(required=False)

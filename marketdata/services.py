@@ -122,6 +122,9 @@ def stock_set_status(*, stock_id: int, status: str) -> Stock:
         stock = Stock.objects.select_for_update().get(pk=stock_id)
         stock.status = status
         stock.save(update_fields=["status", "updated_at"])
+        # Pushed on the quotes stream so an open stock page shows the halt (or the resume).
+        payload = quote_payload(stock)
+        transaction.on_commit(lambda: publish_quotes([payload]))
     return stock
 
 

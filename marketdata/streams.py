@@ -30,6 +30,7 @@ def quote_payload(stock: Stock, *, stale: bool | None = None) -> dict[str, Any]:
         "stale": bool(stock.price_stale) if stale is None else stale,
         "source": stock.price_source,
         "time": rfc3339(stock.price_updated_at),
+        "status": stock.status,  # "active" or "halted": pages show halts as they happen
     }
 
 

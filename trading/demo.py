@@ -1,5 +1,6 @@
-"""The demo's live auctions: the house keeps a rolling set of lots running, and the demo
-traders bid now and then, so a newcomer always finds auctions with moving bids.
+"""The demo's live market: the house keeps a rolling set of auction lots running and the demo
+traders bid now and then; the demo market maker re-quotes its ladder around the moving
+reference price, so the headline price, the book and the tape agree.
 
 Only runs when AUCTION_DEMO_LOTS > 0 (`make run` sets it); the stocks come from the founding
 auction list (`data/auction_lots.csv`: symbol and security code).
@@ -7,9 +8,10 @@ auction list (`data/auction_lots.csv`: symbol and security code).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import random
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from django.conf import settings
 from accounts.models import User
 from core.errors import DomainError
 from marketdata.models import Stock
-from trading.models import Auction
+from trading.models import OPEN_STATUSES, Auction, Order
+from trading.services import order_cancel, order_place
 from trading.services.auctions import auction_bid_place, auction_create, min_next_bid
 
 LOTS_FILE = Path(__file__).resolve().parent / "data" / "auction_lots.csv"
@@ -109,3 +112,88 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     except DomainError:
         return False
     return True
+
+
+# ------------------------------------------------------------------ the demo market maker
+MAKER = "maker"
+# Five levels a side, 0.1% apart, 50 shares more at each step out.
+LADDER_STEPS = 5
+LADDER_STEP_PCT = Decimal("0.001")
+LADDER_STEP_QTY = 50
+# Re-quote once the book's mid has drifted this far from the reference price, or when a side
+# has lost a level (eaten by traders).
+REQUOTE_DRIFT = Decimal("0.0015")
+
+
+def maker_ladder(stock: Stock) -> list[tuple[str, Decimal, int]]:
+    """(side, price on the tick, qty) of the maker's quotes around the reference price."""
+    reference = stock.reference_price
+    assert reference is not None
+    ladder = []
+    for step in range(1, LADDER_STEPS + 1):
+        offset = reference * LADDER_STEP_PCT * step
+        for side, price in (("buy", reference - offset), ("sell", reference + offset)):
+            ticks = (price / stock.tick_size).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+            ladder.append(
+                (side, max(stock.tick_size, ticks * stock.tick_size), LADDER_STEP_QTY * step)
+            )
+    return ladder
+
+
+def _needs_requote(stock: Stock, orders: list[Order]) -> bool:
+    if not orders:
+        return True
+    reference = stock.reference_price
+    assert reference is not None
+    sides = {
+        "buy": [o for o in orders if o.side == "buy"],
+        "sell": [o for o in orders if o.side == "sell"],
+    }
+    if any(len(quotes) < LADDER_STEPS for quotes in sides.values()):
+        return True
+    bid = max(o.limit_price for o in sides["buy"] if o.limit_price is not None)
+    ask = min(o.limit_price for o in sides["sell"] if o.limit_price is not None)
+    return abs((bid + ask) / 2 - reference) / reference > REQUOTE_DRIFT
+
+
+def demo_maker_requote(*, symbols: list[str] | None = None) -> int:
+    """Cancel and re-place the maker's ladder on each stock it quotes whose quotes drifted from
+    the reference price or were eaten; returns how many stocks were re-quoted. Each cancel and
+    each order is its own transaction, like a bot's over the API: a trader may trade in between.
+    """
+    maker = User.objects.filter(username=MAKER, is_active=True).first()
+    if maker is None:
+        return 0
+    open_orders = Order.objects.filter(user=maker, status__in=OPEN_STATUSES).select_related("stock")
+    stock_ids = set(open_orders.values_list("stock_id", flat=True))
+    # Stocks it quoted once and whose ladder was eaten whole still get quotes.
+    stock_ids |= set(Order.objects.filter(user=maker).values_list("stock_id", flat=True).distinct())
+    stocks = Stock.objects.filter(id__in=stock_ids, status="active", reference_price__isnull=False)
+    if symbols is not None:
+        stocks = stocks.filter(symbol__in=symbols)
+    by_stock: dict[int, list[Order]] = {}
+    for order in open_orders:
+        by_stock.setdefault(order.stock_id, []).append(order)
+    requoted = 0
+    for stock in stocks:
+        orders = by_stock.get(stock.id, [])
+        if not _needs_requote(stock, orders):
+            continue
+        for order in orders:
+            with contextlib.suppress(DomainError):  # filled or canceled meanwhile
+                order_cancel(user=maker, order_id=order.pk)
+        for side, price, qty in maker_ladder(stock):
+            try:
+                order_place(
+                    user=maker,
+                    symbol=stock.symbol,
+                    side=side,
+                    type="limit",
+                    time_in_force="gtc",
+                    qty=qty,
+                    limit_price=price,
+                )
+            except DomainError:
+                continue  # out of shares or cash on that side, or the band moved: skip it
+        requoted += 1
+    return requoted

@@ -13,11 +13,28 @@ class OrderTicketForm(forms.Form):
         choices=[(Order.Type.LIMIT, "Limit"), (Order.Type.MARKET, "Market")],
         initial=Order.Type.LIMIT,
     )
-    qty = forms.CharField(label="Quantity (shares)", max_length=40)
-    limit_price = forms.CharField(label="Limit price", max_length=40, required=False)
+    qty = forms.CharField(
+        label="Quantity (shares)",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}
+        ),
+    )
+    limit_price = forms.CharField(
+        label="Limit price ($)",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
     time_in_force = forms.ChoiceField(
         label="Time in force",
-        choices=Order.TimeInForce.choices,
+        # One spelling across the site: "canceled", as the order statuses have it.
+        choices=[
+            (Order.TimeInForce.DAY, "Day (until today's close)"),
+            (Order.TimeInForce.GTC, "Good till canceled"),
+            (Order.TimeInForce.IOC, "Immediate or cancel"),
+            (Order.TimeInForce.FOK, "Fill or kill"),
+        ],
         initial=Order.TimeInForce.DAY,
     )
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Account, User
 from marketdata.models import Stock
@@ -118,14 +119,23 @@ class PositionView:
     unrealized_plpc: Decimal
     lastday_price: Decimal | None
     change_today: Decimal | None
+    price_source: str = "last_trade"  # or "reference" when the stock has not traded here
+
+    @property
+    def unrealized_pct(self) -> Decimal:
+        return self.unrealized_plpc * 100
 
 
-def _mark(stock: Stock, state_price: Decimal | None) -> Decimal:
-    return stock.reference_price or state_price or Decimal("0")
+def _mark(stock: Stock, state_price: Decimal | None) -> tuple[Decimal, str]:
+    # The last trade on this exchange is what the shares would fetch; a stock nobody has
+    # traded yet falls back to the market-data reference price.
+    if state_price:
+        return state_price, "last_trade"
+    return stock.reference_price or Decimal("0"), "reference"
 
 
 def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView]:
-    """Open positions (quantity above zero), valued at the reference price."""
+    """Open positions (quantity above zero), valued at the last trade (else the reference price)."""
     positions = (
         Position.objects.filter(user=user, qty__gt=0)
         .select_related("stock")
@@ -140,14 +150,14 @@ def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView
     )
     views = []
     for p in positions:
-        price = _mark(p.stock, last_prices.get(p.stock_id))
+        price, source = _mark(p.stock, last_prices.get(p.stock_id))
         market_value = (price * p.qty).quantize(Decimal("0.0001"))
         cost = (p.avg_cost * p.qty).quantize(Decimal("0.0001"))
         pl = market_value - cost
         plpc = (pl / cost).quantize(Decimal("0.000001")) if cost else Decimal("0")
         prev = p.stock.previous_close
         change = ((price - prev) / prev).quantize(Decimal("0.000001")) if prev else None
-        views.append(PositionView(p, price, market_value, cost, pl, plpc, prev, change))
+        views.append(PositionView(p, price, market_value, cost, pl, plpc, prev, change, source))
     return views
 
 
@@ -250,3 +260,103 @@ def my_standing(*, auction: Auction, user: User | None) -> str | None:
     if latest is None:
         return None
     return "leading" if latest.status == "canceled" else latest.status
+
+
+def _settles(trade: Trade) -> str:
+    """The cash ledger's reference of a trade's settlement (see the order and auction paths)."""
+    if trade.auction_id is not None:
+        return f"auction:{trade.auction_id}"
+    return f"trade:{trade.stock.symbol}:{trade.seq}"
+
+
+def equity_history(*, user: User, limit: int = 500) -> list[dict]:
+    """The account's equity after each cash movement, oldest first, from the ledgers.
+
+    Cash is the cash ledger's running balance. The shares held at each moment are today's
+    positions with the user's later trades undone (so granted shares count from the start);
+    a trade joins the curve at its settlement entry. Shares are marked at the user's latest
+    fill price by then, else at today's price. The last point is today's equity."""
+    account = Account.objects.get(user=user)
+    entries = list(
+        account.cash_entries.order_by("-created_at", "-id").values(
+            "created_at", "balance_after", "reference"
+        )[:limit]
+    )[::-1]
+    summary = account_summary(user=user)
+    held = {v.position.stock_id: v.position.qty for v in summary["positions"]}
+    today = {v.position.stock_id: v.current_price for v in summary["positions"]}
+    trades = (
+        list(
+            Trade.objects.filter(
+                Q(buyer=user) | Q(seller=user), executed_at__gte=entries[0]["created_at"]
+            )
+            .select_related("stock")
+            .order_by("executed_at", "seq")
+        )
+        if entries
+        else []
+    )
+
+    def signed(t: Trade) -> int:
+        return t.qty if t.buyer_id == user.id else -t.qty
+
+    for t in trades:  # back to the holdings at the window's start
+        held[t.stock_id] = held.get(t.stock_id, 0) - signed(t)
+    pending = {_settles(t): t for t in trades}
+    marks: dict[int, Decimal] = {}
+
+    def apply(t: Trade) -> None:
+        held[t.stock_id] = held.get(t.stock_id, 0) + signed(t)
+        marks[t.stock_id] = t.price
+
+    points: list[dict] = []
+    for entry in entries:
+        settled = pending.pop(entry["reference"], None)
+        if settled is not None:
+            apply(settled)
+        # Trades without a settlement entry in the window (a maker's fee-free sell, say) join
+        # at the first entry after them.
+        for key, t in list(pending.items()):
+            if t.executed_at < entry["created_at"]:
+                apply(pending.pop(key))
+        shares = sum(
+            (marks.get(s, today.get(s, Decimal("0"))) * q for s, q in held.items() if q),
+            Decimal("0"),
+        )
+        points.append({"time": entry["created_at"], "equity": entry["balance_after"] + shares})
+    points.append({"time": timezone.now(), "equity": summary["equity"]})
+    return points
+
+
+def activity_for(*, user: User, limit: int = 200) -> list[dict]:
+    """Fills and cash movements, newest first, in one list for the activity page."""
+    account = Account.objects.get(user=user)
+    rows = [
+        {
+            "time": f["transaction_time"],
+            "kind": "fill",
+            "label": f"{'Bought' if f['side'] == 'buy' else 'Sold'} {f['qty']} {f['symbol']}",
+            "symbol": f["symbol"],
+            "price": f["price"],
+            "qty": f["qty"],
+            "amount": None,
+            "detail": f["liquidity"],
+        }
+        for f in fills_for(user=user, limit=limit)
+    ]
+    for e in account.cash_entries.select_related("created_by").order_by("-created_at")[:limit]:
+        rows.append(
+            {
+                "time": e.created_at,
+                "kind": e.kind,
+                "label": e.get_kind_display(),
+                "symbol": None,
+                "price": None,
+                "qty": None,
+                "amount": e.amount,
+                "balance": e.balance_after,
+                "detail": e.memo,
+            }
+        )
+    rows.sort(key=lambda r: r["time"], reverse=True)
+    return rows[:limit]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketdata import calendar
-from trading.demo import demo_auctions_keep, demo_bid
+from trading.demo import demo_auctions_keep, demo_bid, demo_maker_requote
 from trading.services import orders_expire_day
 from trading.services.auctions import auction_close, auctions_sweep
 
@@ -50,3 +50,11 @@ def close_auction(auction_id: int) -> str | None:
     """Close one auction at its end; a no-op if it is already closed or its end moved."""
     auction = auction_close(auction_id=auction_id)
     return None if auction is None else auction.status
+
+
+@shared_task(name="trading.demo_maker_requote")
+def requote_demo_maker() -> int:
+    """Every few seconds in the demo: the market maker follows the reference price."""
+    if not settings.DEMO_MARKET_MAKER:
+        return 0
+    return demo_maker_requote()

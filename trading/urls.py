@@ -5,6 +5,9 @@ from trading import auction_views, views
 urlpatterns = [
     path("stocks/<str:symbol>/", views.stock_detail, name="stock"),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/equity.json", views.portfolio_equity, name="portfolio-equity"),
+    path("activity/", views.activity, name="activity"),
+    path("stocks/<str:symbol>/watch/", views.watch_toggle, name="watch-toggle"),
     path("orders/", views.order_history, name="orders"),
     path("orders/<uuid:order_id>/cancel/", views.order_cancel_view, name="order-cancel"),
     path("auctions/", auction_views.auctions_list, name="auctions"),

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_domain_error
+from marketdata import calendar
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
 from trading.forms import OrderTicketForm
-from trading.models import OPEN_STATUSES, Order, Position
+from trading.models import OPEN_STATUSES, BookState, Order, Position, Watchlist
 
 
 def stock_detail(request, symbol: str):
     """A stock's price, live book and trades, and (signed in) the order ticket."""
-    stock = get_object_or_404(Stock, symbol=symbol.upper())
+    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    if stock is None:
+        # Rendered here rather than raised, so `make run` (DEBUG) shows the product's page too.
+        return render(request, "404.html", {"missing": symbol.upper()}, status=404)
     form = OrderTicketForm(request.POST or None)
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -33,11 +40,19 @@ def stock_detail(request, symbol: str):
             else:
                 messages.success(request, _order_message(order))
                 return redirect("stock", symbol=stock.symbol)
+    book = selectors.book_snapshot(stock=stock, depth=10)
+    state = BookState.objects.filter(stock=stock).first()
     context = {
         "stock": stock,
         "form": form,
-        "book": selectors.book_snapshot(stock=stock, depth=10),
+        "book": book,
+        "best_bid": book["bids"][0]["price"] if book["bids"] else None,
+        "best_ask": book["asks"][0]["price"] if book["asks"] else None,
+        "last_price": state.last_price if state else None,
+        "last_trade_at": state.last_trade_at if state else None,
         "trades": selectors.trades_for_stock(stock=stock, limit=20),
+        "market_open": calendar.clock(timezone.now()).is_open,
+        "taker_fee_bps": settings.TRADING_TAKER_FEE_BPS,
     }
     if request.user.is_authenticated:
         context["position"] = Position.objects.filter(user=request.user, stock=stock).first()
@@ -58,7 +73,7 @@ def _order_message(order: Order) -> str:
     if order.status == "partially_filled":
         return f"{what}: {order.filled_qty} filled, the rest rests on the book."
     if order.status == "canceled":
-        return f"{what}: {order.filled_qty} filled, the rest was cancelled ({order.reason.replace('_', ' ')})."
+        return f"{what}: {order.filled_qty} filled, the rest was canceled ({order.reason.replace('_', ' ')})."
     return f"{what}: placed on the book."
 
 
@@ -67,17 +82,83 @@ def portfolio(request):
     """Cash, buying power, positions and open orders."""
     summary = selectors.account_summary(user=request.user)
     open_orders = selectors.orders_for(user=request.user, status="open", limit=200)
+    priced_at_reference = any(v.price_source == "reference" for v in summary["positions"])
     return render(
-        request, "trading/portfolio.html", {"summary": summary, "open_orders": open_orders}
+        request,
+        "trading/portfolio.html",
+        {
+            "summary": summary,
+            "open_orders": open_orders,
+            "priced_at_reference": priced_at_reference,
+        },
     )
 
 
 @login_required
+def portfolio_equity(request):
+    """The equity curve's points for the portfolio chart (the browser's session only)."""
+    points = selectors.equity_history(user=request.user)
+    return JsonResponse(
+        {"points": [{"time": p["time"].isoformat(), "equity": str(p["equity"])} for p in points]}
+    )
+
+
+@login_required
+def activity(request):
+    """The user's fills and cash movements, newest first."""
+    rows = selectors.activity_for(user=request.user, limit=300)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "trading/activity.html", {"page": page})
+
+
+WATCHLIST_NAME = "Primary"
+
+
+@login_required
+@require_POST
+def watch_toggle(request, symbol: str):
+    """Star or unstar a stock in the user's primary watchlist (the /v2 watchlists' model)."""
+    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    if stock is None:
+        return JsonResponse({"code": "not_found", "message": "No such stock."}, status=404)
+    watchlist, _ = Watchlist.objects.get_or_create(user=request.user, name=WATCHLIST_NAME)
+    watching = watchlist.stocks.filter(pk=stock.pk).exists()
+    if watching:
+        watchlist.stocks.remove(stock)
+    else:
+        watchlist.stocks.add(stock)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"symbol": stock.symbol, "watching": not watching})
+    return redirect(request.POST.get("next") or "home")
+
+
+@login_required
 def order_history(request):
-    """Every order of the user, newest first."""
+    """Every order of the user, newest first, filtered by status, symbol and side."""
     orders = Order.objects.filter(user=request.user).select_related("stock").order_by("-created_at")
+    status = request.GET.get("status", "all")
+    side = request.GET.get("side", "")
+    symbol = request.GET.get("symbol", "").strip().upper()[:12]
+    if status == "open":
+        orders = orders.filter(status__in=OPEN_STATUSES)
+    elif status == "closed":
+        orders = orders.exclude(status__in=OPEN_STATUSES)
+    if side in ("buy", "sell"):
+        orders = orders.filter(side=side)
+    if symbol:
+        orders = orders.filter(stock__symbol=symbol)
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "trading/orders.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "trading/orders.html",
+        {
+            "page": page,
+            "filters": {"status": status, "side": side, "symbol": symbol},
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -90,6 +171,6 @@ def order_cancel_view(request, order_id):
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, f"Order to {order.side} {order.qty} {order.stock.symbol} cancelled."
+            request, f"Order to {order.side} {order.qty} {order.stock.symbol} canceled."
         )
     return redirect(request.POST.get("next") or "portfolio")

@@ -65,9 +65,13 @@ def test_a_newcomer_signs_up_and_buys_from_the_book(page, bob):
     assert "50.25" in page.inner_text("#book-asks")
     page.select_option("#id_type", "market")
     page.fill("#id_qty", "10")
-    page.click("#order-ticket button[type=submit]")
-
-    assert "Buy 10 ACME: filled at an average 50.25." in page.inner_text(".messages")
+    assert page.inner_text("[data-estimate]") == "$502.50"  # at the best ask
+    page.click("[data-submit]")
+    # A market order is reviewed before it is sent; it is placed without a page reload.
+    assert "Buy 10 ACME at market" in page.inner_text("[data-review-text]")
+    page.click("[data-review-confirm]")
+    page.wait_for_selector(".toast")
+    assert "Buy 10 ACME: filled at an average $50.25." in page.inner_text("#toasts")
     page.goto("/portfolio/")
     assert page.inner_text("[data-testid=cash]") == "$99,497.50"
     assert "ACME" in page.inner_text("#positions")
@@ -83,6 +87,6 @@ def test_a_bad_order_shows_a_form_error(page, alice):
     page.goto("/stocks/ACME/")
     page.fill("#id_qty", "abc")
     page.fill("#id_limit_price", "50")
-    page.click("#order-ticket button[type=submit]")
+    page.click("[data-submit]")
 
-    assert page.inner_text("#order-ticket .error") == "qty must be a number."
+    assert page.inner_text("[data-error-for=qty]") == "Quantity must be a whole number of shares."

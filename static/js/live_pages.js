@@ -17,6 +17,15 @@
   if (!bookSection && !ordersBody && !quoteNodes.length) return;
 
   const streams = new window.BrokerageStreams.Client();
+  // The page bundles (static/dist/) share this one socket and hear the streams as DOM events.
+  window.BrokerageLive = { streams: streams };
+  function announce(name, detail) {
+    document.dispatchEvent(new CustomEvent("brokerage:" + name, { detail: detail }));
+  }
+  streams.onStatus((status) => {
+    document.body.dataset.stream = status;
+    announce("status", status);
+  });
   const TRADE_ROWS = 20;
   const CLOSED = new Set(["filled", "canceled", "expired", "replaced", "rejected"]);
 
@@ -70,6 +79,7 @@
       row.append(
         el("td", { class: "num " + (side === "sell" ? "down" : "up") }, price(level.price)),
         el("td", { class: "num" }, level.qty),
+        el("td", { class: "num" }),
         el("td", { class: "num" }, level.orders === null ? "" : String(level.orders)),
       );
       return row;
@@ -86,6 +96,7 @@
         if (bids) bids.replaceChildren(...bidRows);
         if (seqLabel) seqLabel.textContent = "seq " + book.seq;
         bookSection.dataset.bookSeq = String(book.seq);
+        announce("book", book);
       },
       // Ask for more than is shown, so that levels leaving the top are replaced from memory.
       { depth: Math.max(50, shown * 5), display: shown },
@@ -110,12 +121,14 @@
           while (tradesBody.rows.length > TRADE_ROWS) tradesBody.deleteRow(-1);
         }
         if (tradesBody.rows.length) hideEmptyNote(tradesBody);
+        announce("trades", message);
       });
     }
 
     const priceNode = document.querySelector("[data-live-price]");
     const changeNode = document.querySelector("[data-live-change]");
     streams.subscribe("quotes", symbol, (quote) => {
+      announce("quote", quote);
       if (priceNode && quote.price) priceNode.textContent = price(quote.price);
       if (changeNode && quote.change !== null && quote.change !== undefined) {
         const up = Number(quote.change) > 0;
@@ -169,7 +182,7 @@
 
     function statusCell(cell, order) {
       cell.replaceChildren(
-        el("span", { class: "badge status-" + order.status.replace(/_/g, "") }, order.status.replace(/_/g, "")),
+        el("span", { class: "badge status-" + order.status.replace(/_/g, "") }, order.status.replace(/_/g, " ")),
       );
       if (order.reason) {
         cell.append(" ", el("span", { class: "muted small" }, order.reason));
@@ -187,6 +200,7 @@
       if (status) statusCell(status, order);
       if (filled) filled.textContent = order.filled_qty;
       if (avg) avg.textContent = price(order.filled_avg_price);
+      row.dataset.open = String(!CLOSED.has(order.status));
       if (CLOSED.has(order.status)) {
         const form = row.querySelector("form");
         if (form) form.remove();
@@ -194,7 +208,11 @@
     }
 
     function newRow(order) {
-      const row = el("tr", { "data-order-id": order.id });
+      const row = el("tr", {
+        "data-order-id": order.id,
+        "data-side": order.side,
+        "data-limit": order.limit_price || "",
+      });
       const link = el("a", { href: "/stocks/" + encodeURIComponent(order.symbol) + "/" });
       link.append(el("strong", {}, order.symbol));
       const symbolCell = el("td");
@@ -228,7 +246,8 @@
     }
 
     streams.subscribe("orders", null, (message) => {
-      for (const event of message.events) {
+      announce("orders", message);
+      for (const event of message.events || []) {
         const order = event.order;
         if (onlySymbol && order.symbol !== onlySymbol) continue;
         const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(order.id) + '"]');

@@ -153,16 +153,17 @@ def test_the_account_shows_cash_reserved_cash_and_buying_power(acme, alice, key_
     assert (account["status"], account["currency"], account["open_orders"]) == ("ACTIVE", "USD", 1)
 
 
-def test_the_account_values_positions_at_the_reference_price(acme, alice, bob, key_client):
+def test_the_account_values_positions_at_the_last_trade(acme, alice, bob, key_client):
     give_shares(bob, acme, 10)
     place(bob, acme, "sell", 10, "95.00")
     place(alice, acme, "buy", 10, "95.00")
 
     account = key_client(alice).get("/api/v1/account").json()
 
+    # The last trade (95.00) is what the shares would fetch here, not the reference (100).
     assert Decimal(account["cash"]) == Decimal("99050")
-    assert Decimal(account["long_market_value"]) == Decimal("1000")
-    assert Decimal(account["equity"]) == Decimal("100050")
+    assert Decimal(account["long_market_value"]) == Decimal("950")
+    assert Decimal(account["equity"]) == Decimal("100000")
 
 
 def test_positions_show_quantity_cost_and_profit(acme, alice, bob, key_client):
@@ -184,8 +185,8 @@ def test_positions_show_quantity_cost_and_profit(acme, alice, bob, key_client):
     )
     assert Decimal(one["avg_entry_price"]) == Decimal("95")
     assert Decimal(one["cost_basis"]) == Decimal("950")
-    assert Decimal(one["market_value"]) == Decimal("1000")
-    assert Decimal(one["unrealized_pl"]) == Decimal("50")
+    assert Decimal(one["market_value"]) == Decimal("950")  # at the last trade, 95.00
+    assert Decimal(one["unrealized_pl"]) == Decimal("0")
 
 
 def test_a_position_not_held_is_404(acme, alice, key_client):

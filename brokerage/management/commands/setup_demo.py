@@ -1,7 +1,7 @@
 """Create the stock universe, the house account, demo users with shares, and a market maker's
 resting orders on the featured stocks, so a newcomer finds live books. Safe to run again."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -11,17 +11,14 @@ from accounts.models import Account, User
 from accounts.services import account_open
 from marketdata.models import Stock
 from marketdata.selectors import FEATURED
+from trading.demo import MAKER, maker_ladder
 from trading.models import OPEN_STATUSES, Order, Position
 from trading.services import order_place, position_grant
 
 DEMO_PASSWORD = "demo-pass-123"
-MAKER = "maker"
 MAKER_CASH = Decimal("10000000.00")
 DEMO_SHARES = 100
 MAKER_SHARES = 20_000
-# The market maker quotes five levels a side, 0.1% apart, around the reference price.
-LADDER_STEPS = 5
-LADDER_STEP_PCT = Decimal("0.001")
 DEMO_USERS = [
     # username, staff
     ("alice", False),
@@ -91,19 +88,13 @@ class Command(BaseCommand):
             ):
                 continue
             assert stock.reference_price is not None  # only priced stocks were fetched
-            for step in range(1, LADDER_STEPS + 1):
-                offset = stock.reference_price * LADDER_STEP_PCT * step
-                for side, price in (
-                    ("buy", stock.reference_price - offset),
-                    ("sell", stock.reference_price + offset),
-                ):
-                    ticks = (price / stock.tick_size).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-                    order_place(
-                        user=maker,
-                        symbol=stock.symbol,
-                        side=side,
-                        type="limit",
-                        time_in_force="gtc",
-                        qty=50 * step,
-                        limit_price=ticks * stock.tick_size,
-                    )
+            for side, price, qty in maker_ladder(stock):
+                order_place(
+                    user=maker,
+                    symbol=stock.symbol,
+                    side=side,
+                    type="limit",
+                    time_in_force="gtc",
+                    qty=qty,
+                    limit_price=price,
+                )

@@ -1,0 +1,87 @@
+// Bars for the chart: the API's candles and the live streams folded into the forming bar.
+
+export const INTERVAL_SECONDS = { "1m": 60, "5m": 300, "1h": 3600, "1d": 86400 };
+
+// An API candle or a candles-stream message as a chart bar (time in unix seconds).
+export function toBar(candle) {
+  const start = candle.time || candle.start;
+  return {
+    time: Math.floor(Date.parse(start) / 1000),
+    open: Number(candle.open),
+    high: Number(candle.high),
+    low: Number(candle.low),
+    close: Number(candle.close),
+    volume: Number(candle.volume || 0),
+    source: candle.source || "trades",
+  };
+}
+
+export function bucketStart(seconds, interval) {
+  const step = INTERVAL_SECONDS[interval] || 60;
+  if (interval === "1d") return null; // daily bars follow the market day; leave them to the API
+  return Math.floor(seconds / step) * step;
+}
+
+// Fold one trade ({price, qty, time}) into the bars; returns the bar to draw (or null).
+// A trade in the forming bar moves its close, high, low and volume; a later one opens a bar.
+export function applyTrade(bars, trade, interval) {
+  const seconds = Math.floor(Date.parse(trade.time) / 1000);
+  const start = bucketStart(seconds, interval);
+  const p = Number(trade.price);
+  const q = Number(trade.qty);
+  if (start === null || !Number.isFinite(p)) return null;
+  const last = bars[bars.length - 1];
+  if (last && last.time === start) {
+    if (last.source === "reference") {
+      // The first trade of a bar drawn from reference prices: from now on it is a traded bar.
+      Object.assign(last, { open: p, high: p, low: p, close: p, volume: 0, source: "trades" });
+    }
+    last.high = Math.max(last.high, p);
+    last.low = Math.min(last.low, p);
+    last.close = p;
+    last.volume += q;
+    return last;
+  }
+  if (last && start < last.time) return null; // late: the API's next load has it
+  const bar = { time: start, open: p, high: p, low: p, close: p, volume: q, source: "trades" };
+  bars.push(bar);
+  return bar;
+}
+
+// Fold a one-minute candles-stream bar in: replaces the 1m bar, or widens the coarser one.
+export function applyCandle(bars, message, interval) {
+  const minute = toBar(message);
+  if (interval === "1m") {
+    const last = bars[bars.length - 1];
+    if (last && last.time === minute.time) {
+      Object.assign(last, minute);
+      return last;
+    }
+    if (last && minute.time < last.time) return null;
+    bars.push(minute);
+    return minute;
+  }
+  const start = bucketStart(minute.time, interval);
+  if (start === null) return null;
+  const last = bars[bars.length - 1];
+  if (last && last.time === start) {
+    last.high = Math.max(last.high, minute.high);
+    last.low = Math.min(last.low, minute.low);
+    last.close = minute.close;
+    return last;
+  }
+  if (last && start < last.time) return null;
+  const bar = { ...minute, time: start };
+  bars.push(bar);
+  return bar;
+}
+
+// The equity curve's points for the chart: one per second at most (the last wins), in order.
+export function equityPoints(raw) {
+  const bySecond = new Map();
+  for (const p of raw) {
+    const t = Math.floor(Date.parse(p.time) / 1000);
+    if (Number.isFinite(t)) bySecond.set(t, Number(p.equity));
+  }
+  return [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value }));
+}

@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { toBar, applyTrade, applyCandle, equityPoints } from "./candles.js";
+
+const t0 = "2026-12-01T14:30:00Z";
+const s0 = Date.parse(t0) / 1000;
+
+test("an API candle becomes a bar in unix seconds", () => {
+  const bar = toBar({ time: t0, open: "1.0000", high: "2", low: "0.5", close: "1.5", volume: 7 });
+  assert.deepEqual(bar, { time: s0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 7, source: "trades" });
+});
+
+test("a trade moves the forming bar, a later one opens the next", () => {
+  const bars = [toBar({ time: t0, open: "10", high: "10", low: "10", close: "10", volume: 1 })];
+  applyTrade(bars, { price: "12", qty: "3", time: "2026-12-01T14:30:30Z" }, "1m");
+  assert.deepEqual([bars[0].high, bars[0].close, bars[0].volume], [12, 12, 4]);
+  applyTrade(bars, { price: "9", qty: "1", time: "2026-12-01T14:31:05Z" }, "1m");
+  assert.equal(bars.length, 2);
+  assert.equal(bars[1].time, s0 + 60);
+  // A trade inside the same 5-minute bucket joins it.
+  const five = [toBar({ time: t0, open: "10", high: "10", low: "10", close: "10", volume: 0 })];
+  applyTrade(five, { price: "8", qty: "2", time: "2026-12-01T14:34:59Z" }, "5m");
+  assert.deepEqual([five.length, five[0].low, five[0].volume], [1, 8, 2]);
+});
+
+test("a reference bar's first trade restarts it as a traded bar", () => {
+  const bars = [{ time: s0, open: 10, high: 11, low: 9, close: 10, volume: 0, source: "reference" }];
+  applyTrade(bars, { price: "10.5", qty: "2", time: "2026-12-01T14:30:10Z" }, "1m");
+  assert.deepEqual(bars[0], { time: s0, open: 10.5, high: 10.5, low: 10.5, close: 10.5, volume: 2, source: "trades" });
+});
+
+test("candles-stream bars replace the 1m bar and widen the hourly one", () => {
+  const minute = { start: "2026-12-01T14:31:00Z", open: "10", high: "13", low: "10", close: "12", volume: 0, source: "reference" };
+  const bars = [toBar({ time: "2026-12-01T14:31:00Z", open: "10", high: "10", low: "10", close: "10" })];
+  applyCandle(bars, minute, "1m");
+  assert.equal(bars[0].high, 13);
+  const hourly = [{ time: Date.parse("2026-12-01T14:00:00Z") / 1000, open: 9, high: 11, low: 9, close: 10, volume: 5 }];
+  applyCandle(hourly, minute, "1h");
+  assert.deepEqual([hourly.length, hourly[0].high, hourly[0].close, hourly[0].volume], [1, 13, 12, 5]);
+});
+
+test("equity points are in time order, one a second", () => {
+  assert.deepEqual(
+    equityPoints([
+      { time: "2026-12-01T14:30:01.500Z", equity: "10" },
+      { time: "2026-12-01T14:30:00Z", equity: "9" },
+      { time: "2026-12-01T14:30:01.900Z", equity: "11" },
+    ]),
+    [{ time: s0, value: 9 }, { time: s0 + 1, value: 11 }],
+  );
+});

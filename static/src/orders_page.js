@@ -1,0 +1,11 @@
+// Pages with order tables but no chart (orders, activity): the connection badge and toasts.
+import { bindConnectionBadges, toast, on } from "./live.js";
+import { orderToast } from "./ticket_math.js";
+
+bindConnectionBadges();
+on("orders", (message) => {
+  for (const event of message.events || []) {
+    const t = orderToast(event);
+    if (t) toast(t.text, t.kind);
+  }
+});

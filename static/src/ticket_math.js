@@ -1,0 +1,94 @@
+// The order ticket's arithmetic and wording, free of the DOM so it can be tested.
+
+// What an order would cost (buy) or bring (sell), before it is sent.
+// A limit order is valued at its limit; a market order at the opposite best quote, the
+// only honest guess before it fills (null when that side of the book is empty).
+export function estimate({ side, type, qty, limitPrice, bestBid, bestAsk, feeBps = 0 }) {
+  const shares = Number(qty);
+  if (!Number.isInteger(shares) || shares <= 0) return null;
+  let at;
+  if (type === "market") at = side === "buy" ? bestAsk : bestBid;
+  else at = limitPrice;
+  const unit = Number(at);
+  if (at === null || at === undefined || at === "" || !Number.isFinite(unit) || unit <= 0) return null;
+  const notional = Math.round(unit * shares * 100) / 100;
+  const fees = Math.round(notional * Number(feeBps || 0)) / 10000;
+  const feesCents = Math.round(fees * 100) / 100;
+  const total = side === "buy" ? notional + feesCents : notional - feesCents;
+  return { price: unit, notional, fees: feesCents, total: Math.round(total * 100) / 100 };
+}
+
+// The most shares the account can buy at `unitPrice` with `buyingPower` (whole lots), or
+// sell from what it holds free.
+export function maxQty({ side, buyingPower, available, unitPrice, lot = 1, feeBps = 0 }) {
+  const lotSize = Math.max(1, Number(lot) || 1);
+  if (side === "sell") return Math.floor(Number(available || 0) / lotSize) * lotSize;
+  const unit = Number(unitPrice) * (1 + Number(feeBps || 0) / 10000);
+  if (!(unit > 0)) return 0;
+  const shares = Math.floor(Number(buyingPower || 0) / unit);
+  return Math.floor(shares / lotSize) * lotSize;
+}
+
+// What the ticket checks before anything is sent, in words: {field: message}.
+// "0.0100" -> "0.01": the tick as a trader writes it.
+export function tickText(tick) {
+  const [whole, frac = ""] = String(tick).split(".");
+  const trimmed = frac.replace(/0+$/, "");
+  return trimmed ? whole + "." + trimmed : whole;
+}
+
+export function validate({ type, qty, limitPrice, tick: rawTick = "0.01", lot = 1 }) {
+  const tick = tickText(rawTick);
+  const errors = {};
+  const q = String(qty || "").trim();
+  if (q === "") errors.qty = "Enter how many shares.";
+  else if (!/^\d+$/.test(q)) errors.qty = "Quantity must be a whole number of shares.";
+  else if (Number(q) <= 0) errors.qty = "Quantity must be positive.";
+  else if (Number(q) % Number(lot || 1) !== 0) errors.qty = `Quantity must be a multiple of the lot (${lot} shares).`;
+  if (type !== "market") {
+    const p = String(limitPrice || "").trim();
+    const t = Number(tick);
+    if (p === "") errors.limit_price = "Enter a limit price.";
+    else if (!/^\d+(\.\d+)?$/.test(p) || Number(p) <= 0) errors.limit_price = "The limit price must be a positive amount, like 101.25.";
+    else if (Math.abs(Math.round(Number(p) / t) * t - Number(p)) > 1e-9) {
+      errors.limit_price = `Prices move in steps of $${tick}: try ${(Math.round(Number(p) / t) * t).toFixed(Math.max(2, (String(tick).split(".")[1] || "").length))}.`;
+    }
+  }
+  return errors;
+}
+
+// The API's refusal ({code, message, fields}) in a trader's words.
+const FIELD_NAMES = { qty: "Quantity", limit_price: "Limit price", time_in_force: "Time in force", side: "Side", type: "Order type" };
+const CODES = {
+  insufficient_buying_power: "Not enough buying power for this order.",
+  insufficient_qty: "You don't hold enough free shares to sell that many.",
+  symbol_halted: "Trading in this stock is halted right now.",
+  fok_not_fillable: "Fill or kill: the book can't fill all of it at once, so nothing was traded.",
+  not_authenticated: "Your session has ended: log in again to trade.",
+  rate_limited: "Too many orders at once: wait a moment and try again.",
+};
+
+export function humanError(error) {
+  if (!error || typeof error !== "object") return "The order could not be placed. Try again.";
+  if (CODES[error.code]) return CODES[error.code];
+  let message = String(error.message || "The order could not be placed.");
+  for (const [field, name] of Object.entries(FIELD_NAMES)) {
+    message = message.replace(new RegExp("\\b" + field + "\\b", "g"), name);
+  }
+  message = message.replace(/(\d+\.\d{2})00\b/g, "$1");
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}
+
+// The toast for an order update from the orders stream (null: nothing worth saying).
+export function orderToast(event) {
+  const o = event.order;
+  const what = `${o.side === "buy" ? "Buy" : "Sell"} ${o.qty} ${o.symbol}`;
+  const avg = o.filled_avg_price ? " at an average $" + Number(o.filled_avg_price).toFixed(2) : "";
+  if (o.status === "filled") return { kind: "up", text: `${what}: filled${avg}.` };
+  if (o.status === "partially_filled") return { kind: "info", text: `${what}: ${o.filled_qty} filled${avg}, the rest is on the book.` };
+  if (o.status === "canceled") return { kind: "muted", text: `${what}: canceled${Number(o.filled_qty) ? ` after ${o.filled_qty} filled` : ""}.` };
+  if (o.status === "expired") return { kind: "muted", text: `${what}: expired.` };
+  if (o.status === "rejected") return { kind: "down", text: `${what}: rejected.` };
+  if (event.event === "new") return { kind: "info", text: `${what}: placed on the book.` };
+  return null;
+}
