@@ -27,7 +27,7 @@ def load(name: str):
 
 def test_each_bot_is_under_a_hundred_lines():
     sizes = {path.name: len(path.read_text().splitlines()) for path in EXAMPLES.glob("*.py")}
-    assert set(sizes) == {"market_maker.py", "momentum.py"}
+    assert set(sizes) == {"market_maker.py", "momentum.py", "momentum_alpaca.py"}
     assert all(lines < 100 for lines in sizes.values()), sizes
 
 
@@ -108,3 +108,39 @@ def test_the_market_maker_quotes_both_sides_requotes_after_a_fill_and_cancels_on
         "ZED: fair 100.0000  bid 99.9500  ask 100.1500  holding 90",
     ]
     assert Order.objects.filter(user=alice, status="new").count() == 0
+
+
+@pytest.mark.integration
+def test_the_alpaca_variant_of_the_momentum_bot_buys_on_a_rise_through_the_sdk(
+    daphne: Daphne, alice, bob, charlie
+):
+    pytest.importorskip("alpaca")
+    stock = make_stock("ZUP", "100.00")
+    give_shares(bob, stock, 1000)
+    key_id, secret = api_key(alice)
+    env = {"APCA_API_KEY_ID": key_id, "APCA_API_SECRET_KEY": secret}
+    bot = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "momentum_alpaca.py"), "ZUP", "--url", daphne.http,
+         "--fast", "2", "--slow", "4", "--size", "3"],
+        env={"PATH": "/usr/bin:/bin", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(6)  # the SDK connects, authenticates and subscribes
+        place(bob, stock, "sell", 500, "101.00")  # liquidity for the bot's market buy
+        for price in ("100.00", "100.00", "100.00", "100.50", "100.90"):  # a rise on the tape
+            place(bob, stock, "sell", 1, price)
+            place(charlie, stock, "buy", 1, price)
+            time.sleep(0.3)
+        deadline = time.monotonic() + 20
+        while not Order.objects.filter(user=alice, side="buy", status="filled").exists():
+            assert time.monotonic() < deadline, "the bot never bought"
+            time.sleep(0.2)
+    finally:
+        bot.terminate()
+        out, err = bot.communicate(timeout=20)
+    order = Order.objects.get(user=alice, side="buy")
+    assert (order.type, order.qty, order.filled_qty) == ("market", 3, 3)
+    assert out.startswith("ZUP: buy 3: filled @ 101"), (out, err[-2000:])
