@@ -21,6 +21,7 @@ from alpaca.common.exceptions import APIError
 from alpaca.data.live import StockDataStream
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.models import Order
 from alpaca.trading.requests import MarketOrderRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,6 +55,7 @@ def main(args) -> None:
         except APIError as exc:
             print(f"{symbol}: {side} refused: {exc}", flush=True)
             return
+        assert isinstance(order, Order)  # raw_data is off: the SDK answers its own model
         filled = Decimal(str(order.filled_qty or 0))
         bought += filled if order_side == OrderSide.BUY else -filled
         print(
