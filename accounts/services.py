@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
+from core import streams
 from core.errors import DomainError
 
 CENT = Decimal("0.01")
@@ -220,7 +221,25 @@ def api_key_revoke(*, user: User, key_id: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        stream_access_end(user_id=user.pk, key_id=key.key_id)
     return key
+
+
+def stream_access_end(
+    *,
+    user_id: int,
+    key_id: str | None = None,
+    session_key: str | None = None,
+    every_session: bool = False,
+) -> None:
+    """On commit, close the private streams that one key, one session, every session or (none
+    said) every right of the user opened: open sockets learn it within a second
+    (`core.streams.access_revoked`)."""
+    transaction.on_commit(
+        lambda: streams.access_revoked(
+            user_id=user_id, key_id=key_id, session_key=session_key, every_session=every_session
+        )
+    )
 
 
 def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:

@@ -9,6 +9,9 @@ Groups, one per symbol (or user, or auction):
 - `orders.<user id>`: the user's private messages (order updates with their own fills, auction
   standings). Nothing about a counterparty goes in them.
 - `auction.<id>` and `auctions`: one auction's events, and the index of all auctions.
+- `access.<user id>`: control events, never shown to a client: `stream.revoke` says a right to
+  the user's private streams ended (a key revoked, a session ended, the user deactivated or
+  their password changed); every socket holding that right drops its private subscriptions.
 
 Every layer event is `{"type": "stream.message", "channel", "symbol", "parts"}` where `parts`
 maps a client channel (`book`, `trades`, `quotes`, `candles`, `orders`, `auction`) to
@@ -75,6 +78,37 @@ def auction_group(auction_id: object) -> str:
 
 
 AUCTIONS_GROUP = "auctions"
+
+
+def access_group(user_id: int) -> str:
+    """Control events about the user's right to their private streams (`access_revoked`)."""
+    return f"access.{user_id}"
+
+
+def access_revoked(
+    *,
+    user_id: int,
+    key_id: str | None = None,
+    session_key: str | None = None,
+    every_session: bool = False,
+) -> None:
+    """Tell every socket of the user that a right ended: one API key (`key_id`), one session
+    (`session_key`), all their sessions (`every_session`), or (none said) every right. Called
+    on commit by `accounts`."""
+    publish(
+        [
+            (
+                access_group(user_id),
+                {
+                    "type": "stream.revoke",
+                    "user_id": user_id,
+                    "key_id": key_id,
+                    "session_key": session_key,
+                    "every_session": every_session,
+                },
+            )
+        ]
+    )
 
 
 def streamable(group: str) -> bool:

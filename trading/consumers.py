@@ -13,6 +13,11 @@ Server to client: `hello` on connect; `subscribed` / `unsubscribed` acknowledgem
 `book.snapshot` then `book.delta`s; `trades.snapshot` then `trades`; `quote`; `candle`;
 `orders`; `authenticated`; `pong`; `error` (`{"type": "error", "code", "message"}`).
 
+The private right ends with the key or session that gave it: revoking the key, logging out,
+deactivating the user (or, for sessions, a new password) sends `error` `auth_revoked` within a
+second, drops the private subscriptions and forgets the user (public ones go on); a re-check
+every `ACCESS_RECHECK_SECONDS` and on every private subscribe backs the event up.
+
 Ordering: `book.delta` and `trades` messages carry `first_seq`..`seq`, contiguous per symbol.
 Publishers may reach Redis out of commit order (on_commit callbacks of different processes
 race), so each subscription holds a message that arrives ahead of its turn for up to
@@ -47,6 +52,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
 from django.utils import timezone
 
+from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
 from marketdata.models import Stock
@@ -79,6 +85,10 @@ ERROR_WINDOW_SECONDS = 60.0
 # Client messages: a burst of RATE_BURST, then RATE_PER_SECOND.
 RATE_BURST = 100
 RATE_PER_SECOND = 20.0
+
+# A socket's private right is re-checked this often while it has a private subscription: the
+# backstop of the `stream.revoke` event, should one be lost (Redis down at the commit).
+ACCESS_RECHECK_SECONDS = 30.0
 
 CLOSE_AUTH_FAILED = 4401
 CLOSE_ABUSE = 4008
@@ -151,8 +161,7 @@ def _auction_snapshot(auction_id: str | None) -> dict:
 
 
 def _authenticate_key(key_id: str, secret: str):
-    key = api_key_authenticate(key_id=key_id, secret=secret)
-    return key.user if key is not None else None
+    return api_key_authenticate(key_id=key_id, secret=secret)
 
 
 # Snapshot reads run on the thread pool, not Django's single "sync" thread: a storm of
@@ -161,9 +170,9 @@ _read = database_sync_to_async
 
 
 def _reader(fn):
-    def run(*args):
+    def run(*args, **kwargs):
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         finally:
             # Pool threads outlive the call; with asgiref's context handling the wrapper's own
             # clean-up does not see this thread's connection, so honour CONN_MAX_AGE here.
@@ -245,6 +254,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.subs: dict[tuple[str, str | None], Subscription] = {}
         self.user = None
         self.auth_method: str | None = None
+        # The right the user holds the socket by: their API key, or the session's key.
+        self.key_id: str | None = None
+        self.session_key: str | None = None
+        self.access_group: str | None = None
+        self.recheck_task: asyncio.Task | None = None
         self.errors = RecentErrors(window=ERROR_WINDOW_SECONDS)
         self.rate = TokenBucket(burst=RATE_BURST, per_second=RATE_PER_SECOND, now=time.monotonic())
         self.closing = False
@@ -254,7 +268,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated:
+            session = self.scope.get("session")
             self.user, self.auth_method = session_user, "session"
+            self.session_key = getattr(session, "session_key", None)
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1")
             for k, v in self.scope.get("headers", [])
@@ -262,14 +278,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
         key_id = headers.get("apca-api-key-id", "").strip()
         await self.accept()
         if key_id:
-            user = await _read(_authenticate_key)(
+            key = await _read(_authenticate_key)(
                 key_id, headers.get("apca-api-secret-key", "").strip()
             )
-            if user is None:
+            if key is None:
                 await self._send_error("auth_failed", "Unknown, revoked or mismatched API key.")
                 await self._close(CLOSE_AUTH_FAILED)
                 return
-            self.user, self.auth_method = user, "api_key"
+            self.user, self.auth_method, self.key_id = key.user, "api_key", key.key_id
+        if self.user is not None:
+            await self._watch_access()
         await self._send_json(
             {
                 "type": "hello",
@@ -288,6 +306,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.closing = True
         for sub in list(getattr(self, "subs", {}).values()):
             await self._drop(sub)
+        if getattr(self, "user", None) is not None:
+            await self._unwatch_access()
 
     async def dispatch(self, message: dict) -> None:
         # Channels' default dispatch hops to the sync thread to close stale DB connections
@@ -398,6 +418,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(
                 "too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket."
             )
+        # The right may have ended since the socket was opened (a lost revoke event).
+        if channel in PRIVATE_CHANNELS and self.user is not None and not await self._access_valid():
+            await self._revoke()
         if channel in PRIVATE_CHANNELS and self.user is None:
             raise ProtocolError(
                 "auth_required",
@@ -434,6 +457,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 raise
             if channel in SYMBOL_CHANNELS and symbol is not None:
                 await streams.watch_symbol(symbol)
+            if channel in PRIVATE_CHANNELS:
+                self._start_recheck()
         await self._send_json(
             {"type": "subscribed", "channel": channel, "symbol": symbol, **_with_id(request_id)}
         )
@@ -482,14 +507,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
         key_id, secret = content.get("key_id"), content.get("secret_key")
         if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
             raise ProtocolError("bad_auth", "auth needs key_id and secret_key strings.")
-        user = await _read(_authenticate_key)(key_id.strip(), secret.strip())
-        if user is None:
+        key = await _read(_authenticate_key)(key_id.strip(), secret.strip())
+        if key is None:
             raise ProtocolError("auth_failed", "Unknown, revoked or mismatched API key.")
+        user = key.user
         if self.user is not None and self.user.pk != user.pk:
             raise ProtocolError(
                 "already_authenticated", "This socket is signed in as someone else; open another."
             )
-        self.user, self.auth_method = user, "api_key"
+        first = self.user is None
+        self.user, self.auth_method, self.key_id, self.session_key = (
+            user,
+            "api_key",
+            key.key_id,
+            None,
+        )
+        if first:
+            await self._watch_access()
         await self._send_json(
             {
                 "type": "authenticated",
@@ -497,6 +531,83 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "method": "api_key",
                 **_with_id(request_id),
             }
+        )
+
+    # ------------------------------------------------------------------ the private right
+    async def _watch_access(self) -> None:
+        """Listen for the end of the user's right (`stream.revoke` on `access.<user id>`)."""
+        assert self.user is not None
+        group = streams.access_group(self.user.pk)
+        try:
+            await relay().join(group, self)
+        except Exception:  # Redis down: the re-check is the backstop
+            await relay().leave(group, self)
+            log.warning("could not watch %s; relying on the re-check", group, exc_info=True)
+            return
+        self.access_group = group
+
+    async def _unwatch_access(self) -> None:
+        if self.recheck_task is not None:
+            self.recheck_task.cancel()
+            self.recheck_task = None
+        if self.access_group is not None:
+            group, self.access_group = self.access_group, None
+            await relay().leave(group, self)
+
+    async def _access_valid(self) -> bool:
+        assert self.user is not None
+        return await _reader(stream_access_valid)(
+            user_id=self.user.pk,
+            key_id=self.key_id if self.auth_method == "api_key" else None,
+            session_key=self.session_key if self.auth_method == "session" else None,
+        )
+
+    def _start_recheck(self) -> None:
+        if self.recheck_task is None or self.recheck_task.done():
+            self.recheck_task = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        while self.user is not None and not self.closing:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            if self.user is None or self.closing:
+                return
+            if not any(key[0] in PRIVATE_CHANNELS for key in self.subs):
+                self.recheck_task = None
+                return  # no private subscription left: the next one starts a new check
+            try:
+                valid = await self._access_valid()
+            except Exception:  # the database is away: check again next time
+                log.warning("could not re-check a stream's access", exc_info=True)
+                continue
+            if not valid:
+                self.recheck_task = None
+                await self._revoke()
+                return
+
+    async def stream_revoke(self, event: dict) -> None:
+        """A right of the user ended: if it is the one this socket holds, drop its private
+        subscriptions and forget the user (public subscriptions go on)."""
+        if self.user is None or self.closing or event.get("user_id") != self.user.pk:
+            return
+        if event.get("key_id"):
+            if self.auth_method != "api_key" or self.key_id != event["key_id"]:
+                return
+        elif event.get("session_key"):
+            if self.auth_method != "session" or self.session_key != event["session_key"]:
+                return
+        elif event.get("every_session") and self.auth_method != "session":
+            return
+        await self._revoke()
+
+    async def _revoke(self) -> None:
+        dropped = [sub for sub in list(self.subs.values()) if sub.channel in PRIVATE_CHANNELS]
+        for sub in dropped:
+            await self._drop(sub)
+        await self._unwatch_access()
+        self.user, self.auth_method, self.key_id, self.session_key = None, None, None, None
+        await self._send_error(
+            "auth_revoked",
+            "Your sign-in or API key is no longer valid: private channels are closed.",
         )
 
     async def _ping(self, content: dict, request_id) -> None:
@@ -608,5 +719,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _close(self, code: int) -> None:
         for sub in list(self.subs.values()):
             await self._drop(sub)
+        await self._unwatch_access()
         self.closing = True
         await self.close(code=code)
