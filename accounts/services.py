@@ -23,11 +23,10 @@ _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def user_sign_up(*, username: str, password: str, email: str = "") -> User:
-    """Create a user and open their account with the starting cash, in one transaction."""
+    """Create a user; their account opens with the starting cash in the same transaction
+    (`accounts.signals`: whatever creates a user, the admin and `createsuperuser` too)."""
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, email=email)
-        account_open(user=user)
-    return user
+        return User.objects.create_user(username=username, password=password, email=email)
 
 
 def _new_account_number() -> str:
@@ -35,7 +34,10 @@ def _new_account_number() -> str:
 
 
 def account_open(*, user: User, opening_cash: Decimal | None = None) -> Account:
-    """Open the user's account; the opening deposit is its first ledger entry."""
+    """Open the user's account; the opening deposit is its first ledger entry.
+
+    Called for every new user but the house by the `post_save` receiver in `accounts.signals`.
+    """
     amount = settings.STARTING_CASH if opening_cash is None else opening_cash
     with transaction.atomic():
         account = Account.objects.create(user=user, account_number=_new_account_number())

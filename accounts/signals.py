@@ -1,4 +1,6 @@
-"""Whatever ends a user's right to their private streams, however it happens (a page, the admin,
+"""A new user's account, and the end of a user's private streams.
+
+Whatever ends a user's right to their private streams, however it happens (a page, the admin,
 a command): the streams are told on commit (`accounts.services.stream_access_end`)."""
 
 from __future__ import annotations
@@ -6,11 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import pre_save
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import User
-from accounts.services import stream_access_end
+from accounts.services import account_open, stream_access_end
+
+
+@receiver(post_save, sender=User)
+def _open_account(sender: Any, instance: User, created: bool, raw: bool = False, **kw: Any) -> None:
+    """Every user but the house gets an account, however they were created (sign-up, the
+    admin, `createsuperuser`, a command): in the same transaction as the user."""
+    if created and not raw and not instance.is_house:
+        with transaction.atomic():
+            account_open(user=instance)
 
 
 @receiver(user_logged_out)

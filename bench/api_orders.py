@@ -82,7 +82,8 @@ def seed(clients: int) -> None:
     from decimal import Decimal
 
     from accounts.models import User
-    from accounts.services import account_open, api_key_create
+    from accounts.models import Account
+    from accounts.services import account_adjust_cash, api_key_create
     from marketdata.models import Stock
     from trading.services import order_place, position_grant
 
@@ -96,7 +97,10 @@ def seed(clients: int) -> None:
     keys = []
     for i in range(clients + 1):
         user = User.objects.create_user(username=f"bench{i:03d}")  # no password: keys only
-        account_open(user=user, opening_cash=Decimal("100000000"))
+        account = Account.objects.get(user=user)  # opened with the user, with the starting cash
+        account_adjust_cash(
+            account_id=account.pk, amount=Decimal("100000000") - account.cash, memo="bench"
+        )
         for symbol in SYMBOLS:
             position_grant(user=user, symbol=symbol, qty=1_000_000, memo="bench")
         key, secret = api_key_create(user=user, name="bench")

@@ -304,14 +304,17 @@ def test_a_sweep_through_more_orders_than_one_read_keeps_price_time_priority(ali
     ids=["resting buy", "resting sell", "crossing buy", "crossing sell"],
 )
 def test_a_user_without_an_account_is_refused_403_and_nothing_changes(alice, bob, side, price):
-    from accounts.models import User
+    from accounts.models import Account, CashEntry, User
 
     acme = make_stock("ACME", "100.00")
     give_shares(alice, acme, 5)
     place(alice, acme, "sell", 5, "101.00")
     place(bob, acme, "buy", 5, "99.00")
-    staff = User.objects.create_user(username="staff")  # e.g. made by createsuperuser
+    staff = User.objects.create_user(username="staff")
     give_shares(staff, acme, 5)
+    # A user whose account is gone (every user is opened one: see accounts.signals).
+    CashEntry.objects.filter(account__user=staff).delete()
+    Account.objects.filter(user=staff).delete()
     before = db_state()
 
     with pytest.raises(TradingError) as refused:
