@@ -81,8 +81,7 @@ def seed(clients: int) -> None:
     django.setup()
     from decimal import Decimal
 
-    from accounts.models import User
-    from accounts.models import Account
+    from accounts.models import Account, User
     from accounts.services import account_adjust_cash, api_key_create
     from marketdata.models import Stock
     from trading.services import order_place, position_grant
