@@ -52,6 +52,7 @@ def _server_env(args: argparse.Namespace, var_dir: str) -> dict[str, str]:
         "DATABASE_URL": urlunsplit(base._replace(path=f"/{args.db_name}")),
         "REDIS_URL": args.redis_url,
         "DJANGO_DEBUG": "false",
+        "API_RATE_LIMIT": "off",  # the load is the point, not the limit
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",

@@ -30,7 +30,8 @@ Fan-out: a socket does not join channel-layer groups itself. Each process has on
 hands every message to its local sockets directly; the reordering is `trading.streams.sequencer`,
 the rate limit `trading.streams.limits`. Limits and abuse: see the constants below
 (frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
-4008, a wrong API key in the handshake with 4401).
+4008, a wrong API key in the handshake with 4401). Messages over the rate (a burst of 100, then
+20 a second) are dropped, with one `rate_limited` error per episode; they are not errors.
 
 Consumers stay thin: authentication and reads go through `accounts.services` and
 `trading.selectors`; nothing here writes to the database.
@@ -261,6 +262,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.recheck_task: asyncio.Task | None = None
         self.errors = RecentErrors(window=ERROR_WINDOW_SECONDS)
         self.rate = TokenBucket(burst=RATE_BURST, per_second=RATE_PER_SECOND, now=time.monotonic())
+        self.rate_limited = False  # told already: dropping until a message is let through
         self.closing = False
         # Snapshot reads started from stream messages, kept until done (the loop keeps only
         # weak references to tasks).
@@ -323,9 +325,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         request_id = None
+        if not self.rate.take(time.monotonic()):
+            # Over the rate: dropped, not answered one by one (a flood must not double itself
+            # in replies) and not a protocol error: a client that is only fast is not closed.
+            if not self.rate_limited:
+                self.rate_limited = True
+                await self._send_error(
+                    "rate_limited",
+                    f"More than {RATE_PER_SECOND:g} messages a second: "
+                    "messages are dropped until you slow down.",
+                )
+            return
+        self.rate_limited = False
         try:
-            if not self.rate.take(time.monotonic()):
-                raise ProtocolError("rate_limited", "Too many messages; slow down.")
             if text_data is None:
                 raise ProtocolError("binary_not_supported", "Send JSON text frames.")
             if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
