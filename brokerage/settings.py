@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "brokerage.middleware.ApiUtcMiddleware",
+    "brokerage.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -108,7 +109,12 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Health checks: a connection (pooled or kept) is tested before use, so one whose backend was
+# terminated (a failover, pg_terminate_backend) is replaced instead of failing a request. With
+# the pool this is psycopg_pool's `check`, which Django sets from CONN_HEALTH_CHECKS.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: IMMEDIATE transactions take the write lock when they begin,
     # so concurrent order placements from web and worker processes queue instead of failing.
@@ -269,6 +275,14 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The pages' policy (`brokerage.middleware.ContentSecurityPolicyMiddleware`); `{ws}` stands for
+# this host's ws:// and wss:// origins. Empty: no header.
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' {ws}; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 LOGGING = {
     "version": 1,

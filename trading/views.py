@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_domain_error
+from core.http import safe_next
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
@@ -92,4 +94,4 @@ def order_cancel_view(request, order_id):
         messages.success(
             request, f"Order to {order.side} {order.qty} {order.stock.symbol} cancelled."
         )
-    return redirect(request.POST.get("next") or "portfolio")
+    return redirect(safe_next(request, reverse("portfolio")))
