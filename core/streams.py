@@ -28,9 +28,13 @@ Redis for the price-pull job: see `watched_symbols()`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
+import os
+import queue
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -167,14 +171,31 @@ def _pubsub_prefix(layer: BaseChannelLayer) -> tuple[str, str] | None:
     return hosts[0], config.get("prefix", "asgi")
 
 
-def publish(sends: list[Send]) -> None:
-    """Send layer events in order; with the pub/sub layer, in one Redis round trip.
+PUBLISH_QUEUE_SIZE = 10_000
+PUBLISH_TIMEOUT_SECONDS = 0.5
+_BATCH = 200
 
-    Publishing happens in the committing thread. Going through the layer's async API would hop
-    onto the server's event loop and wait there behind whatever it is doing (fanning a message
-    out to a thousand sockets, say) once per group; writing the layer's own wire format (its
-    serializer, its `<prefix>__group__<group>` channel) with a plain Redis pipeline costs one
-    round trip and no wait. Other layers get `group_send`.
+
+def publish(sends: list[Send]) -> None:
+    """Hand layer events to this process's publisher thread; returns at once.
+
+    Called from `transaction.on_commit` on the request thread, which must not wait on Redis:
+    with Redis slow or frozen every order would take the publish timeout longer and hold its
+    database connection meanwhile. The one publisher thread keeps this process's order (FIFO),
+    batches what queued up into one pipeline, and gives up on Redis after
+    `PUBLISH_TIMEOUT_SECONDS`. Past `PUBLISH_QUEUE_SIZE` waiting events, new ones are dropped
+    and counted (`publisher_stats()`): sequenced streams repair a gap with a snapshot.
+    """
+    if sends:
+        _publisher.submit(sends)
+
+
+def publish_now(sends: list[Send]) -> None:
+    """Send layer events in order, on this thread; with the pub/sub layer, in one round trip.
+
+    Writing the layer's own wire format (its serializer, its `<prefix>__group__<group>`
+    channel) with a plain Redis pipeline costs one round trip and no hop onto an event loop.
+    Other layers get `group_send`.
     """
     if not sends:
         return
@@ -186,14 +207,92 @@ def publish(sends: list[Send]) -> None:
         if direct is not None:
             url, prefix = direct
             pubsub = cast(RedisPubSubChannelLayer, layer)  # what _pubsub_prefix checked
-            pipe = redis_client(url=url, timeout=2).pipeline(transaction=False)
+            pipe = redis_client(url=url, timeout=PUBLISH_TIMEOUT_SECONDS).pipeline(
+                transaction=False
+            )
             for group, layer_event in sends:
                 pipe.publish(f"{prefix}__group__{group}", pubsub.serialize(layer_event))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
     except Exception:  # a stream outage must never undo or fail a committed trade
+        _publisher.failed += len(sends)
         log.exception("could not publish %d stream messages", len(sends))
+
+
+class _Publisher:
+    """One daemon thread per process draining a bounded queue of sends into `publish_now`."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[list[Send]] = queue.Queue(maxsize=PUBLISH_QUEUE_SIZE)
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+        self.dropped = 0
+        self.failed = 0
+
+    def submit(self, sends: list[Send]) -> None:
+        self._ensure_thread()
+        try:
+            self.queue.put_nowait(sends)
+        except queue.Full:
+            self.dropped += len(sends)
+            log.error("stream publish queue full: dropped %d messages", len(sends))
+
+    def _ensure_thread(self) -> None:
+        # After a fork (Celery's prefork children) the parent's thread does not exist here.
+        if self.thread is not None and self.pid == os.getpid() and self.thread.is_alive():
+            return
+        with self.lock:
+            if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                if self.pid != os.getpid():
+                    self.queue = queue.Queue(maxsize=PUBLISH_QUEUE_SIZE)
+                self.pid = os.getpid()
+                self.thread = threading.Thread(
+                    target=self._run, name="stream-publisher", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                publish_now([send for sends in batch for send in sends])
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far was sent (or failed); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+
+_publisher = _Publisher()
+atexit.register(_publisher.flush, 2.0)
+
+
+def publish_flush(timeout: float = 5.0) -> bool:
+    """Wait for this process's queued stream messages to go out (tests, commands, exit)."""
+    return _publisher.flush(timeout)
+
+
+def publisher_stats() -> dict[str, int]:
+    """Messages waiting, dropped because the queue was full, and failed to reach Redis."""
+    return {
+        "queued": _publisher.queue.qsize(),
+        "dropped": _publisher.dropped,
+        "failed": _publisher.failed,
+    }
 
 
 def publish_one(group: str, channel: str, symbol: str | None, message: Mapping[str, Any]) -> None:
