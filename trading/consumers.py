@@ -46,6 +46,7 @@ import re
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -204,6 +205,8 @@ class Subscription:
     sequencer: Sequencer | None = None
     # The sequencer's gap clock, while it waits for a gap to fill.
     gap_task: asyncio.Task | None = None
+    # A depth-limited book: the prices in the client's window per side, best first.
+    window: dict[str, list[Decimal]] | None = None
 
     @property
     def sequenced(self) -> bool:
@@ -240,6 +243,34 @@ def _trimmed(sub: Subscription, part: Part, expected: int) -> str:
     key = "levels" if sub.channel == "book" else "trades"
     message[key] = [item for item in message[key] if item["seq"] >= expected]
     message["first_seq"] = expected
+    return streams.encode(message)
+
+
+def _windowed(sub: Subscription, text: str) -> str | None:
+    """A book delta cut to a depth-limited subscription's window, or None when the window's
+    membership changed and the client needs a fresh snapshot. Keeps the delta's seq range, so
+    the client's gap check holds even when no level of it is in the window."""
+    assert sub.window is not None
+    message = json.loads(text)
+    kept = []
+    for level in message["levels"]:
+        window = sub.window[level["side"]]
+        price, qty = Decimal(level["price"]), Decimal(level["qty"])
+        inside = price in window
+        if qty == 0:
+            if inside:
+                return None  # the next level (if any) enters: a snapshot says which
+            continue
+        if inside:
+            kept.append(level)
+        elif len(window) < sub.depth:
+            # The window was not full, so it held the whole side: the new level simply enters.
+            window.append(price)
+            window.sort(reverse=level["side"] == "buy")
+            kept.append(level)
+        elif (price > window[-1]) if level["side"] == "buy" else (price < window[-1]):
+            return None  # a better level pushes the window's last one out
+    message["levels"] = kept
     return streams.encode(message)
 
 
@@ -653,9 +684,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _release(self, sub: Subscription, part: Part | None = None) -> None:
         """Send `part` and the held parts it unblocks, or (None) those a snapshot unblocks."""
         for ready, expected in sub.seq.release(part):
-            await self._frame(
+            text = (
                 ready["text"] if ready["first_seq"] >= expected else _trimmed(sub, ready, expected)
             )
+            if sub.window is not None:
+                windowed = _windowed(sub, text)
+                if windowed is None:
+                    # The window's membership changed (a level left it, or a better one pushed
+                    # the last out): only a snapshot can say what is in it now.
+                    self._start_resync(sub)
+                    return
+                text = windowed
+            await self._frame(text)
         if not sub.seq.waiting:
             sub.cancel_gap_timer()  # nothing is held any more
 
@@ -707,6 +747,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub.seq.end_snapshot(None)
             return
         sub.seq.end_snapshot(snapshot["seq"])
+        sub.window = None
+        if sub.channel == "book" and sub.depth < MAX_BOOK_DEPTH:
+            sub.window = {
+                "buy": [Decimal(level["price"]) for level in snapshot["bids"]],
+                "sell": [Decimal(level["price"]) for level in snapshot["asks"]],
+            }
         await self._send_json(snapshot)
         await self._release(sub)
         sub.seq.wait_for_gap()
