@@ -207,9 +207,9 @@ def publish_now(sends: list[Send]) -> None:
         if direct is not None:
             url, prefix = direct
             pubsub = cast(RedisPubSubChannelLayer, layer)  # what _pubsub_prefix checked
-            pipe = redis_client(url=url, timeout=PUBLISH_TIMEOUT_SECONDS).pipeline(
-                transaction=False
-            )
+            client = redis_client(url=url, timeout=PUBLISH_TIMEOUT_SECONDS)
+            pipe = client.pipeline(transaction=False)
+            sends = _number_private(client, pipe, prefix, sends)
             for group, layer_event in sends:
                 pipe.publish(f"{prefix}__group__{group}", pubsub.serialize(layer_event))
             pipe.execute()
@@ -218,6 +218,73 @@ def publish_now(sends: list[Send]) -> None:
     except Exception:  # a stream outage must never undo or fail a committed trade
         _publisher.failed += len(sends)
         log.exception("could not publish %d stream messages", len(sends))
+
+
+# The private `orders` channel: each user's messages are numbered 1, 2, 3... by a Redis counter
+# as they are published, and the last ORDERS_REPLAY of them are kept for a reconnecting client
+# (`orders_replay`), for ORDERS_REPLAY_SECONDS.
+ORDERS_REPLAY = 1000
+ORDERS_REPLAY_SECONDS = 86_400
+
+
+def orders_seq_key(prefix: str, user_group: str) -> str:
+    return f"{prefix}:seq:{user_group}"
+
+
+def orders_replay_key(prefix: str, user_group: str) -> str:
+    return f"{prefix}:replay:{user_group}"
+
+
+def _number_private(client: Any, pipe: Any, prefix: str, sends: list[Send]) -> list[Send]:
+    """Give every private `orders` message its user's next `seq` (one INCRBY per user and
+    batch), and queue it for the replay list on `pipe`."""
+    counts = Counter(
+        group for group, ev in sends if group.startswith("orders.") and "orders" in ev["parts"]
+    )
+    if not counts:
+        return sends
+    incr = client.pipeline(transaction=False)
+    for group, count in counts.items():
+        incr.incrby(orders_seq_key(prefix, group), count)
+    ends = dict(zip(counts, incr.execute(), strict=True))
+    following = {group: int(ends[group]) - counts[group] + 1 for group in counts}
+    numbered: list[Send] = []
+    for group, layer_event in sends:
+        if group in following and "orders" in layer_event["parts"]:
+            seq = following[group]
+            following[group] += 1
+            text = layer_event["parts"]["orders"]["text"]
+            text = f'{text[:-1]},"seq":{seq}}}'  # the encoded object, with its seq appended
+            part = {"first_seq": seq, "seq": seq, "text": text}
+            layer_event = {**layer_event, "parts": {**layer_event["parts"], "orders": part}}
+            replay = orders_replay_key(prefix, group)
+            pipe.lpush(replay, text)
+            pipe.ltrim(replay, 0, ORDERS_REPLAY - 1)
+            pipe.expire(replay, ORDERS_REPLAY_SECONDS)
+        numbered.append((group, layer_event))
+    return numbered
+
+
+def orders_replay(user_id: int, since_seq: int | None) -> tuple[int, list[str], bool]:
+    """(the user's last `seq`, their messages after `since_seq` oldest first, whether those
+    are complete) for an `orders` snapshot. Without the pub/sub layer there is no sequence."""
+    layer = get_channel_layer()
+    direct = _pubsub_prefix(layer) if layer is not None else None
+    if direct is None:
+        return 0, [], since_seq is None
+    url, prefix = direct
+    group = orders_group(user_id)
+    pipe = redis_client(url=url, timeout=2).pipeline(transaction=True)
+    pipe.get(orders_seq_key(prefix, group))
+    pipe.lrange(orders_replay_key(prefix, group), 0, ORDERS_REPLAY - 1)
+    raw_seq, kept = pipe.execute()
+    seq = int(raw_seq or 0)
+    if since_seq is None:
+        return seq, [], True
+    texts = [t.decode() if isinstance(t, bytes) else t for t in reversed(kept)]
+    after = [t for t in texts if json.loads(t).get("seq", 0) > since_seq]
+    oldest = json.loads(texts[0]).get("seq", 1) if texts else seq + 1
+    return seq, after, since_seq >= seq or oldest <= since_seq + 1
 
 
 class _Publisher:

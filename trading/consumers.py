@@ -4,14 +4,21 @@ Client to server (an optional `id`, a short string or number, is echoed in the a
 
     {"action": "subscribe", "channel": "book", "symbol": "AAPL", "depth": 100}
     {"action": "subscribe", "channel": "trades" | "quotes" | "candles", "symbol": "AAPL"}
-    {"action": "subscribe", "channel": "orders"}            (private: session or API key)
+    {"action": "subscribe", "channel": "orders", "since_seq": 41}   (private: session or key)
     {"action": "unsubscribe", "channel": ..., "symbol": ...}
     {"action": "auth", "key_id": "BK...", "secret_key": "..."}
     {"action": "ping"}
 
 Server to client: `hello` on connect; `subscribed` / `unsubscribed` acknowledgements;
 `book.snapshot` then `book.delta`s; `trades.snapshot` then `trades`; `quote`; `candle`;
-`orders`; `authenticated`; `pong`; `error` (`{"type": "error", "code", "message"}`).
+`orders.snapshot` then `orders`; `authenticated`; `pong`; `error` (`{"type": "error", "code",
+"message"}`).
+
+The private `orders` channel numbers each user's messages with `seq` (1, 2, 3... across all
+their sockets, `core.streams`). Subscribing answers `orders.snapshot`: the open orders, the
+current `seq`, and with `since_seq` the messages after it that the client missed (`missed`,
+the last 1,000 kept for a day; `missed_complete` false if more were). A gap is repaired like a
+book's: held for a second, then a fresh snapshot replays from the last seq sent.
 
 The private right ends with the key or session that gave it: revoking the key, logging out,
 deactivating the user (or, for sessions, a new password) sends `error` `auth_revoked` within a
@@ -54,6 +61,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
@@ -132,6 +140,25 @@ def _trades_snapshot(symbol: str) -> dict:
     }
 
 
+def _orders_snapshot(user_id: int, since_seq: int | None) -> dict:
+    """The user's open orders and, after `since_seq`, the messages they missed, at one seq.
+
+    The seq is read first: an order committed after it is in the list and also arrives as a
+    message (an order update replaces the order's state, so seeing it twice is harmless);
+    one committed before it is in the list, and its message is dropped by its seq.
+    """
+    seq, missed, complete = streams.orders_replay(user_id, since_seq)
+    open_orders = selectors.orders_for(user=User(pk=user_id), status="open", limit=500)
+    return {
+        "type": "orders.snapshot",
+        "seq": seq,
+        "orders": [broadcast.order_payload(o, o.stock.symbol) for o in open_orders],
+        "since_seq": since_seq,
+        "missed": [json.loads(text) for text in missed],
+        "missed_complete": complete,
+    }
+
+
 def _quote(symbol: str) -> dict:
     return quote_message(Stock.objects.get(symbol=symbol))
 
@@ -207,6 +234,9 @@ class Subscription:
     gap_task: asyncio.Task | None = None
     # A depth-limited book: the prices in the client's window per side, best first.
     window: dict[str, list[Decimal]] | None = None
+    # The private orders channel: the last seq the client has (asked for on subscribe with
+    # `since_seq`, then the last one sent), from which a snapshot replays what it missed.
+    since_seq: int | None = None
 
     @property
     def sequenced(self) -> bool:
@@ -455,6 +485,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError(
                     "bad_depth", f"depth must be a whole number from 1 to {MAX_BOOK_DEPTH}."
                 )
+        since_seq = content.get("since_seq") if channel == "orders" else None
+        if since_seq is not None and (
+            isinstance(since_seq, bool) or not isinstance(since_seq, int) or since_seq < 0
+        ):
+            raise ProtocolError("bad_since_seq", "since_seq must be a whole number from 0.")
         key = (channel, symbol)
         existing = self.subs.get(key)
         if existing is None and len(self.subs) >= MAX_SUBSCRIPTIONS:
@@ -479,6 +514,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if existing is not None:
             # Subscribing again is how a client asks for a fresh start (e.g. after a gap).
             existing.depth = depth
+            existing.since_seq = since_seq if since_seq is not None else existing.since_seq
             sub = existing
         else:
             group = self._group(channel, symbol)
@@ -487,7 +523,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 symbol=symbol,
                 group=group,
                 depth=depth,
-                sequencer=Sequencer() if channel in SEQUENCED_CHANNELS else None,
+                since_seq=since_seq,
+                sequencer=(
+                    Sequencer() if channel in SEQUENCED_CHANNELS or channel == "orders" else None
+                ),
             )
             self.subs[key] = sub
             try:
@@ -667,7 +706,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub = self.subs.get((channel, None if channel == "orders" else symbol))
             if sub is None:
                 continue  # not subscribed to this part (or unsubscribed while in flight)
-            if sub.sequenced:
+            if sub.sequenced and part.get("seq") is not None:
                 await self._sequenced(sub, part)
             else:
                 await self._frame(part["text"])
@@ -696,6 +735,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                     return
                 text = windowed
             await self._frame(text)
+            if sub.channel == "orders":
+                sub.since_seq = ready["seq"]
         if not sub.seq.waiting:
             sub.cancel_gap_timer()  # nothing is held any more
 
@@ -732,6 +773,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             if sub.channel == "book":
                 snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
+            elif sub.channel == "orders":
+                assert self.user is not None
+                snapshot = await _reader(_orders_snapshot)(self.user.pk, sub.since_seq)
             else:
                 snapshot = await _reader(_trades_snapshot)(sub.symbol)
         except Exception:
@@ -747,6 +791,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub.seq.end_snapshot(None)
             return
         sub.seq.end_snapshot(snapshot["seq"])
+        if sub.channel == "orders":
+            sub.since_seq = snapshot["seq"]
         sub.window = None
         if sub.channel == "book" and sub.depth < MAX_BOOK_DEPTH:
             sub.window = {

@@ -59,7 +59,7 @@ class Socket:
         await self.send({"action": "subscribe", "channel": channel, "symbol": symbol, **extra})
         replies = [await self.receive()]
         assert replies[0]["type"] == "subscribed", replies
-        if channel in ("book", "trades", "quotes"):
+        if channel in ("book", "trades", "quotes", "orders"):
             replies.append(await self.receive())
         return replies
 

@@ -537,3 +537,39 @@ def test_a_depth_limited_book_stays_equal_to_rest_at_that_depth(alice, bob):
     rest = book_snapshot(stock=zwk, depth=1)
     assert book == {"bids": levels(rest["bids"]), "asks": levels(rest["asks"])}
     assert book["bids"] == [("19.4500", "3")]
+
+
+def test_the_orders_channel_numbers_each_users_messages_and_replays_what_a_client_missed(
+    alice, bob
+):
+    """Finding 8: a client reconnecting with the last seq it saw gets what it missed."""
+    zwm = make_stock("ZWM", "10.00")
+    give_shares(bob, zwm, 100)
+    key = api_key_headers(bob)
+
+    async def scenario():
+        async with open_socket(key) as ws:
+            _, first = await ws.subscribe("orders")
+            await in_thread(place)(bob, zwm, "sell", 1, "10.50")
+            one = await ws.receive()
+            await in_thread(place)(bob, zwm, "sell", 1, "10.60")
+            two = await ws.receive()
+        # Offline meanwhile: two more orders, and alice fills one of the resting ones.
+        await in_thread(place)(bob, zwm, "sell", 1, "10.70")
+        await in_thread(place)(alice, zwm, "buy", 1, "10.50")
+        async with open_socket(key) as ws:
+            await ws.send({"action": "subscribe", "channel": "orders", "since_seq": two["seq"]})
+            await ws.receive()
+            again = await ws.receive()
+        return first, one, two, again
+
+    first, one, two, again = run(scenario)
+    assert first["type"] == "orders.snapshot" and first["orders"] == []
+    assert (one["seq"], two["seq"]) == (first["seq"] + 1, first["seq"] + 2)
+    assert again["type"] == "orders.snapshot" and again["missed_complete"]
+    assert [m["seq"] for m in again["missed"]] == [two["seq"] + 1, two["seq"] + 2]
+    assert again["seq"] == two["seq"] + 2
+    missed_events = [e["event"] for m in again["missed"] for e in m["events"]]
+    assert missed_events == ["new", "fill"]
+    # The snapshot's open orders: 10.60 and 10.70 rest; 10.50 was filled.
+    assert sorted(o["limit_price"] for o in again["orders"]) == ["10.6000", "10.7000"]
