@@ -360,3 +360,33 @@ def test_a_stock_without_a_reference_price_takes_no_orders_yet(alice):
 
     assert refused.value.code == "no_reference_price"
     assert db_state() == before
+
+
+def test_a_market_buy_reserves_what_the_walk_of_the_book_costs_not_the_band_edge(alice, bob):
+    """Finding 11: the band's edge (110.00) x 1,000 is more than alice has; the book is not."""
+    from accounts.models import Account
+
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 1000)
+    place(bob, acme, "sell", 600, "95.00")
+    place(bob, acme, "sell", 400, "96.00")
+
+    order = place(alice, acme, "buy", 1000, tif="ioc")
+
+    assert (order.status, order.filled_qty) == ("filled", 1000)
+    account = Account.objects.get(user=alice)
+    assert account.cash == Decimal("100000.00") - Decimal("95.00") * 600 - Decimal("96.00") * 400
+    assert account.reserved_cash == 0
+
+
+def test_a_market_buy_still_refuses_a_walk_it_cannot_pay_for_fees_included(alice, bob, settings):
+    settings.TRADING_TAKER_FEE_BPS = 100  # 1 %
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 1000)
+    place(bob, acme, "sell", 1000, "99.50")  # 99,500 of shares, plus 995 in fees > 100,000
+
+    before = db_state()
+    with pytest.raises(TradingError) as refused:
+        place(alice, acme, "buy", 1000, tif="ioc")
+    assert refused.value.code == "insufficient_buying_power"
+    assert db_state() == before
