@@ -37,8 +37,9 @@ Fan-out: a socket does not join channel-layer groups itself. Each process has on
 hands every message to its local sockets directly; the reordering is `trading.streams.sequencer`,
 the rate limit `trading.streams.limits`. Limits and abuse: see the constants below
 (frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
-4008, a wrong API key in the handshake with 4401). Messages over the rate (a burst of 100, then
-20 a second) are dropped, with one `rate_limited` error per episode; they are not errors.
+4008, a wrong API key in the handshake with 4401, a client that leaves more than 4 MB unread
+with 4009: `CLOSE_SLOW_CONSUMER`, counted in `slow_consumers_closed`). Messages over the rate
+(a burst of 100, then 20 a second) are dropped, with one `rate_limited` error per episode; they are not errors.
 
 Consumers stay thin: authentication and reads go through `accounts.services` and
 `trading.selectors`; nothing here writes to the database.
@@ -47,6 +48,7 @@ Consumers stay thin: authentication and reads go through `accounts.services` and
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -102,6 +104,13 @@ ACCESS_RECHECK_SECONDS = 30.0
 
 CLOSE_AUTH_FAILED = 4401
 CLOSE_ABUSE = 4008
+# A client that does not read what it is sent: the bytes waiting in its socket's send buffer
+# (daphne's transport, past what the kernel holds) passed MAX_SEND_BACKLOG_BYTES.
+CLOSE_SLOW_CONSUMER = 4009
+MAX_SEND_BACKLOG_BYTES = 4 * 1024 * 1024
+# Sockets closed for it since the process started (logged, and shown here for /healthz-like
+# introspection and the benchmarks).
+slow_consumers_closed = 0
 
 _SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _KNOWN_SYMBOL_SECONDS = 300.0
@@ -191,6 +200,18 @@ def _auction_snapshot(auction_id: str | None) -> dict:
 
 def _authenticate_key(key_id: str, secret: str):
     return api_key_authenticate(key_id=key_id, secret=secret)
+
+
+def send_backlog(send: Any) -> int | None:
+    """Bytes written to a socket that its client has not taken yet, or None when the server
+    does not say. Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)` and
+    the protocol's Twisted transport buffers what the kernel would not take, without bound."""
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    buffered = getattr(transport, "dataBuffer", None)
+    if buffered is None:
+        return None
+    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
 # Snapshot reads run on the thread pool, not Django's single "sync" thread: a storm of
@@ -808,11 +829,30 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _frame(self, text: str) -> None:
         # The hot path of every fan-out: straight to the server's send, without the two
         # generic wrappers of `self.send` (a thousand sockets times every trade).
+        if await self._too_slow():
+            return
         # asgiref's TypedDict wants both `bytes` and `text`; the ASGI spec lets either be absent.
         await self.base_send({"type": "websocket.send", "text": text})  # type: ignore[arg-type]
 
+    async def _too_slow(self) -> bool:
+        """Close a socket whose client stopped reading, before its backlog grows without bound."""
+        if self.closing:
+            return True
+        backlog = send_backlog(self.base_send)
+        if backlog is None or backlog <= MAX_SEND_BACKLOG_BYTES:
+            return False
+        global slow_consumers_closed
+        slow_consumers_closed += 1
+        log.warning(
+            "closing a slow websocket consumer: %d bytes unread (%d closed so far)",
+            backlog,
+            slow_consumers_closed,
+        )
+        await self._close(CLOSE_SLOW_CONSUMER)
+        return True
+
     async def _send_json(self, message: dict) -> None:
-        if not self.closing:
+        if not self.closing and not await self._too_slow():
             await self.send(text_data=streams.encode(message))
 
     async def _send_error(self, code: str, message: str, request_id=None) -> None:
