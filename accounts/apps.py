@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401 - registers the OpenAPI auth scheme
+        from accounts import (
+            schema,  # noqa: F401 - registers the OpenAPI auth scheme
+            signals,  # noqa: F401 - connects the receivers
+        )

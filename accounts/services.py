@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
+from core import streams
 from core.errors import DomainError
 
 CENT = Decimal("0.01")
@@ -22,11 +23,10 @@ _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def user_sign_up(*, username: str, password: str, email: str = "") -> User:
-    """Create a user and open their account with the starting cash, in one transaction."""
+    """Create a user; their account opens with the starting cash in the same transaction
+    (`accounts.signals`: whatever creates a user, the admin and `createsuperuser` too)."""
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, email=email)
-        account_open(user=user)
-    return user
+        return User.objects.create_user(username=username, password=password, email=email)
 
 
 def _new_account_number() -> str:
@@ -34,7 +34,10 @@ def _new_account_number() -> str:
 
 
 def account_open(*, user: User, opening_cash: Decimal | None = None) -> Account:
-    """Open the user's account; the opening deposit is its first ledger entry."""
+    """Open the user's account; the opening deposit is its first ledger entry.
+
+    Called for every new user but the house by the `post_save` receiver in `accounts.signals`.
+    """
     amount = settings.STARTING_CASH if opening_cash is None else opening_cash
     with transaction.atomic():
         account = Account.objects.create(user=user, account_number=_new_account_number())
@@ -220,7 +223,25 @@ def api_key_revoke(*, user: User, key_id: str) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        stream_access_end(user_id=user.pk, key_id=key.key_id)
     return key
+
+
+def stream_access_end(
+    *,
+    user_id: int,
+    key_id: str | None = None,
+    session_key: str | None = None,
+    every_session: bool = False,
+) -> None:
+    """On commit, close the private streams that one key, one session, every session or (none
+    said) every right of the user opened: open sockets learn it within a second
+    (`core.streams.access_revoked`)."""
+    transaction.on_commit(
+        lambda: streams.access_revoked(
+            user_id=user_id, key_id=key_id, session_key=session_key, every_session=every_session
+        )
+    )
 
 
 def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:

@@ -6,6 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -33,6 +36,29 @@ def sign_up(request):
         request,
         "accounts/sign_up.html",
         {"form": form, "starting_cash": settings.STARTING_CASH},
+    )
+
+
+def locked_out(request, response=None, credentials=None):
+    """django-axes' answer once a username has had too many wrong passwords from this address:
+    the log-in page again, with the reason as the form's error (429)."""
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    # Unbound: validating the form again would ask the (locked) authentication backends again.
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    form._errors = ErrorDict(
+        {
+            NON_FIELD_ERRORS: form.error_class(
+                [
+                    f"Too many failed log-in attempts for this account. Try again in {minutes} minutes."
+                ]
+            )
+        }
+    )
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.POST.get("next", "")},
+        status=429,
     )
 
 

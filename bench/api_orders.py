@@ -52,6 +52,7 @@ def _server_env(args: argparse.Namespace, var_dir: str) -> dict[str, str]:
         "DATABASE_URL": urlunsplit(base._replace(path=f"/{args.db_name}")),
         "REDIS_URL": args.redis_url,
         "DJANGO_DEBUG": "false",
+        "API_RATE_LIMIT": "off",  # the load is the point, not the limit
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
@@ -81,8 +82,8 @@ def seed(clients: int) -> None:
     django.setup()
     from decimal import Decimal
 
-    from accounts.models import User
-    from accounts.services import account_open, api_key_create
+    from accounts.models import Account, User
+    from accounts.services import account_adjust_cash, api_key_create
     from marketdata.models import Stock
     from trading.services import order_place, position_grant
 
@@ -96,7 +97,10 @@ def seed(clients: int) -> None:
     keys = []
     for i in range(clients + 1):
         user = User.objects.create_user(username=f"bench{i:03d}")  # no password: keys only
-        account_open(user=user, opening_cash=Decimal("100000000"))
+        account = Account.objects.get(user=user)  # opened with the user, with the starting cash
+        account_adjust_cash(
+            account_id=account.pk, amount=Decimal("100000000") - account.cash, memo="bench"
+        )
         for symbol in SYMBOLS:
             position_grant(user=user, symbol=symbol, qty=1_000_000, memo="bench")
         key, secret = api_key_create(user=user, name="bench")

@@ -1,4 +1,7 @@
-"""/healthz: is the database reachable, is Redis reachable."""
+"""/healthz: is the database reachable, is Redis reachable.
+
+Anyone (a load balancer) gets the status alone; staff also get which part failed and how.
+"""
 
 from __future__ import annotations
 
@@ -34,9 +37,9 @@ def healthz(request):
     db_ok, db_detail = _check_database()
     redis_ok, redis_detail = _check_redis()
     healthy = db_ok and redis_ok
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "database": {"ok": db_ok, "detail": db_detail, "vendor": connection.vendor},
-        "redis": {"ok": redis_ok, "detail": redis_detail},
-    }
+    body: dict = {"status": "ok" if healthy else "unavailable"}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_active and user.is_staff:
+        body["database"] = {"ok": db_ok, "detail": db_detail, "vendor": connection.vendor}
+        body["redis"] = {"ok": redis_ok, "detail": redis_detail}
     return JsonResponse(body, status=200 if healthy else 503)

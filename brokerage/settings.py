@@ -24,6 +24,7 @@ from core.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "brokerage",
     "accounts",
     "marketdata",
@@ -70,6 +72,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: control characters and oversized bodies refused.
+    "brokerage.middleware.InputGuardMiddleware",
+    "brokerage.middleware.ApiErrorShapeMiddleware",
+    "brokerage.throttles.RateLimitHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "brokerage.middleware.ApiUtcMiddleware",
+    "brokerage.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "brokerage.urls"
@@ -101,7 +109,12 @@ TEMPLATES = [
 
 # --- database ---------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Health checks: a connection (pooled or kept) is tested before use, so one whose backend was
+# terminated (a failover, pg_terminate_backend) is replaced instead of failing a request. With
+# the pool this is psycopg_pool's `check`, which Django sets from CONN_HEALTH_CHECKS.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: IMMEDIATE transactions take the write lock when they begin,
     # so concurrent order placements from web and worker processes queue instead of failing.
@@ -158,6 +171,20 @@ CELERY_BEAT_SCHEDULER = "brokerage.celery:PersistentScheduler"  # creates VAR_DI
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
+
+# Log-in lockout (django-axes): this many wrong passwords for one username from one address
+# locks that pair out for LOGIN_LOCKOUT_MINUTES; the right password resets the count. The
+# log-in form says so (`accounts.views.locked_out`); API keys are not passwords and not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15.0, minimum=0.1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
@@ -208,14 +235,22 @@ REST_FRAMEWORK: dict[str, Any] = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["brokerage.throttles.IsAuthenticatedCountingAnonymous"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["brokerage.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "brokerage.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["brokerage.throttles.ApiRateThrottle"],
+    # Proxies in front of daphne whose X-Forwarded-For the anonymous limit may trust.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0) or None,
 }
+# Requests a window allows per API key or signed-in user, and per IP when anonymous
+# (`brokerage.throttles`): 200/min is Alpaca's default; `off` disables a limit.
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
+API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
+API_RATE_LIMIT_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:ratelimit"
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
@@ -242,6 +277,14 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The pages' policy (`brokerage.middleware.ContentSecurityPolicyMiddleware`); `{ws}` stands for
+# this host's ws:// and wss:// origins. Empty: no header.
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' {ws}; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 LOGGING = {
     "version": 1,

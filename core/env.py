@@ -7,6 +7,7 @@ A value that cannot be parsed is an error at start-up, never a silent default:
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from typing import overload
 
@@ -128,3 +129,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_secret(name: str) -> Secret:
     """Return the variable wrapped in a Secret (empty when unset), so no repr can show it."""
     return Secret(_raw(name) or "")
+
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
+_PERIODS |= {"h": 3600, "hour": 3600}
+_RATE = re.compile(r"^(\d+)/(\d*)([a-z]+)$")
+
+
+def parse_rate(rate: str) -> tuple[int, int] | None:
+    """`200/min` -> (200 requests, 60 seconds); `10/5s` -> (10, 5); `off` -> None."""
+    text = rate.strip().lower().replace(" ", "")
+    if text in ("off", "none"):
+        return None
+    match = _RATE.match(text)
+    if match is None or match.group(3) not in _PERIODS or int(match.group(1)) < 1:
+        raise ConfigError(f"a rate is like 200/min, 10/s or off, not {rate!r}")
+    return int(match.group(1)), int(match.group(2) or 1) * _PERIODS[match.group(3)]
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """Return the variable as a rate limit (requests, seconds), or None for `off`."""
+    value = _raw(name) or default
+    try:
+        return parse_rate(value)
+    except ConfigError:
+        raise ConfigError(f"{name}={value!r} is not a rate like 200/min, 10/s or off") from None

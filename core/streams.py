@@ -9,6 +9,9 @@ Groups, one per symbol (or user, or auction):
 - `orders.<user id>`: the user's private messages (order updates with their own fills, auction
   standings). Nothing about a counterparty goes in them.
 - `auction.<id>` and `auctions`: one auction's events, and the index of all auctions.
+- `access.<user id>`: control events, never shown to a client: `stream.revoke` says a right to
+  the user's private streams ended (a key revoked, a session ended, the user deactivated or
+  their password changed); every socket holding that right drops its private subscriptions.
 
 Every layer event is `{"type": "stream.message", "channel", "symbol", "parts"}` where `parts`
 maps a client channel (`book`, `trades`, `quotes`, `candles`, `orders`, `auction`) to
@@ -25,9 +28,13 @@ Redis for the price-pull job: see `watched_symbols()`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
+import os
+import queue
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -75,6 +82,37 @@ def auction_group(auction_id: object) -> str:
 
 
 AUCTIONS_GROUP = "auctions"
+
+
+def access_group(user_id: int) -> str:
+    """Control events about the user's right to their private streams (`access_revoked`)."""
+    return f"access.{user_id}"
+
+
+def access_revoked(
+    *,
+    user_id: int,
+    key_id: str | None = None,
+    session_key: str | None = None,
+    every_session: bool = False,
+) -> None:
+    """Tell every socket of the user that a right ended: one API key (`key_id`), one session
+    (`session_key`), all their sessions (`every_session`), or (none said) every right. Called
+    on commit by `accounts`."""
+    publish(
+        [
+            (
+                access_group(user_id),
+                {
+                    "type": "stream.revoke",
+                    "user_id": user_id,
+                    "key_id": key_id,
+                    "session_key": session_key,
+                    "every_session": every_session,
+                },
+            )
+        ]
+    )
 
 
 def streamable(group: str) -> bool:
@@ -133,14 +171,31 @@ def _pubsub_prefix(layer: BaseChannelLayer) -> tuple[str, str] | None:
     return hosts[0], config.get("prefix", "asgi")
 
 
-def publish(sends: list[Send]) -> None:
-    """Send layer events in order; with the pub/sub layer, in one Redis round trip.
+PUBLISH_QUEUE_SIZE = 10_000
+PUBLISH_TIMEOUT_SECONDS = 0.5
+_BATCH = 200
 
-    Publishing happens in the committing thread. Going through the layer's async API would hop
-    onto the server's event loop and wait there behind whatever it is doing (fanning a message
-    out to a thousand sockets, say) once per group; writing the layer's own wire format (its
-    serializer, its `<prefix>__group__<group>` channel) with a plain Redis pipeline costs one
-    round trip and no wait. Other layers get `group_send`.
+
+def publish(sends: list[Send]) -> None:
+    """Hand layer events to this process's publisher thread; returns at once.
+
+    Called from `transaction.on_commit` on the request thread, which must not wait on Redis:
+    with Redis slow or frozen every order would take the publish timeout longer and hold its
+    database connection meanwhile. The one publisher thread keeps this process's order (FIFO),
+    batches what queued up into one pipeline, and gives up on Redis after
+    `PUBLISH_TIMEOUT_SECONDS`. Past `PUBLISH_QUEUE_SIZE` waiting events, new ones are dropped
+    and counted (`publisher_stats()`): sequenced streams repair a gap with a snapshot.
+    """
+    if sends:
+        _publisher.submit(sends)
+
+
+def publish_now(sends: list[Send]) -> None:
+    """Send layer events in order, on this thread; with the pub/sub layer, in one round trip.
+
+    Writing the layer's own wire format (its serializer, its `<prefix>__group__<group>`
+    channel) with a plain Redis pipeline costs one round trip and no hop onto an event loop.
+    Other layers get `group_send`.
     """
     if not sends:
         return
@@ -152,14 +207,159 @@ def publish(sends: list[Send]) -> None:
         if direct is not None:
             url, prefix = direct
             pubsub = cast(RedisPubSubChannelLayer, layer)  # what _pubsub_prefix checked
-            pipe = redis_client(url=url, timeout=2).pipeline(transaction=False)
+            client = redis_client(url=url, timeout=PUBLISH_TIMEOUT_SECONDS)
+            pipe = client.pipeline(transaction=False)
+            sends = _number_private(client, pipe, prefix, sends)
             for group, layer_event in sends:
                 pipe.publish(f"{prefix}__group__{group}", pubsub.serialize(layer_event))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
     except Exception:  # a stream outage must never undo or fail a committed trade
+        _publisher.failed += len(sends)
         log.exception("could not publish %d stream messages", len(sends))
+
+
+# The private `orders` channel: each user's messages are numbered 1, 2, 3... by a Redis counter
+# as they are published, and the last ORDERS_REPLAY of them are kept for a reconnecting client
+# (`orders_replay`), for ORDERS_REPLAY_SECONDS.
+ORDERS_REPLAY = 1000
+ORDERS_REPLAY_SECONDS = 86_400
+
+
+def orders_seq_key(prefix: str, user_group: str) -> str:
+    return f"{prefix}:seq:{user_group}"
+
+
+def orders_replay_key(prefix: str, user_group: str) -> str:
+    return f"{prefix}:replay:{user_group}"
+
+
+def _number_private(client: Any, pipe: Any, prefix: str, sends: list[Send]) -> list[Send]:
+    """Give every private `orders` message its user's next `seq` (one INCRBY per user and
+    batch), and queue it for the replay list on `pipe`."""
+    counts = Counter(
+        group for group, ev in sends if group.startswith("orders.") and "orders" in ev["parts"]
+    )
+    if not counts:
+        return sends
+    incr = client.pipeline(transaction=False)
+    for group, count in counts.items():
+        incr.incrby(orders_seq_key(prefix, group), count)
+    ends = dict(zip(counts, incr.execute(), strict=True))
+    following = {group: int(ends[group]) - counts[group] + 1 for group in counts}
+    numbered: list[Send] = []
+    for group, layer_event in sends:
+        if group in following and "orders" in layer_event["parts"]:
+            seq = following[group]
+            following[group] += 1
+            text = layer_event["parts"]["orders"]["text"]
+            text = f'{text[:-1]},"seq":{seq}}}'  # the encoded object, with its seq appended
+            part = {"first_seq": seq, "seq": seq, "text": text}
+            layer_event = {**layer_event, "parts": {**layer_event["parts"], "orders": part}}
+            replay = orders_replay_key(prefix, group)
+            pipe.lpush(replay, text)
+            pipe.ltrim(replay, 0, ORDERS_REPLAY - 1)
+            pipe.expire(replay, ORDERS_REPLAY_SECONDS)
+        numbered.append((group, layer_event))
+    return numbered
+
+
+def orders_replay(user_id: int, since_seq: int | None) -> tuple[int, list[str], bool]:
+    """(the user's last `seq`, their messages after `since_seq` oldest first, whether those
+    are complete) for an `orders` snapshot. Without the pub/sub layer there is no sequence."""
+    layer = get_channel_layer()
+    direct = _pubsub_prefix(layer) if layer is not None else None
+    if direct is None:
+        return 0, [], since_seq is None
+    url, prefix = direct
+    group = orders_group(user_id)
+    pipe = redis_client(url=url, timeout=2).pipeline(transaction=True)
+    pipe.get(orders_seq_key(prefix, group))
+    pipe.lrange(orders_replay_key(prefix, group), 0, ORDERS_REPLAY - 1)
+    raw_seq, kept = pipe.execute()
+    seq = int(raw_seq or 0)
+    if since_seq is None:
+        return seq, [], True
+    texts = [t.decode() if isinstance(t, bytes) else t for t in reversed(kept)]
+    after = [t for t in texts if json.loads(t).get("seq", 0) > since_seq]
+    oldest = json.loads(texts[0]).get("seq", 1) if texts else seq + 1
+    return seq, after, since_seq >= seq or oldest <= since_seq + 1
+
+
+class _Publisher:
+    """One daemon thread per process draining a bounded queue of sends into `publish_now`."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[list[Send]] = queue.Queue(maxsize=PUBLISH_QUEUE_SIZE)
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+        self.dropped = 0
+        self.failed = 0
+
+    def submit(self, sends: list[Send]) -> None:
+        self._ensure_thread()
+        try:
+            self.queue.put_nowait(sends)
+        except queue.Full:
+            self.dropped += len(sends)
+            log.error("stream publish queue full: dropped %d messages", len(sends))
+
+    def _ensure_thread(self) -> None:
+        # After a fork (Celery's prefork children) the parent's thread does not exist here.
+        if self.thread is not None and self.pid == os.getpid() and self.thread.is_alive():
+            return
+        with self.lock:
+            if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                if self.pid != os.getpid():
+                    self.queue = queue.Queue(maxsize=PUBLISH_QUEUE_SIZE)
+                self.pid = os.getpid()
+                self.thread = threading.Thread(
+                    target=self._run, name="stream-publisher", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                publish_now([send for sends in batch for send in sends])
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far was sent (or failed); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+
+_publisher = _Publisher()
+atexit.register(_publisher.flush, 2.0)
+
+
+def publish_flush(timeout: float = 5.0) -> bool:
+    """Wait for this process's queued stream messages to go out (tests, commands, exit)."""
+    return _publisher.flush(timeout)
+
+
+def publisher_stats() -> dict[str, int]:
+    """Messages waiting, dropped because the queue was full, and failed to reach Redis."""
+    return {
+        "queued": _publisher.queue.qsize(),
+        "dropped": _publisher.dropped,
+        "failed": _publisher.failed,
+    }
 
 
 def publish_one(group: str, channel: str, symbol: str | None, message: Mapping[str, Any]) -> None:

@@ -28,6 +28,8 @@ from marketdata.selectors import (
 
 # The earliest time a candle request may name: epoch bucketing starts there.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# Far enough for any chart, near enough that bar arithmetic never leaves datetime's range.
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 NO_FIGURES = DayFigures(high=None, low=None, volume=0, trades=0)
 
 
@@ -156,6 +158,11 @@ class CandlesApi(APIView):
             interval = data["interval"]
             end = data.get("end") or timezone.now()
             start = data.get("start")
+            for name, moment in (("start", start), ("end", end)):
+                if moment is not None and not EARLIEST <= moment < LATEST:
+                    raise serializers.ValidationError(
+                        {name: [f"Must be {EARLIEST.year} or later and before {LATEST.year}."]}
+                    )
             if start is None:
                 # Default: the latest MAX_CANDLES bars up to `end`.
                 start = end - INTERVALS[interval] * (MAX_CANDLES - 1)

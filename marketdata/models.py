@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
 from core.fields import price_field
+
+# Alpaca's form: class shares with a dot (BRK.B), never a slash, which no URL path segment,
+# channel-layer group or Alpaca client accepts.
+SYMBOL_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9.\-]{0,11}$", "Capital letters, digits, '.' and '-' (class shares: BRK.B)."
+)
+
+
+def symbol_dot_form(symbol: str) -> str:
+    """A symbol as stored: upper case, a class share written with a dot (CRD/B -> CRD.B)."""
+    return symbol.strip().upper().replace("/", ".")
 
 
 class Stock(models.Model):
@@ -17,7 +29,7 @@ class Stock(models.Model):
         ACTIVE = "active", "Active"
         HALTED = "halted", "Halted"
 
-    symbol = models.CharField(max_length=12, unique=True)
+    symbol = models.CharField(max_length=12, unique=True, validators=[SYMBOL_VALIDATOR])
     name = models.CharField(max_length=200)
     isin = models.CharField(max_length=12, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)

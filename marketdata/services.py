@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.streams import quotes_group, streamable
 from core.times import rfc3339
 from marketdata.config import configured_api_key
-from marketdata.models import PriceBar, Stock
+from marketdata.models import PriceBar, Stock, symbol_dot_form
 from marketdata.providers import (
     Provider,
     ProviderError,
@@ -70,6 +70,8 @@ def universe_load(*, everything: bool = False, path: Path = UNIVERSE_FILE) -> Un
     """
     with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if everything or r["demo"] == "1"]
+    for row in rows:  # the file writes class shares as CRD/B; we (and Alpaca) write CRD.B
+        row["symbol"] = symbol_dot_form(row["symbol"])
     now = timezone.now()
     with transaction.atomic():
         existing = {

@@ -6,10 +6,15 @@ and is answered `{"stream": "authorization", "data": {"status": "authorized", ..
 `{"stream": "listening", ...}`, after which every private order message that
 `trading.broadcast` publishes to the user's `orders.<id>` group arrives as `trade_updates`
 events. A client that speaks msgpack (binary frames) is answered in msgpack; JSON otherwise.
+
+When the key is revoked or the user deactivated (a `stream.revoke` event on `access.<user id>`,
+or the re-check every `ACCESS_RECHECK_SECONDS`), the socket is told `unauthorized` and closed
+with 4001, as for a wrong key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -17,6 +22,7 @@ import msgpack
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
 from trading.alpaca.presenters import trade_updates
@@ -25,12 +31,16 @@ from trading.models import Position
 log = logging.getLogger(__name__)
 
 TRADE_UPDATES = "trade_updates"
+CLOSE_UNAUTHORIZED = 4001
+ACCESS_RECHECK_SECONDS = 30.0
 
 
 @database_sync_to_async
 def _authenticate(key_id: str, secret: str):
-    key = api_key_authenticate(key_id=key_id, secret=secret)
-    return None if key is None else key.user
+    return api_key_authenticate(key_id=key_id, secret=secret)
+
+
+_access_valid = database_sync_to_async(stream_access_valid)
 
 
 @database_sync_to_async
@@ -43,15 +53,26 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
     """One bot's trade updates. Authenticate, listen, receive; nothing else is spoken."""
 
     user = None
+    key_id: str | None = None
     binary = False
     group: str | None = None
+    access_group: str | None = None
+    recheck_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_groups()
+
+    async def _leave_groups(self) -> None:
+        if self.recheck_task is not None:
+            self.recheck_task.cancel()
+            self.recheck_task = None
+        for group in (self.group, self.access_group):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.group = self.access_group = None
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.binary = bytes_data is not None
@@ -80,15 +101,53 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
     async def _authenticate(self, message: dict, data: dict) -> None:
         key_id = data.get("key_id") or message.get("key") or ""
         secret = data.get("secret_key") or message.get("secret") or ""
-        user = await _authenticate(str(key_id), str(secret)) if key_id and secret else None
-        status = "authorized" if user is not None else "unauthorized"
+        key = await _authenticate(str(key_id), str(secret)) if key_id and secret else None
+        status = "authorized" if key is not None else "unauthorized"
         await self._send(
             {"stream": "authorization", "data": {"status": status, "action": "authenticate"}}
         )
-        if user is None:
-            await self.close(code=4001)
+        if key is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.user = user
+        if self.user is None:
+            self.access_group = streams.access_group(key.user.pk)
+            await self.channel_layer.group_add(self.access_group, self.channel_name)
+            self.recheck_task = asyncio.create_task(self._recheck())
+        self.user, self.key_id = key.user, key.key_id
+
+    async def _recheck(self) -> None:
+        """The backstop of `stream.revoke`: should the event be lost, the key is re-checked."""
+        while self.user is not None:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            if self.user is None:
+                return
+            try:
+                valid = await _access_valid(user_id=self.user.pk, key_id=self.key_id)
+            except Exception:
+                log.warning("could not re-check a trading stream's key", exc_info=True)
+                continue
+            if not valid:
+                self.recheck_task = None
+                await self._unauthorize()
+                return
+
+    async def stream_revoke(self, event: dict) -> None:
+        """The user's key was revoked, or every right of theirs ended: close the socket."""
+        if self.user is None or event.get("user_id") != self.user.pk:
+            return
+        if event.get("key_id") and event["key_id"] != self.key_id:
+            return
+        if event.get("session_key") or event.get("every_session"):
+            return  # browser sessions ended: this socket holds a key
+        await self._unauthorize()
+
+    async def _unauthorize(self) -> None:
+        self.user = None
+        await self._leave_groups()
+        await self._send(
+            {"stream": "authorization", "data": {"status": "unauthorized", "action": "listen"}}
+        )
+        await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def _listen(self, data: dict) -> None:
         if self.user is None:

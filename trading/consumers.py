@@ -4,14 +4,26 @@ Client to server (an optional `id`, a short string or number, is echoed in the a
 
     {"action": "subscribe", "channel": "book", "symbol": "AAPL", "depth": 100}
     {"action": "subscribe", "channel": "trades" | "quotes" | "candles", "symbol": "AAPL"}
-    {"action": "subscribe", "channel": "orders"}            (private: session or API key)
+    {"action": "subscribe", "channel": "orders", "since_seq": 41}   (private: session or key)
     {"action": "unsubscribe", "channel": ..., "symbol": ...}
     {"action": "auth", "key_id": "BK...", "secret_key": "..."}
     {"action": "ping"}
 
 Server to client: `hello` on connect; `subscribed` / `unsubscribed` acknowledgements;
 `book.snapshot` then `book.delta`s; `trades.snapshot` then `trades`; `quote`; `candle`;
-`orders`; `authenticated`; `pong`; `error` (`{"type": "error", "code", "message"}`).
+`orders.snapshot` then `orders`; `authenticated`; `pong`; `error` (`{"type": "error", "code",
+"message"}`).
+
+The private `orders` channel numbers each user's messages with `seq` (1, 2, 3... across all
+their sockets, `core.streams`). Subscribing answers `orders.snapshot`: the open orders, the
+current `seq`, and with `since_seq` the messages after it that the client missed (`missed`,
+the last 1,000 kept for a day; `missed_complete` false if more were). A gap is repaired like a
+book's: held for a second, then a fresh snapshot replays from the last seq sent.
+
+The private right ends with the key or session that gave it: revoking the key, logging out,
+deactivating the user (or, for sessions, a new password) sends `error` `auth_revoked` within a
+second, drops the private subscriptions and forgets the user (public ones go on); a re-check
+every `ACCESS_RECHECK_SECONDS` and on every private subscribe backs the event up.
 
 Ordering: `book.delta` and `trades` messages carry `first_seq`..`seq`, contiguous per symbol.
 Publishers may reach Redis out of commit order (on_commit callbacks of different processes
@@ -25,7 +37,9 @@ Fan-out: a socket does not join channel-layer groups itself. Each process has on
 hands every message to its local sockets directly; the reordering is `trading.streams.sequencer`,
 the rate limit `trading.streams.limits`. Limits and abuse: see the constants below
 (frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
-4008, a wrong API key in the handshake with 4401).
+4008, a wrong API key in the handshake with 4401, a client that leaves more than 4 MB unread
+with 4009: `CLOSE_SLOW_CONSUMER`, counted in `slow_consumers_closed`). Messages over the rate
+(a burst of 100, then 20 a second) are dropped, with one `rate_limited` error per episode; they are not errors.
 
 Consumers stay thin: authentication and reads go through `accounts.services` and
 `trading.selectors`; nothing here writes to the database.
@@ -34,12 +48,14 @@ Consumers stay thin: authentication and reads go through `accounts.services` and
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -47,6 +63,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
 from marketdata.models import Stock
@@ -80,8 +98,19 @@ ERROR_WINDOW_SECONDS = 60.0
 RATE_BURST = 100
 RATE_PER_SECOND = 20.0
 
+# A socket's private right is re-checked this often while it has a private subscription: the
+# backstop of the `stream.revoke` event, should one be lost (Redis down at the commit).
+ACCESS_RECHECK_SECONDS = 30.0
+
 CLOSE_AUTH_FAILED = 4401
 CLOSE_ABUSE = 4008
+# A client that does not read what it is sent: the bytes waiting in its socket's send buffer
+# (daphne's transport, past what the kernel holds) passed MAX_SEND_BACKLOG_BYTES.
+CLOSE_SLOW_CONSUMER = 4009
+MAX_SEND_BACKLOG_BYTES = 4 * 1024 * 1024
+# Sockets closed for it since the process started (logged, and shown here for /healthz-like
+# introspection and the benchmarks).
+slow_consumers_closed = 0
 
 _SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _KNOWN_SYMBOL_SECONDS = 300.0
@@ -120,6 +149,25 @@ def _trades_snapshot(symbol: str) -> dict:
     }
 
 
+def _orders_snapshot(user_id: int, since_seq: int | None) -> dict:
+    """The user's open orders and, after `since_seq`, the messages they missed, at one seq.
+
+    The seq is read first: an order committed after it is in the list and also arrives as a
+    message (an order update replaces the order's state, so seeing it twice is harmless);
+    one committed before it is in the list, and its message is dropped by its seq.
+    """
+    seq, missed, complete = streams.orders_replay(user_id, since_seq)
+    open_orders = selectors.orders_for(user=User(pk=user_id), status="open", limit=500)
+    return {
+        "type": "orders.snapshot",
+        "seq": seq,
+        "orders": [broadcast.order_payload(o, o.stock.symbol) for o in open_orders],
+        "since_seq": since_seq,
+        "missed": [json.loads(text) for text in missed],
+        "missed_complete": complete,
+    }
+
+
 def _quote(symbol: str) -> dict:
     return quote_message(Stock.objects.get(symbol=symbol))
 
@@ -151,8 +199,19 @@ def _auction_snapshot(auction_id: str | None) -> dict:
 
 
 def _authenticate_key(key_id: str, secret: str):
-    key = api_key_authenticate(key_id=key_id, secret=secret)
-    return key.user if key is not None else None
+    return api_key_authenticate(key_id=key_id, secret=secret)
+
+
+def send_backlog(send: Any) -> int | None:
+    """Bytes written to a socket that its client has not taken yet, or None when the server
+    does not say. Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)` and
+    the protocol's Twisted transport buffers what the kernel would not take, without bound."""
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    buffered = getattr(transport, "dataBuffer", None)
+    if buffered is None:
+        return None
+    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
 # Snapshot reads run on the thread pool, not Django's single "sync" thread: a storm of
@@ -161,9 +220,9 @@ _read = database_sync_to_async
 
 
 def _reader(fn):
-    def run(*args):
+    def run(*args, **kwargs):
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         finally:
             # Pool threads outlive the call; with asgiref's context handling the wrapper's own
             # clean-up does not see this thread's connection, so honour CONN_MAX_AGE here.
@@ -194,6 +253,11 @@ class Subscription:
     sequencer: Sequencer | None = None
     # The sequencer's gap clock, while it waits for a gap to fill.
     gap_task: asyncio.Task | None = None
+    # A depth-limited book: the prices in the client's window per side, best first.
+    window: dict[str, list[Decimal]] | None = None
+    # The private orders channel: the last seq the client has (asked for on subscribe with
+    # `since_seq`, then the last one sent), from which a snapshot replays what it missed.
+    since_seq: int | None = None
 
     @property
     def sequenced(self) -> bool:
@@ -233,6 +297,34 @@ def _trimmed(sub: Subscription, part: Part, expected: int) -> str:
     return streams.encode(message)
 
 
+def _windowed(sub: Subscription, text: str) -> str | None:
+    """A book delta cut to a depth-limited subscription's window, or None when the window's
+    membership changed and the client needs a fresh snapshot. Keeps the delta's seq range, so
+    the client's gap check holds even when no level of it is in the window."""
+    assert sub.window is not None
+    message = json.loads(text)
+    kept = []
+    for level in message["levels"]:
+        window = sub.window[level["side"]]
+        price, qty = Decimal(level["price"]), Decimal(level["qty"])
+        inside = price in window
+        if qty == 0:
+            if inside:
+                return None  # the next level (if any) enters: a snapshot says which
+            continue
+        if inside:
+            kept.append(level)
+        elif len(window) < sub.depth:
+            # The window was not full, so it held the whole side: the new level simply enters.
+            window.append(price)
+            window.sort(reverse=level["side"] == "buy")
+            kept.append(level)
+        elif (price > window[-1]) if level["side"] == "buy" else (price < window[-1]):
+            return None  # a better level pushes the window's last one out
+    message["levels"] = kept
+    return streams.encode(message)
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
 
@@ -245,8 +337,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.subs: dict[tuple[str, str | None], Subscription] = {}
         self.user = None
         self.auth_method: str | None = None
+        # The right the user holds the socket by: their API key, or the session's key.
+        self.key_id: str | None = None
+        self.session_key: str | None = None
+        self.access_group: str | None = None
+        self.recheck_task: asyncio.Task | None = None
         self.errors = RecentErrors(window=ERROR_WINDOW_SECONDS)
         self.rate = TokenBucket(burst=RATE_BURST, per_second=RATE_PER_SECOND, now=time.monotonic())
+        self.rate_limited = False  # told already: dropping until a message is let through
         self.closing = False
         # Snapshot reads started from stream messages, kept until done (the loop keeps only
         # weak references to tasks).
@@ -254,7 +352,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated:
+            session = self.scope.get("session")
             self.user, self.auth_method = session_user, "session"
+            self.session_key = getattr(session, "session_key", None)
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1")
             for k, v in self.scope.get("headers", [])
@@ -262,14 +362,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
         key_id = headers.get("apca-api-key-id", "").strip()
         await self.accept()
         if key_id:
-            user = await _read(_authenticate_key)(
+            key = await _read(_authenticate_key)(
                 key_id, headers.get("apca-api-secret-key", "").strip()
             )
-            if user is None:
+            if key is None:
                 await self._send_error("auth_failed", "Unknown, revoked or mismatched API key.")
                 await self._close(CLOSE_AUTH_FAILED)
                 return
-            self.user, self.auth_method = user, "api_key"
+            self.user, self.auth_method, self.key_id = key.user, "api_key", key.key_id
+        if self.user is not None:
+            await self._watch_access()
         await self._send_json(
             {
                 "type": "hello",
@@ -288,6 +390,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.closing = True
         for sub in list(getattr(self, "subs", {}).values()):
             await self._drop(sub)
+        if getattr(self, "user", None) is not None:
+            await self._unwatch_access()
 
     async def dispatch(self, message: dict) -> None:
         # Channels' default dispatch hops to the sync thread to close stale DB connections
@@ -303,9 +407,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         request_id = None
+        if not self.rate.take(time.monotonic()):
+            # Over the rate: dropped, not answered one by one (a flood must not double itself
+            # in replies) and not a protocol error: a client that is only fast is not closed.
+            if not self.rate_limited:
+                self.rate_limited = True
+                await self._send_error(
+                    "rate_limited",
+                    f"More than {RATE_PER_SECOND:g} messages a second: "
+                    "messages are dropped until you slow down.",
+                )
+            return
+        self.rate_limited = False
         try:
-            if not self.rate.take(time.monotonic()):
-                raise ProtocolError("rate_limited", "Too many messages; slow down.")
             if text_data is None:
                 raise ProtocolError("binary_not_supported", "Send JSON text frames.")
             if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
@@ -392,12 +506,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError(
                     "bad_depth", f"depth must be a whole number from 1 to {MAX_BOOK_DEPTH}."
                 )
+        since_seq = content.get("since_seq") if channel == "orders" else None
+        if since_seq is not None and (
+            isinstance(since_seq, bool) or not isinstance(since_seq, int) or since_seq < 0
+        ):
+            raise ProtocolError("bad_since_seq", "since_seq must be a whole number from 0.")
         key = (channel, symbol)
         existing = self.subs.get(key)
         if existing is None and len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise ProtocolError(
                 "too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket."
             )
+        # The right may have ended since the socket was opened (a lost revoke event).
+        if channel in PRIVATE_CHANNELS and self.user is not None and not await self._access_valid():
+            await self._revoke()
         if channel in PRIVATE_CHANNELS and self.user is None:
             raise ProtocolError(
                 "auth_required",
@@ -413,6 +535,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if existing is not None:
             # Subscribing again is how a client asks for a fresh start (e.g. after a gap).
             existing.depth = depth
+            existing.since_seq = since_seq if since_seq is not None else existing.since_seq
             sub = existing
         else:
             group = self._group(channel, symbol)
@@ -421,7 +544,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 symbol=symbol,
                 group=group,
                 depth=depth,
-                sequencer=Sequencer() if channel in SEQUENCED_CHANNELS else None,
+                since_seq=since_seq,
+                sequencer=(
+                    Sequencer() if channel in SEQUENCED_CHANNELS or channel == "orders" else None
+                ),
             )
             self.subs[key] = sub
             try:
@@ -434,6 +560,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 raise
             if channel in SYMBOL_CHANNELS and symbol is not None:
                 await streams.watch_symbol(symbol)
+            if channel in PRIVATE_CHANNELS:
+                self._start_recheck()
         await self._send_json(
             {"type": "subscribed", "channel": channel, "symbol": symbol, **_with_id(request_id)}
         )
@@ -482,14 +610,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
         key_id, secret = content.get("key_id"), content.get("secret_key")
         if not isinstance(key_id, str) or not isinstance(secret, str) or not key_id or not secret:
             raise ProtocolError("bad_auth", "auth needs key_id and secret_key strings.")
-        user = await _read(_authenticate_key)(key_id.strip(), secret.strip())
-        if user is None:
+        key = await _read(_authenticate_key)(key_id.strip(), secret.strip())
+        if key is None:
             raise ProtocolError("auth_failed", "Unknown, revoked or mismatched API key.")
+        user = key.user
         if self.user is not None and self.user.pk != user.pk:
             raise ProtocolError(
                 "already_authenticated", "This socket is signed in as someone else; open another."
             )
-        self.user, self.auth_method = user, "api_key"
+        first = self.user is None
+        self.user, self.auth_method, self.key_id, self.session_key = (
+            user,
+            "api_key",
+            key.key_id,
+            None,
+        )
+        if first:
+            await self._watch_access()
         await self._send_json(
             {
                 "type": "authenticated",
@@ -497,6 +634,83 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "method": "api_key",
                 **_with_id(request_id),
             }
+        )
+
+    # ------------------------------------------------------------------ the private right
+    async def _watch_access(self) -> None:
+        """Listen for the end of the user's right (`stream.revoke` on `access.<user id>`)."""
+        assert self.user is not None
+        group = streams.access_group(self.user.pk)
+        try:
+            await relay().join(group, self)
+        except Exception:  # Redis down: the re-check is the backstop
+            await relay().leave(group, self)
+            log.warning("could not watch %s; relying on the re-check", group, exc_info=True)
+            return
+        self.access_group = group
+
+    async def _unwatch_access(self) -> None:
+        if self.recheck_task is not None:
+            self.recheck_task.cancel()
+            self.recheck_task = None
+        if self.access_group is not None:
+            group, self.access_group = self.access_group, None
+            await relay().leave(group, self)
+
+    async def _access_valid(self) -> bool:
+        assert self.user is not None
+        return await _reader(stream_access_valid)(
+            user_id=self.user.pk,
+            key_id=self.key_id if self.auth_method == "api_key" else None,
+            session_key=self.session_key if self.auth_method == "session" else None,
+        )
+
+    def _start_recheck(self) -> None:
+        if self.recheck_task is None or self.recheck_task.done():
+            self.recheck_task = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        while self.user is not None and not self.closing:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            if self.user is None or self.closing:
+                return
+            if not any(key[0] in PRIVATE_CHANNELS for key in self.subs):
+                self.recheck_task = None
+                return  # no private subscription left: the next one starts a new check
+            try:
+                valid = await self._access_valid()
+            except Exception:  # the database is away: check again next time
+                log.warning("could not re-check a stream's access", exc_info=True)
+                continue
+            if not valid:
+                self.recheck_task = None
+                await self._revoke()
+                return
+
+    async def stream_revoke(self, event: dict) -> None:
+        """A right of the user ended: if it is the one this socket holds, drop its private
+        subscriptions and forget the user (public subscriptions go on)."""
+        if self.user is None or self.closing or event.get("user_id") != self.user.pk:
+            return
+        if event.get("key_id"):
+            if self.auth_method != "api_key" or self.key_id != event["key_id"]:
+                return
+        elif event.get("session_key"):
+            if self.auth_method != "session" or self.session_key != event["session_key"]:
+                return
+        elif event.get("every_session") and self.auth_method != "session":
+            return
+        await self._revoke()
+
+    async def _revoke(self) -> None:
+        dropped = [sub for sub in list(self.subs.values()) if sub.channel in PRIVATE_CHANNELS]
+        for sub in dropped:
+            await self._drop(sub)
+        await self._unwatch_access()
+        self.user, self.auth_method, self.key_id, self.session_key = None, None, None, None
+        await self._send_error(
+            "auth_revoked",
+            "Your sign-in or API key is no longer valid: private channels are closed.",
         )
 
     async def _ping(self, content: dict, request_id) -> None:
@@ -513,7 +727,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub = self.subs.get((channel, None if channel == "orders" else symbol))
             if sub is None:
                 continue  # not subscribed to this part (or unsubscribed while in flight)
-            if sub.sequenced:
+            if sub.sequenced and part.get("seq") is not None:
                 await self._sequenced(sub, part)
             else:
                 await self._frame(part["text"])
@@ -530,9 +744,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _release(self, sub: Subscription, part: Part | None = None) -> None:
         """Send `part` and the held parts it unblocks, or (None) those a snapshot unblocks."""
         for ready, expected in sub.seq.release(part):
-            await self._frame(
+            text = (
                 ready["text"] if ready["first_seq"] >= expected else _trimmed(sub, ready, expected)
             )
+            if sub.window is not None:
+                windowed = _windowed(sub, text)
+                if windowed is None:
+                    # The window's membership changed (a level left it, or a better one pushed
+                    # the last out): only a snapshot can say what is in it now.
+                    self._start_resync(sub)
+                    return
+                text = windowed
+            await self._frame(text)
+            if sub.channel == "orders":
+                sub.since_seq = ready["seq"]
         if not sub.seq.waiting:
             sub.cancel_gap_timer()  # nothing is held any more
 
@@ -569,6 +794,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             if sub.channel == "book":
                 snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
+            elif sub.channel == "orders":
+                assert self.user is not None
+                snapshot = await _reader(_orders_snapshot)(self.user.pk, sub.since_seq)
             else:
                 snapshot = await _reader(_trades_snapshot)(sub.symbol)
         except Exception:
@@ -584,6 +812,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             sub.seq.end_snapshot(None)
             return
         sub.seq.end_snapshot(snapshot["seq"])
+        if sub.channel == "orders":
+            sub.since_seq = snapshot["seq"]
+        sub.window = None
+        if sub.channel == "book" and sub.depth < MAX_BOOK_DEPTH:
+            sub.window = {
+                "buy": [Decimal(level["price"]) for level in snapshot["bids"]],
+                "sell": [Decimal(level["price"]) for level in snapshot["asks"]],
+            }
         await self._send_json(snapshot)
         await self._release(sub)
         sub.seq.wait_for_gap()
@@ -593,11 +829,30 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _frame(self, text: str) -> None:
         # The hot path of every fan-out: straight to the server's send, without the two
         # generic wrappers of `self.send` (a thousand sockets times every trade).
+        if await self._too_slow():
+            return
         # asgiref's TypedDict wants both `bytes` and `text`; the ASGI spec lets either be absent.
         await self.base_send({"type": "websocket.send", "text": text})  # type: ignore[arg-type]
 
+    async def _too_slow(self) -> bool:
+        """Close a socket whose client stopped reading, before its backlog grows without bound."""
+        if self.closing:
+            return True
+        backlog = send_backlog(self.base_send)
+        if backlog is None or backlog <= MAX_SEND_BACKLOG_BYTES:
+            return False
+        global slow_consumers_closed
+        slow_consumers_closed += 1
+        log.warning(
+            "closing a slow websocket consumer: %d bytes unread (%d closed so far)",
+            backlog,
+            slow_consumers_closed,
+        )
+        await self._close(CLOSE_SLOW_CONSUMER)
+        return True
+
     async def _send_json(self, message: dict) -> None:
-        if not self.closing:
+        if not self.closing and not await self._too_slow():
             await self.send(text_data=streams.encode(message))
 
     async def _send_error(self, code: str, message: str, request_id=None) -> None:
@@ -608,5 +863,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _close(self, code: int) -> None:
         for sub in list(self.subs.values()):
             await self._drop(sub)
+        await self._unwatch_access()
         self.closing = True
         await self.close(code=code)

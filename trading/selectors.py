@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -27,12 +28,42 @@ from trading.models import (
 CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
 
 
-def book_snapshot(*, stock: Stock, depth: int = 10) -> dict:
-    """Aggregated levels, best first, with the book sequence they correspond to."""
-    seq = BookState.objects.filter(stock=stock).values_list("book_seq", flat=True).first() or 0
+def _book_seq(stock: Stock) -> int:
+    return BookState.objects.filter(stock=stock).values_list("book_seq", flat=True).first() or 0
+
+
+def _book_levels(stock: Stock, depth: int) -> tuple[list, list]:
     levels = BookLevel.objects.filter(stock=stock)
-    bids = levels.filter(side="buy").order_by("-price")[:depth]
-    asks = levels.filter(side="sell").order_by("price")[:depth]
+    bids = list(levels.filter(side="buy").order_by("-price")[:depth])
+    asks = list(levels.filter(side="sell").order_by("price")[:depth])
+    return bids, asks
+
+
+def book_snapshot(*, stock: Stock, depth: int = 10) -> dict:
+    """Aggregated levels, best first, with the book sequence they correspond to.
+
+    The levels and their `seq` must come from one moment: every change of a level bumps the
+    sequence in the same transaction, so when the sequence reads the same before and after the
+    levels, no change committed in between and the levels are exactly those of that seq. Under
+    a storm of changes it retries, then reads under the book's row lock (which writers take).
+    """
+    for attempt in range(4):
+        if attempt < 3:
+            seq = _book_seq(stock)
+            bids, asks = _book_levels(stock, depth)
+            if _book_seq(stock) != seq:
+                continue
+        else:
+            with transaction.atomic():
+                seq = (
+                    BookState.objects.select_for_update()
+                    .filter(stock=stock)
+                    .values_list("book_seq", flat=True)
+                    .first()
+                    or 0
+                )
+                bids, asks = _book_levels(stock, depth)
+        break
     return {
         "symbol": stock.symbol,
         "seq": seq,

@@ -8,10 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.forms import form_add_domain_error
+from core.http import safe_next
 from marketdata import calendar
 from marketdata.models import Stock
 from trading import selectors, services
@@ -129,7 +131,7 @@ def watch_toggle(request, symbol: str):
         watchlist.stocks.add(stock)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"symbol": stock.symbol, "watching": not watching})
-    return redirect(request.POST.get("next") or "home")
+    return redirect(safe_next(request, reverse("home")))
 
 
 @login_required
@@ -173,4 +175,4 @@ def order_cancel_view(request, order_id):
         messages.success(
             request, f"Order to {order.side} {order.qty} {order.stock.symbol} canceled."
         )
-    return redirect(request.POST.get("next") or "portfolio")
+    return redirect(safe_next(request, reverse("portfolio")))

@@ -44,3 +44,20 @@ def test_numbers_are_checked(monkeypatch):
 def test_lists_split_on_commas(monkeypatch):
     monkeypatch.setenv("HOSTS", "a.example, b.example,,")
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_rates_are_parsed_strictly(monkeypatch):
+    from core.env import ConfigError, env_rate
+
+    for raw, expected in [
+        ("200/min", (200, 60)),
+        ("10/s", (10, 1)),
+        ("5/10s", (5, 10)),
+        ("off", None),
+    ]:
+        monkeypatch.setenv("SOME_RATE", raw)
+        assert env_rate("SOME_RATE", "1/s") == expected
+    for junk in ("200", "0/min", "ten/min", "5/fortnight"):
+        monkeypatch.setenv("SOME_RATE", junk)
+        with pytest.raises(ConfigError):
+            env_rate("SOME_RATE", "1/s")

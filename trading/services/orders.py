@@ -165,6 +165,8 @@ class _Placement:
     reserved_before: dict[int, Decimal] = field(default_factory=dict)
     positions_before: dict[int, _PositionKey] = field(default_factory=dict)
     house_id: int | None = None
+    # A market buy: what each of its fills, still to be settled, costs with fees at most.
+    walk: list[Decimal] | None = None
 
     @property
     def stock(self) -> Stock:
@@ -373,9 +375,15 @@ def _settle(p: _Placement) -> None:
         _cancel_in_place(p, p.replaces, reason="replaced")
         p.replaces.status, p.replaces.replaced_at = Order.Status.REPLACED, p.now
         p.events.order_ended(p.replaces, "replaced")
-    # Reserve what the whole order may spend, before any fill is settled.
+    # Reserve what the whole order may spend, before any fill is settled. A market buy spends
+    # what the walk of the book the engine just did costs (its fills, each with the fee cap),
+    # not its quantity at the band's edge: the rest of it is cancelled, never rests.
     if order.side == "buy":
-        needed = reservation(p.match_price, order.qty)
+        if order.type == "market":
+            p.walk = [reservation(from_ticks(f.price), f.qty) for f in p.result.fills]
+            needed = sum(p.walk, Decimal("0"))
+        else:
+            needed = reservation(p.match_price, order.qty)
         accounts.cash_reserve(account=account, amount=needed)
         order.reserved_cash = needed
     else:
@@ -423,7 +431,11 @@ def _settle_fill(p: _Placement, fill: engine.Fill) -> None:
     _record_fill(buy, fill.qty, price, buyer_fee, now)
     _record_fill(sell, fill.qty, price, seller_fee, now)
     # The buyer's reservation shrinks to what the rest of the order needs.
-    _sync_buy_reservation(buy, p.accounts[buy.user_id], p.match_price if buy is order else None)
+    if buy is order and p.walk is not None:
+        p.walk.pop(0)  # this fill's share of a market buy's walk
+        _sync_buy_reservation(buy, p.accounts[buy.user_id], walk=p.walk)
+    else:
+        _sync_buy_reservation(buy, p.accounts[buy.user_id], p.match_price if buy is order else None)
     fill_settle(
         stock=p.stock,
         reference=f"trade:{p.stock.symbol}:{trade.seq}",
@@ -475,15 +487,24 @@ def _record_fill(order: Order, qty: int, price: Decimal, fee_paid: Decimal, now:
         order.status = Order.Status.PARTIALLY_FILLED
 
 
-def _sync_buy_reservation(order: Order, account: Account, basis: Decimal | None = None) -> None:
+def _sync_buy_reservation(
+    order: Order,
+    account: Account,
+    basis: Decimal | None = None,
+    *,
+    walk: list[Decimal] | None = None,
+) -> None:
     """Set a buy's reservation to what its remaining quantity needs; move the difference.
 
-    `basis` is the price a market order reserves at (the band's upper edge) while it matches.
+    `basis` is the price an order without a limit reserves at while it matches; a market buy
+    passes instead the `walk` of its fills still to settle.
     """
     if order.side != "buy":
         return
     needed = Decimal("0")
-    if order.is_open:
+    if order.is_open and walk is not None:
+        needed = sum(walk, Decimal("0"))
+    elif order.is_open:
         price = order.limit_price or basis
         assert price is not None  # an open market order is still matching, at `basis`
         needed = reservation(price, order.remaining_qty)

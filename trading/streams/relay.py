@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class Member(Protocol):
-    """A socket that takes stream messages from the relay."""
+    """A socket that takes stream messages from the relay (and, when it has a private right,
+    `stream.revoke` control events: `stream_revoke`)."""
 
     async def stream_message(self, event: dict[str, Any]) -> None: ...
 
@@ -84,9 +85,10 @@ class Relay:
                     log.warning("relay for %s could not receive; retrying", group, exc_info=True)
                     await asyncio.sleep(1)
                     continue
+                kind = str(event.get("type", "stream.message")).replace(".", "_")
                 for member in list(self.members.get(group, ())):
                     try:
-                        await member.stream_message(event)
+                        await getattr(member, kind)(event)
                     except Exception:
                         log.exception("stream delivery to a socket failed")
         finally:

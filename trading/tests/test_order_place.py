@@ -304,14 +304,17 @@ def test_a_sweep_through_more_orders_than_one_read_keeps_price_time_priority(ali
     ids=["resting buy", "resting sell", "crossing buy", "crossing sell"],
 )
 def test_a_user_without_an_account_is_refused_403_and_nothing_changes(alice, bob, side, price):
-    from accounts.models import User
+    from accounts.models import Account, CashEntry, User
 
     acme = make_stock("ACME", "100.00")
     give_shares(alice, acme, 5)
     place(alice, acme, "sell", 5, "101.00")
     place(bob, acme, "buy", 5, "99.00")
-    staff = User.objects.create_user(username="staff")  # e.g. made by createsuperuser
+    staff = User.objects.create_user(username="staff")
     give_shares(staff, acme, 5)
+    # A user whose account is gone (every user is opened one: see accounts.signals).
+    CashEntry.objects.filter(account__user=staff).delete()
+    Account.objects.filter(user=staff).delete()
     before = db_state()
 
     with pytest.raises(TradingError) as refused:
@@ -356,4 +359,34 @@ def test_a_stock_without_a_reference_price_takes_no_orders_yet(alice):
         place(alice, fresh, "buy", 1, "10.00")
 
     assert refused.value.code == "no_reference_price"
+    assert db_state() == before
+
+
+def test_a_market_buy_reserves_what_the_walk_of_the_book_costs_not_the_band_edge(alice, bob):
+    """Finding 11: the band's edge (110.00) x 1,000 is more than alice has; the book is not."""
+    from accounts.models import Account
+
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 1000)
+    place(bob, acme, "sell", 600, "95.00")
+    place(bob, acme, "sell", 400, "96.00")
+
+    order = place(alice, acme, "buy", 1000, tif="ioc")
+
+    assert (order.status, order.filled_qty) == ("filled", 1000)
+    account = Account.objects.get(user=alice)
+    assert account.cash == Decimal("100000.00") - Decimal("95.00") * 600 - Decimal("96.00") * 400
+    assert account.reserved_cash == 0
+
+
+def test_a_market_buy_still_refuses_a_walk_it_cannot_pay_for_fees_included(alice, bob, settings):
+    settings.TRADING_TAKER_FEE_BPS = 100  # 1 %
+    acme = make_stock("ACME", "100.00")
+    give_shares(bob, acme, 1000)
+    place(bob, acme, "sell", 1000, "99.50")  # 99,500 of shares, plus 995 in fees > 100,000
+
+    before = db_state()
+    with pytest.raises(TradingError) as refused:
+        place(alice, acme, "buy", 1000, tif="ioc")
+    assert refused.value.code == "insufficient_buying_power"
     assert db_state() == before

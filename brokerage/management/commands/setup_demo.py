@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account, User
-from accounts.services import account_open
+from accounts.services import account_adjust_cash, account_open
 from marketdata.models import Stock
 from marketdata.selectors import FEATURED
 from trading.demo import MAKER, maker_ladder
@@ -58,8 +58,16 @@ class Command(BaseCommand):
                         is_staff=staff,
                         is_superuser=staff,
                     )
+                    # The account opened with the starting cash; the market maker needs more.
+                    if username == MAKER:
+                        account = Account.objects.get(user=user)
+                        account_adjust_cash(
+                            account_id=account.pk,
+                            amount=MAKER_CASH - account.cash,
+                            memo="Market maker's float",
+                        )
                 if not Account.objects.filter(user=user).exists():
-                    account_open(user=user, opening_cash=MAKER_CASH if username == MAKER else None)
+                    account_open(user=user)
         self._stock_up()
         self.stdout.write(
             f"demo log-ins: alice, bob, carol (traders) and staff (admin), password {DEMO_PASSWORD}"

@@ -59,7 +59,7 @@ class Socket:
         await self.send({"action": "subscribe", "channel": channel, "symbol": symbol, **extra})
         replies = [await self.receive()]
         assert replies[0]["type"] == "subscribed", replies
-        if channel in ("book", "trades", "quotes"):
+        if channel in ("book", "trades", "quotes", "orders"):
             replies.append(await self.receive())
         return replies
 
@@ -188,6 +188,7 @@ class Daphne:
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DJANGO_DEBUG": "false",
+            "API_RATE_LIMIT": "off",  # the load is the point, not the limit
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

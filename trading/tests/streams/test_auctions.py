@@ -36,6 +36,7 @@ def test_two_bidders_see_each_others_bids_live_and_the_outbid_one_is_told(alice,
             for ws in (a, b):
                 await ws.send({"action": "subscribe", "channel": "orders"})
                 assert (await ws.receive())["type"] == "subscribed"
+                assert (await ws.receive())["type"] == "orders.snapshot"
             for ws in (a, b, watcher):
                 await ws.send({"action": "subscribe", "channel": "auction", "auction_id": lot.pk})
                 assert (await ws.receive())["type"] == "subscribed"

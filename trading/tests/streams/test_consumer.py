@@ -497,3 +497,79 @@ def test_a_program_without_an_origin_header_may_connect():
 
 def test_a_page_on_another_site_may_not_open_a_socket():
     assert _handshake([(b"host", b"testserver"), (b"origin", b"https://evil.example")]) is False
+
+
+def test_a_depth_limited_book_stays_equal_to_rest_at_that_depth(alice, bob):
+    """Finding 9: when the best level leaves a depth=1 window, the next one enters."""
+    from trading.selectors import book_snapshot
+    from trading.services import order_cancel
+
+    zwk = make_stock("ZWK", "20.00")
+    best = place(alice, zwk, "buy", 1, "19.50")
+    place(alice, zwk, "buy", 2, "19.40")
+
+    def apply(book: dict, message: dict) -> dict:
+        if message["type"] == "book.snapshot":
+            return {"bids": levels(message["bids"]), "asks": levels(message["asks"])}
+        for lvl in message["levels"]:
+            key = "bids" if lvl["side"] == "buy" else "asks"
+            side = [x for x in book[key] if x[0] != lvl["price"]]
+            if lvl["qty"] != "0":
+                side.append((lvl["price"], lvl["qty"]))
+            book[key] = sorted(side, key=lambda x: float(x[0]), reverse=key == "bids")
+        return book
+
+    async def scenario():
+        async with open_socket() as ws:
+            _, snapshot = await ws.subscribe("book", "ZWK", depth=1)
+            book = apply({}, snapshot)
+            await in_thread(order_cancel)(user=alice, order_id=best.id)
+            book = apply(book, await ws.receive())
+            after_cancel = dict(book)
+            await in_thread(place)(alice, zwk, "buy", 3, "19.45")  # a better one enters
+            book = apply(book, await ws.receive())
+            await in_thread(place)(alice, zwk, "buy", 4, "19.10")  # outside the window
+            book = apply(book, await ws.receive())
+            return after_cancel, book
+
+    after_cancel, book = run(scenario)
+    assert after_cancel["bids"] == [("19.4000", "2")]
+    rest = book_snapshot(stock=zwk, depth=1)
+    assert book == {"bids": levels(rest["bids"]), "asks": levels(rest["asks"])}
+    assert book["bids"] == [("19.4500", "3")]
+
+
+def test_the_orders_channel_numbers_each_users_messages_and_replays_what_a_client_missed(
+    alice, bob
+):
+    """Finding 8: a client reconnecting with the last seq it saw gets what it missed."""
+    zwm = make_stock("ZWM", "10.00")
+    give_shares(bob, zwm, 100)
+    key = api_key_headers(bob)
+
+    async def scenario():
+        async with open_socket(key) as ws:
+            _, first = await ws.subscribe("orders")
+            await in_thread(place)(bob, zwm, "sell", 1, "10.50")
+            one = await ws.receive()
+            await in_thread(place)(bob, zwm, "sell", 1, "10.60")
+            two = await ws.receive()
+        # Offline meanwhile: two more orders, and alice fills one of the resting ones.
+        await in_thread(place)(bob, zwm, "sell", 1, "10.70")
+        await in_thread(place)(alice, zwm, "buy", 1, "10.50")
+        async with open_socket(key) as ws:
+            await ws.send({"action": "subscribe", "channel": "orders", "since_seq": two["seq"]})
+            await ws.receive()
+            again = await ws.receive()
+        return first, one, two, again
+
+    first, one, two, again = run(scenario)
+    assert first["type"] == "orders.snapshot" and first["orders"] == []
+    assert (one["seq"], two["seq"]) == (first["seq"] + 1, first["seq"] + 2)
+    assert again["type"] == "orders.snapshot" and again["missed_complete"]
+    assert [m["seq"] for m in again["missed"]] == [two["seq"] + 1, two["seq"] + 2]
+    assert again["seq"] == two["seq"] + 2
+    missed_events = [e["event"] for m in again["missed"] for e in m["events"]]
+    assert missed_events == ["new", "fill"]
+    # The snapshot's open orders: 10.60 and 10.70 rest; 10.50 was filled.
+    assert sorted(o["limit_price"] for o in again["orders"]) == ["10.6000", "10.7000"]

@@ -25,3 +25,71 @@ def test_errors_older_than_the_window_are_forgotten():
     assert [errors.add(t) for t in (0.0, 10.0, 20.0)] == [1, 2, 3]
     assert errors.add(65.0) == 3  # the one at 0 has left the window
     assert errors.add(200.0) == 1
+
+
+def test_a_fast_client_is_slowed_down_not_closed(monkeypatch):
+    """Over the rate, messages are dropped with one notice; it is not a protocol error."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    from trading import consumers
+    from trading.tests.streams.conftest import open_socket
+
+    monkeypatch.setattr(consumers, "RATE_BURST", 5)
+    monkeypatch.setattr(consumers, "RATE_PER_SECOND", 0.5)
+
+    async def scenario():
+        async with open_socket() as ws:
+            for _ in range(40):
+                await ws.send({"action": "ping"})
+            replies = []
+            while not await ws.nothing(timeout=0.3):
+                replies.append(await ws.receive())
+            closed = ws.communicator.output_queue.qsize()
+            await asyncio.sleep(2.1)  # a token again
+            await ws.send({"action": "ping"})
+            return replies, closed, await ws.receive()
+
+    replies, closed, later = async_to_sync(scenario)()
+    assert [r["type"] for r in replies] == ["pong"] * 5 + ["error"]
+    assert replies[-1]["code"] == "rate_limited"
+    assert closed == 0
+    assert later["type"] == "pong"
+
+
+def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch):
+    """Finding 7: past the backlog limit the socket is closed, not buffered without bound."""
+    import functools
+    import types
+
+    from asgiref.sync import async_to_sync
+
+    from trading import consumers
+
+    monkeypatch.setattr(consumers, "MAX_SEND_BACKLOG_BYTES", 1000)
+    transport = types.SimpleNamespace(dataBuffer=b"", offset=0, _tempDataLen=0)
+    sent = []
+
+    async def handle_reply(protocol, message):  # daphne's Server.handle_reply
+        sent.append(message)
+
+    consumer = consumers.StreamConsumer()
+    consumer.base_send = functools.partial(handle_reply, types.SimpleNamespace(transport=transport))
+    consumer.subs, consumer.closing, consumer.user = {}, False, None
+    consumer.access_group, consumer.recheck_task = None, None
+    before = consumers.slow_consumers_closed
+
+    async def scenario():
+        await consumer._frame("small")
+        transport._tempDataLen = 5000  # the client stopped reading: Twisted buffers for it
+        await consumer._frame("one too many")
+        await consumer._frame("and another")
+
+    async_to_sync(scenario)()
+    assert sent == [
+        {"type": "websocket.send", "text": "small"},
+        {"type": "websocket.close", "code": 4009},
+    ]
+    assert consumers.slow_consumers_closed == before + 1
+    assert consumers.send_backlog(lambda message: None) is None  # another server: no check
