@@ -12,6 +12,7 @@ from django.urls import path, reverse
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from accounts.services import account_adjust_cash
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.forms import form_add_domain_error
 
@@ -104,20 +105,11 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(CashEntry)
-class CashEntryAdmin(admin.ModelAdmin):
+class CashEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "account", "kind", "amount", "balance_after", "memo", "reference")
     list_filter = ("kind",)
     search_fields = ("account__account_number", "account__user__username", "reference")
     list_select_related = ("account__user",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ApiKey)

@@ -9,7 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.errors import DomainError
+from core.errors import DomainError, flatten_detail
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +52,6 @@ _CODES = {
 }
 
 
-def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
-    """Turn DRF's nested error detail into {"field.sub": ["message", ...]}."""
-    out: dict[str, list[str]] = {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key == "non_field_errors":
-                name = prefix or "non_field_errors"
-            for k, v in _flatten(value, name).items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(detail, list):
-        for item in detail:
-            for k, v in _flatten(item, prefix).items():
-                out.setdefault(k, []).extend(v)
-    else:
-        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
-    return out
-
-
 def error_response(code: str, message: str, status_code: int, fields=None, headers=None):
     """Build a response in the project's error shape."""
     return Response(
@@ -89,7 +70,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail)
+        fields = flatten_detail(exc.detail)
         first_field, first_messages = next(iter(fields.items()), ("", ["invalid input"]))
         message = first_messages[0]
         if first_field and first_field != "non_field_errors":

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from marketdata.models import PriceBar, Stock
 from marketdata.services import stock_set_status
 
@@ -78,7 +79,7 @@ class StockAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceBar)
-class PriceBarAdmin(admin.ModelAdmin):
+class PriceBarAdmin(ReadOnlyAdmin):
     """Read-only reference-price history, a bar a minute, for checking what a provider sent."""
 
     list_display = ("stock", "start", "open", "high", "low", "close", "source")
@@ -88,12 +89,3 @@ class PriceBarAdmin(admin.ModelAdmin):
     search_fields = ("=stock__symbol",)
     ordering = ("-start",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
+from core.admin import ReadOnlyAdmin
 from core.forms import form_add_domain_error
 from marketdata.admin import StockAdmin
 from marketdata.models import Stock
@@ -26,19 +27,6 @@ def _form_page(model_admin: admin.ModelAdmin, request, title: str, form: forms.F
         "opts": model_admin.model._meta,
     }
     return render(request, "admin/trading/position/grant.html", context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only services may write: staff look, services change."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Order)

@@ -14,7 +14,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from core.errors import DomainError
+from core.errors import DomainError, flatten_detail
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail)
+        fields = flatten_detail(exc.detail)
         name, messages = next(iter(fields.items()), ("", ["invalid input"]))
         message = messages[0] if name in ("", "non_field_errors") else f"{name}: {messages[0]}"
         return Response(body(INVALID, message, "invalid_request", fields), status=422)
@@ -99,22 +99,6 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return Response(body(code, str(detail), reason), status=exc.status_code, headers=headers)
     return None
-
-
-def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            for k, v in _flatten(value, name).items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(detail, list):
-        for item in detail:
-            for k, v in _flatten(item, prefix).items():
-                out.setdefault(k, []).extend(v)
-    else:
-        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
-    return out
 
 
 def not_found_json(request, *args, **kwargs) -> JsonResponse:
