@@ -278,10 +278,12 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # The pages' policy (`brokerage.middleware.ContentSecurityPolicyMiddleware`); `{ws}` stands for
-# this host's ws:// and wss:// origins. Empty: no header.
+# this host's ws:// and wss:// origins. Empty: no header. Scripts are this site's files only;
+# styles may be inline too (the book's depth bars and the charts set widths in `style`).
 CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "font-src 'self'; connect-src 'self' {ws}; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'",
 )

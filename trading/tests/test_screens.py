@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import account_open
+from accounts.services import account_adjust_cash
 from conftest import PASSWORD
 from trading import selectors
 from trading.demo import LADDER_STEPS, MAKER, demo_maker_requote
@@ -99,8 +99,8 @@ def test_the_ticket_offers_numeric_keypads_and_one_spelling_of_canceled(client, 
 
 @pytest.fixture
 def maker(db):
-    user = User.objects.create_user(username=MAKER, password=PASSWORD)
-    account_open(user=user, opening_cash=Decimal("1000000"))
+    user = User.objects.create_user(username=MAKER, password=PASSWORD)  # opens its account
+    account_adjust_cash(account_id=user.account.pk, amount=Decimal("900000"), memo="Maker cash")
     return user
 
 
