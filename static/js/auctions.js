@@ -52,6 +52,12 @@
     reserveBadge(el, a.reserve_met);
     const minNext = el.querySelector("[data-min-next]");
     if (minNext && a.min_next_bid) minNext.textContent = fmt(a.min_next_bid);
+    // The bid box keeps the minimum filled in, unless the bidder is typing a price of their own.
+    const input = el.querySelector("#id_max_price");
+    if (input && a.min_next_bid && document.activeElement !== input &&
+        !(Number(input.value) >= Number(a.min_next_bid))) {
+      input.value = fmt(a.min_next_bid);
+    }
     const extended = el.querySelector("[data-extended]");
     if (extended) extended.hidden = !a.extended;
     el.classList.add("flash");

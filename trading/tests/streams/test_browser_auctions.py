@@ -54,6 +54,7 @@ def test_two_browsers_bid_live_and_the_winner_finds_the_shares(
         timeout=10_000,
     )
     assert b.inner_text("[data-reserve]") == "reserve met"
+    assert b.input_value("#id_max_price") == "48.10"  # the new minimum, filled in live
     assert b.locator("#bid-history tr").count() == 1
     assert "49.00" not in b.inner_text("#bid-history")  # her maximum stays hers
 
