@@ -125,6 +125,26 @@ LADDER_STEP_QTY = 50
 REQUOTE_DRIFT = Decimal("0.0015")
 
 
+def maker_quote(maker: User, stock: Stock) -> int:
+    """Rest the maker's ladder on `stock`; returns how many orders it placed."""
+    placed = 0
+    for side, price, qty in maker_ladder(stock):
+        try:
+            order_place(
+                user=maker,
+                symbol=stock.symbol,
+                side=side,
+                type="limit",
+                time_in_force="gtc",
+                qty=qty,
+                limit_price=price,
+            )
+        except DomainError:
+            continue  # out of shares or cash on that side, or the band moved: skip it
+        placed += 1
+    return placed
+
+
 def maker_ladder(stock: Stock) -> list[tuple[str, Decimal, int]]:
     """(side, price on the tick, qty) of the maker's quotes around the reference price."""
     reference = stock.reference_price
@@ -182,18 +202,6 @@ def demo_maker_requote(*, symbols: list[str] | None = None) -> int:
         for order in orders:
             with contextlib.suppress(DomainError):  # filled or canceled meanwhile
                 order_cancel(user=maker, order_id=order.pk)
-        for side, price, qty in maker_ladder(stock):
-            try:
-                order_place(
-                    user=maker,
-                    symbol=stock.symbol,
-                    side=side,
-                    type="limit",
-                    time_in_force="gtc",
-                    qty=qty,
-                    limit_price=price,
-                )
-            except DomainError:
-                continue  # out of shares or cash on that side, or the band moved: skip it
+        maker_quote(maker, stock)
         requoted += 1
     return requoted

@@ -11,9 +11,9 @@ from accounts.models import Account, User
 from accounts.services import account_adjust_cash, account_open
 from marketdata.models import Stock
 from marketdata.selectors import FEATURED
-from trading.demo import MAKER, maker_ladder
+from trading.demo import MAKER, maker_quote
 from trading.models import OPEN_STATUSES, Order, Position
-from trading.services import order_place, position_grant
+from trading.services import position_grant
 
 DEMO_PASSWORD = "demo-pass-123"
 MAKER_CASH = Decimal("10000000.00")
@@ -96,13 +96,4 @@ class Command(BaseCommand):
             ):
                 continue
             assert stock.reference_price is not None  # only priced stocks were fetched
-            for side, price, qty in maker_ladder(stock):
-                order_place(
-                    user=maker,
-                    symbol=stock.symbol,
-                    side=side,
-                    type="limit",
-                    time_in_force="gtc",
-                    qty=qty,
-                    limit_price=price,
-                )
+            maker_quote(maker, stock)
