@@ -11,12 +11,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from core import streams
 from core.errors import DomainError
+from core.fields import money_field
 
 CENT = Decimal("0.01")
 _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -124,9 +125,21 @@ def cash_release(*, account: Account, amount: Decimal) -> None:
 
 def reservations_save(accounts: Mapping[int, Account], before: Mapping[int, Decimal]) -> None:
     """Write the reservations that changed since `before` ({user id: reserved_cash})."""
-    for user_id, account in accounts.items():
-        if account.reserved_cash != before[user_id]:
-            account.save(update_fields=["reserved_cash", "updated_at"])
+    changed = [a for uid, a in accounts.items() if a.reserved_cash != before[uid]]
+    if len(changed) == 1:
+        changed[0].save(update_fields=["reserved_cash", "updated_at"])
+    elif changed:
+        # Several rows (an outbid leader released, the new one reserved): one UPDATE.
+        now = timezone.now()
+        Account.objects.filter(pk__in=[a.pk for a in changed]).update(
+            reserved_cash=Case(
+                *(When(pk=a.pk, then=Value(a.reserved_cash)) for a in changed),
+                output_field=money_field(),
+            ),
+            updated_at=now,
+        )
+        for account in changed:
+            account.updated_at = now
 
 
 def cash_reserve_now(*, user_id: int, amount: Decimal) -> None:

@@ -4,13 +4,20 @@
     .venv/bin/python bench/auction_bids.py --clients 16 --rounds 5 --seconds 5
 
 Same set-up as `bench/api_orders.py` (its own database, users with API keys, a seeded book,
-daphne on one shared socket), plus a house auction everyone bids on and a Celery worker and
+daphne on one shared socket), plus house auctions the bidders bid on and a Celery worker and
 beat (the sweep every second, a close task at each end). Phases alternate, round by round:
-`api_orders.py`'s placement load, then 16 bidders raising one auction (each bids a little over
-the last minimum it saw; a "too low" answer makes it read the auction again). Meanwhile short
-auctions end every few seconds: their close lateness (recorded by the close) is reported.
-Prints accepted bids/s against placements/s of the same run, p50/p99 of each, the lateness
-percentiles, and the ledger audit.
+`api_orders.py`'s placement load, then the 16 bidders on one auction in each of two loads:
+
+- **war**: a bidding war — each bid tops the highest maximum any bidder has sent so far by
+  two increments (the way bidders who watch the live max bid outbid it). Nearly every bid is
+  valid when it arrives, so accepted bids/s is the server's rate of taking bids.
+- **race**: each bidder bids a little over the last minimum it saw; a "too low" answer carries
+  the new minimum. With 16 bidders in flight most bids lose the race to the minimum: accepted
+  bids/s then measures the race more than the server, and the answered rate is the server's.
+
+Meanwhile short auctions end every few seconds: their close lateness (recorded by the close)
+is reported. Prints, for each load, accepted bids/s against placements/s of the same run, bid
+requests answered/s, p50/p99, then the lateness percentiles and the ledger audit.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,8 +41,12 @@ PYTHON = orders.PYTHON
 ROOT = orders.ROOT
 
 
+WAR_INCREMENT_CENTS = 5  # the war auction's fixed increment: 0.05 a share
+
+
 def seed_auctions(total_seconds: float, short: int) -> None:
-    """In the bench database: the big auction and `short` auctions ending during the run."""
+    """In the bench database: the two big auctions (war, race) and `short` auctions ending
+    during the run."""
     import os
 
     import django
@@ -47,73 +60,125 @@ def seed_auctions(total_seconds: float, short: int) -> None:
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = True
     symbol = orders.SYMBOLS[0]
-    main = auction_create(
+    lasting = int(total_seconds) + 60
+    war = auction_create(
         seller=None, symbol=symbol, qty=100, reserve_price="90.00", start_price="50.00",
-        duration_seconds=int(total_seconds) + 60,
+        duration_seconds=lasting, increment_rule="fixed",
+        fixed_increment=f"0.{WAR_INCREMENT_CENTS:02d}",
+    )  # fmt: skip
+    race = auction_create(
+        seller=None, symbol=symbol, qty=100, reserve_price="90.00", start_price="50.00",
+        duration_seconds=lasting,
     )  # fmt: skip
     for i in range(short):
         auction_create(
             seller=None, symbol=orders.SYMBOLS[1 % len(orders.SYMBOLS)], qty=10,
             reserve_price="90.00", duration_seconds=10 + int(i * total_seconds / short),
         )  # fmt: skip
-    print(json.dumps(main.pk))
+    print(json.dumps([war.pk, race.pk]))
 
 
-async def _bid_client(conn, auction_id: int, seed: int, deadline: float, stats, refused) -> None:
+def _cents(price: int) -> str:
+    return f"{price // 100}.{price % 100:02d}"
+
+
+@dataclass
+class BidLoad:
+    """One load's figures: accepted bids (latencies) and refusals by code."""
+
+    name: str
+    auction_id: int
+    accepted: orders.Stats = field(default_factory=orders.Stats)
+    refused: dict = field(default_factory=dict)
+    elapsed: float = 0.0
+    top: list[int] = field(default_factory=lambda: [0])  # war: highest maximum sent, cents
+
+    def refuse(self, code) -> None:
+        self.refused[code] = self.refused.get(code, 0) + 1
+
+
+async def _bid(conn, load: BidLoad, cents: int) -> dict | None:
+    """POST one bid; the refusal's body when refused, None when accepted."""
+    path = f"/api/v1/auctions/{load.auction_id}/bids"
+    start = time.perf_counter()
+    status, data = await conn.request("POST", path, {"max_price": _cents(cents)})
+    if status == 201:
+        load.accepted.add(time.perf_counter() - start, status)
+        return None
+    error = json.loads(data)
+    load.refuse(error.get("code", status))
+    return error
+
+
+async def _war_bidder(conn, load: BidLoad, deadline: float) -> None:
+    """Each bid tops the highest maximum sent by anyone by two increments."""
+    _, data = await conn.request("GET", f"/api/v1/auctions/{load.auction_id}")
+    floor = int(Decimal(json.loads(data)["min_next_bid"]) * 100)
+    while time.perf_counter() < deadline:
+        cents = max(load.top[0], floor) + 2 * WAR_INCREMENT_CENTS
+        load.top[0] = cents
+        await _bid(conn, load, cents)
+
+
+async def _race_bidder(conn, load: BidLoad, seed: int, deadline: float) -> None:
+    """Bid a maximum some way over the last minimum seen (proxy bidding); a refusal as too
+    low tells the new minimum."""
     rng = random.Random(seed)
-    path = f"/api/v1/auctions/{auction_id}"
     minimum = None
     while time.perf_counter() < deadline:
         if minimum is None:
-            _, data = await conn.request("GET", path)
-            minimum = float(json.loads(data)["min_next_bid"])
-        # Proxy bidding: a bidder states a maximum some way over the minimum, not the minimum.
-        price = minimum + rng.randint(0, 400) * 0.01
-        start = time.perf_counter()
-        status, data = await conn.request("POST", path + "/bids", {"max_price": f"{price:.2f}"})
-        if status == 201:
-            stats.add(time.perf_counter() - start, status)
-            minimum = price + 0.01
+            _, data = await conn.request("GET", f"/api/v1/auctions/{load.auction_id}")
+            minimum = int(Decimal(json.loads(data)["min_next_bid"]) * 100)
+        cents = minimum + rng.randint(0, 400)
+        error = await _bid(conn, load, cents)
+        if error is None:
+            minimum = cents + 1
         else:
-            error = json.loads(data)
-            refused[error.get("code", status)] = refused.get(error.get("code", status), 0) + 1
-            # A bid that lost the race to the minimum is told the new minimum.
             hint = error.get("fields", {}).get("min_next_bid")
-            minimum = float(hint[0]) if hint else None
+            minimum = int(Decimal(hint[0]) * 100) if hint else None
 
 
-async def _bench(args, keys, port: int, auction_id: int) -> None:
+async def _bench(args, keys, port: int, auction_ids: list[int]) -> None:
     conns = [orders.Connection(port, k, s) for k, s in keys]
     await orders._phase(
         conns,
         args.warmup,
         lambda i, c, d: orders._order_client(c, i, d, orders.Stats(), orders.Stats(), []),
     )
-    place, cancel, bids, refused = orders.Stats(), orders.Stats(), orders.Stats(), {}
-    order_time = bid_time = 0.0
+    war, race = BidLoad("war", auction_ids[0]), BidLoad("race", auction_ids[1])
+    place, cancel = orders.Stats(), orders.Stats()
+    order_time = 0.0
     for r in range(args.rounds):
         order_time += await orders._phase(
             conns,
             args.seconds,
             lambda i, c, d, r=r: orders._order_client(c, 100 * r + i, d, place, cancel, []),
         )
-        bid_time += await orders._phase(
-            conns,
-            args.seconds,
-            lambda i, c, d, r=r: _bid_client(c, auction_id, 100 * r + i, d, bids, refused),
+        war.elapsed += await orders._phase(
+            conns, args.seconds, lambda i, c, d: _war_bidder(c, war, d)
+        )
+        race.elapsed += await orders._phase(
+            conns, args.seconds, lambda i, c, d, r=r: _race_bidder(c, race, 100 * r + i, d)
         )
     for conn in conns:
         if conn.writer is not None:
             conn.writer.close()
     print(f"\n{len(conns)} clients, {args.rounds} rounds of {args.seconds:.0f} s a phase\n")
     place_rate = orders._report("POST /api/v1/orders (place)", place, order_time)
-    bid_rate = orders._report("POST /api/v1/auctions/{id}/bids", bids, bid_time)
-    answered = (len(bids.latencies) + sum(refused.values())) / bid_time
-    print(f"refused bids (a race to the minimum, answered 4xx): {refused}")
-    print(f"bid requests answered/s (accepted + refused) {answered:.1f}: "
-          f"{answered / place_rate:.2f}x placements/s")  # fmt: skip
-    print(f"\naccepted bids/s {bid_rate:.1f} vs placements/s {place_rate:.1f}: "
-          f"{bid_rate / place_rate:.2f}x (target >= 1)")  # fmt: skip
+    rates = {}
+    for load in (war, race):
+        rates[load.name] = orders._report(
+            f"bids, {load.name}: accepted", load.accepted, load.elapsed
+        )
+    print()
+    for load in (war, race):
+        answered = (len(load.accepted.latencies) + sum(load.refused.values())) / load.elapsed
+        print(f"{load.name}: refused {load.refused or 'none'}; bid requests answered/s "
+              f"{answered:.1f} ({answered / place_rate:.2f}x placements/s)")  # fmt: skip
+    print()
+    for name, rate in rates.items():
+        print(f"accepted bids/s, {name}: {rate:.1f} vs placements/s {place_rate:.1f}: "
+              f"{rate / place_rate:.2f}x (target >= 1)")  # fmt: skip
 
 
 LATENESS = """
@@ -147,7 +212,7 @@ def main() -> None:
     if args.seed_auctions is not None:
         seed_auctions(args.seed_auctions, args.short_auctions)
         return
-    total = args.warmup + 2 * args.rounds * args.seconds
+    total = args.warmup + 3 * args.rounds * args.seconds
     with tempfile.TemporaryDirectory(prefix="bench-auctions-") as var_dir:
         env = orders._server_env(args, var_dir)
         env["AUCTION_SOFT_CLOSE_SECONDS"] = "0"  # the big auction must outlast the run
@@ -170,7 +235,7 @@ def main() -> None:
                 ["beat", "--schedule", str(Path(var_dir) / "beat")],
             )
         ]
-        auction_id = json.loads(
+        auction_ids = json.loads(
             orders._run(
                 [PYTHON, __file__, "--seed-auctions", str(total),
                  "--short-auctions", str(args.short_auctions)],
@@ -181,7 +246,7 @@ def main() -> None:
         port = listener.getsockname()[1]
         try:
             orders._wait_until_up(port, keys[0], workers)
-            asyncio.run(_bench(args, keys, port, auction_id))
+            asyncio.run(_bench(args, keys, port, auction_ids))
             time.sleep(12)  # the last short auctions close
         finally:
             for p in [*workers, *clock]:

@@ -171,19 +171,9 @@ def publish_market(
 
 # --------------------------------------------------------------------------- auctions
 def bidder_labels(auction) -> dict[int, str]:
-    """ "bidder 1", "bidder 2", … by each bidder's first (accepted) bid on the auction."""
-    from trading.models import Bid
-
-    labels: dict[int, str] = {}
-    first_bids = (
-        Bid.objects.filter(auction=auction)
-        .exclude(status=Bid.Status.REFUSED)
-        .order_by("placed_at", "id")
-        .values_list("bidder_id", flat=True)
-    )
-    for bidder_id in first_bids:
-        labels.setdefault(bidder_id, f"bidder {len(labels) + 1}")
-    return labels
+    """ "bidder 1", "bidder 2", … by each bidder's first accepted bid on the auction (the
+    numbers are kept on the auction row, given out under its lock)."""
+    return {int(uid): f"bidder {n}" for uid, n in auction.bidder_numbers.items()}
 
 
 def auction_payload(auction) -> dict:

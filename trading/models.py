@@ -301,6 +301,11 @@ class Auction(models.Model):
     )
     runner_up_max = price_field(null=True, blank=True)
     bid_count = models.IntegerField(default=0)
+    bidder_numbers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{bidder id: N}: "bidder N" on the public stream, by first accepted bid.',
+    )
     seq = models.BigIntegerField(default=0, help_text="Bumped once per event on its stream.")
     winning_bid = models.ForeignKey(
         "Bid", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

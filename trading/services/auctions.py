@@ -7,7 +7,9 @@ winner through the one fill settlement (`settlement.fill_settle`) as an auction 
 
 Locks: the stock's book (only where shares move: create, close, cancel), then the auction
 row, then accounts (ascending id, once), then positions — the order of `locks`, with the
-auction between the book and the accounts. The server is the clock: every time here is
+auction between the book and the accounts. The auction row is locked FOR NO KEY UPDATE (its
+key never changes): inserting a bid, whose foreign key takes a key-share lock on it, is then
+never held up by another bid's lock. The server is the clock: every time here is
 `timezone.now()` under the auction's lock.
 """
 
@@ -187,38 +189,45 @@ def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> B
     changes nothing else, never extends the end, and raises the refusal after it is stored.
     """
     pk = _auction_pk(auction_id)
-    refused: DomainError | None = _too_low_already(pk, user, max_price)
-    if refused is not None:
-        raise refused
+    refused: DomainError | None = None
     with transaction.atomic():
         # Not select_related("leading_bid"): a row joined to the locked one is read as of the
         # statement's start, before the lock was granted, so it could be a leader already
         # outbid. The leader is read after the lock, fresh.
-        auction = (
-            Auction.objects.select_for_update(of=("self",))
-            .select_related("stock")
-            .filter(pk=pk)
-            .first()
-        )
+        locking = Auction.objects.select_related("stock").filter(pk=pk)
+        # A free row is locked at once. While another bid holds it, a bid under the minimum
+        # is refused (and kept) without queueing for it; any other waits for the lock.
+        auction = locking.select_for_update(of=("self",), no_key=True, skip_locked=True).first()
         if auction is None:
-            raise TradingError("not_found", "No such auction.")
-        now = timezone.now()
-        try:
-            price = _parse_max(max_price, auction)
-            bid = _bid_accept(auction, user, price, now)
-        except _Refusal as exc:
-            refused = exc.error
-            bid = Bid.objects.create(
-                auction=auction,
-                bidder=user,
-                max_price=_stored_price(max_price),
-                status=Bid.Status.REFUSED,
-                reason=refused.code,
-                placed_at=now,
-            )
+            refused = _too_low_already(pk, user, max_price)
+            if refused is None:
+                auction = locking.select_for_update(of=("self",), no_key=True).first()
+        if refused is None:
+            if auction is None:
+                raise TradingError("not_found", "No such auction.")
+            bid, refused = _bid_under_lock(auction, user, max_price)
     if refused is not None:
         raise refused
     return bid
+
+
+def _bid_under_lock(
+    auction: Auction, user: User, max_price: object
+) -> tuple[Bid, DomainError | None]:
+    """The bid, accepted or refused (and then kept with its reason), on the locked auction."""
+    now = timezone.now()
+    try:
+        return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
+    except _Refusal as exc:
+        bid = Bid.objects.create(
+            auction=auction,
+            bidder=user,
+            max_price=_stored_price(max_price),
+            status=Bid.Status.REFUSED,
+            reason=exc.error.code,
+            placed_at=now,
+        )
+        return bid, exc.error
 
 
 def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | None:
@@ -302,6 +311,7 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     except DomainError as exc:
         raise _Refusal(exc) from None
     auction.bid_count += 1
+    auction.bidder_numbers.setdefault(str(user.id), len(auction.bidder_numbers) + 1)
     if leader is None or raising or price > _max_of(leader):
         _take_lead(auction, bid, None if raising else leader, locked, events)
     else:
@@ -427,7 +437,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
     with transaction.atomic():
         state = book_lock(stock_id)
         # The leader is read after the lock (see auction_bid_place), not joined to it.
-        auction = Auction.objects.select_for_update(of=("self",)).get(pk=auction_id)
+        auction = Auction.objects.select_for_update(of=("self",), no_key=True).get(pk=auction_id)
         now = timezone.now()
         if auction.status not in LIVE or now < auction.ends_at:
             return auction
@@ -540,7 +550,7 @@ def auction_cancel(*, auction_id: object, user: User | None) -> Auction:
         raise TradingError("not_found", "No such auction.")
     with transaction.atomic():
         state = book_lock(stock_id)
-        auction = Auction.objects.select_for_update(of=("self",)).get(pk=pk)
+        auction = Auction.objects.select_for_update(of=("self",), no_key=True).get(pk=pk)
         auction.stock = state.stock
         if user is not None and user.id != auction.seller_id:
             raise TradingError("not_found", "No such auction.")
@@ -573,7 +583,11 @@ def auctions_sweep() -> dict[str, int]:
         status=Auction.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now
     ).values_list("pk", flat=True):
         with transaction.atomic():
-            auction = Auction.objects.select_for_update().select_related("stock").get(pk=pk)
+            auction = (
+                Auction.objects.select_for_update(of=("self",), no_key=True)
+                .select_related("stock")
+                .get(pk=pk)
+            )
             if auction.status == Auction.Status.SCHEDULED:
                 auction.status = Auction.Status.OPEN
                 events = AuctionEvents(auction)

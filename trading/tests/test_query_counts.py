@@ -66,6 +66,34 @@ def test_a_fill_adds_a_bounded_number_of_statements(market, alice, key_client):
     assert count <= 19
 
 
+def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice, bob, key_client):
+    from trading.services.auctions import auction_create
+
+    make_stock("ACME", "100.00")
+    lot = auction_create(seller=None, symbol="ACME", qty=10, reserve_price="95.00")
+    first, second = key_client(alice), key_client(bob)
+    first.get("/api/v1/account")
+    second.get("/api/v1/account")
+    url = f"/api/v1/auctions/{lot.pk}/bids"
+
+    def bid(client, price):
+        return lambda: client.post(url, {"max_price": price}, format="json")
+
+    # key, auction locked (with its stock), account locked, reserve, insert bid, auction
+    assert _statements(bid(first, "95.00")) == 6
+    # + the leader read, and the leader outbid (its reservation and the new one: one UPDATE)
+    assert _statements(bid(second, "97.00")) == 8
+    # outbid at once: key, auction, leader, account, insert bid, auction (nothing reserved)
+    assert _statements(bid(first, "96.00")) == 6
+    # under the minimum: key, auction, leader, the refused bid kept
+    assert _statements(bid(first, "90.00")) == 4
+    # Many bids later, a bid costs the same: nothing is read per earlier bid.
+    for i in range(20):
+        bidder = (first, second)[i % 2]
+        assert bid(bidder, f"{100 + 2 * i}.00")().status_code == 201
+    assert _statements(bid(first, "150.00")) == 8
+
+
 @pytest.mark.parametrize(
     "path", ["/api/v1/orders?status=all", "/api/v1/fills", "/api/v1/positions", "/api/v1/account"]
 )

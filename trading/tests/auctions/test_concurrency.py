@@ -89,3 +89,47 @@ def test_fifty_bidders_and_the_close_racing_leave_one_winner_and_every_dollar_in
     assert Position.objects.aggregate(s=Sum("qty"))["s"] == shares_before
     assert set(refused) <= {"bid_too_low", "bid_not_higher", "auction_ended", "auction_not_open"}
     assert audit_ledger().violations == []
+
+
+def test_while_a_bid_holds_the_auction_a_bid_under_the_minimum_is_refused_without_waiting(
+    settings,
+):
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    make_stock("HOLD", "100.00")
+    alice, bob, carol = (
+        user_sign_up(username=name, password="x-pass-12345") for name in ("alice", "bob", "carol")
+    )
+    auction = auction_create(seller=None, symbol="HOLD", qty=10, reserve_price="95.00")
+    auction_bid_place(user=alice, auction_id=auction.pk, max_price="96.00")
+    auction_bid_place(user=carol, auction_id=auction.pk, max_price="95.50")  # alice at 95.75
+    held, release = threading.Event(), threading.Event()
+
+    def another_bid_in_progress() -> None:
+        from django.db import transaction
+
+        with transaction.atomic():
+            # As a bid or the close holds it (see trading.services.auctions).
+            Auction.objects.select_for_update(no_key=True).get(pk=auction.pk)
+            held.set()
+            release.wait(10)
+        connections.close_all()
+
+    holder = threading.Thread(target=another_bid_in_progress)
+    holder.start()
+    assert held.wait(10)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DomainError) as refused:
+            auction_bid_place(user=bob, auction_id=auction.pk, max_price="95.60")
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert refused.value.code == "bid_too_low"
+    assert refused.value.fields["min_next_bid"] == ["96.0000"]
+    assert waited < 5  # the holder keeps the lock for 10 s
+    assert Bid.objects.filter(bidder=bob, status="refused", reason="bid_too_low").count() == 1
+    assert Account.objects.get(user=bob).reserved_cash == 0
+    # A bid over the minimum waits for the lock and is taken once it is free.
+    assert auction_bid_place(user=bob, auction_id=auction.pk, max_price="97.00").status == "leading"
