@@ -251,6 +251,8 @@ REST_FRAMEWORK: dict[str, Any] = {
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
 API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
 API_RATE_LIMIT_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:ratelimit"
+# The web processes say they are alive here (/healthz counts them for staff).
+WEB_PROCESSES_KEY = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:web_processes"
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"

@@ -44,3 +44,17 @@ def test_healthz_is_503_when_redis_is_down(staff_client, settings):
     assert body["status"] == "unavailable"
     assert body["redis"]["ok"] is False
     assert body["database"]["ok"] is True
+
+
+def test_healthz_tells_staff_which_web_processes_are_alive(staff_client, monkeypatch):
+    from brokerage import health
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    health._beat_once()
+
+    web = staff_client.get("/healthz").json()["web"]
+
+    me = f"{socket.gethostname()}:{__import__('os').getpid()}"
+    assert web["answered_by"] == me
+    assert me in web["alive"]
+    assert web["expected"] == 2

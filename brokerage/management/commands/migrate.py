@@ -7,6 +7,7 @@ from brokerage.folders import make_var_dirs
 
 
 class Command(MigrateCommand):
-    def handle(self, *args, **options):
+    def execute(self, *args, **options):
+        # Before the system checks too: the JSON field's check opens the database.
         make_var_dirs()
-        return super().handle(*args, **options)
+        return super().execute(*args, **options)

@@ -1,9 +1,17 @@
-"""Run the whole site: migrate, load demo data, then daphne, a Celery worker and beat together."""
+"""Run the whole site: migrate, load demo data, then daphne, a Celery worker and beat together.
+
+The web processes (`WEB_CONCURRENCY`, by default one per core) share one listening socket,
+opened here and inherited by each daphne (`--fd`): the kernel hands each new connection to
+one of them. Each process relays the streams to its own sockets; the Redis pub/sub layer
+spans them all. honcho runs the lot: its output, and Ctrl-C stopping every process.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +24,7 @@ from brokerage import embedded_redis
 from brokerage.folders import make_var_dirs
 
 PROCFILE = Path(settings.BASE_DIR) / "Procfile"
-STOPPED = (0, 130, -signal.SIGINT, -signal.SIGTERM)
+STOPPED = (0, 130, 143, -signal.SIGINT, -signal.SIGTERM)
 
 
 class Command(BaseCommand):
@@ -26,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-demo", action="store_true", help="Skip demo users and data.")
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=web_concurrency(),
+            help="daphne processes on the one socket (WEB_CONCURRENCY; default: one per core)",
+        )
 
     def handle(self, *args, **options):
         if not os.environ.get("REDIS_URL", "").strip():
@@ -38,28 +52,28 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_demo", **({"no_users": True} if options["no_demo"] else {}))
         call_command("collectstatic", interactive=False, verbosity=0)
-        url = f"http://{options['host']}:{options['port']}"
+        listener = listening_socket(options["host"], options["port"])
+        port = listener.getsockname()[1]
+        url = f"http://{options['host']}:{port}"
+        web = max(1, options["web_processes"])
         env = {
             **os.environ,
-            "WEB_HOST": options["host"],
-            "WEB_PORT": str(options["port"]),
+            "WEB_FD": str(listener.fileno()),
+            "WEB_CONCURRENCY": str(web),
             "PYTHONUNBUFFERED": "1",
         }
         self.stdout.write(
             self.style.SUCCESS(f"\nBrokerage is starting on {url}\n")
             + f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
-            f" · redis: {settings.REDIS_URL}\n"
+            f" · redis: {settings.REDIS_URL} · web processes: {web}\n"
             "  log in as alice / bob / carol (traders) or staff (admin), password demo-pass-123\n"
             "  Ctrl-C stops web, worker and beat.\n"
         )
+        sys.stdout.flush()
         bin_dir = Path(sys.executable).parent
-        process = subprocess.Popen(
-            [str(bin_dir / "honcho"), "-f", str(PROCFILE), "-d", str(settings.BASE_DIR), "start"],
-            env={**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"},
-        )
-        # Ctrl-C in a terminal reaches honcho too, but SIGTERM or a SIGINT sent to this
-        # process alone does not: pass it on, and honcho stops web, worker and beat.
-        code = _wait_passing_signals(process, signal.SIGINT)
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        code = run_processes(_procfile(), env, web, listener.fileno())
+        listener.close()
         if code not in STOPPED:
             self.stderr.write(f"a process exited with status {code}; everything was stopped")
         sys.exit(0 if code in STOPPED else code)
@@ -82,3 +96,50 @@ def _wait_passing_signals(process: subprocess.Popen, as_signal: int) -> int:
     signal.signal(signal.SIGINT, pass_on)
     signal.signal(signal.SIGTERM, pass_on)
     return process.wait()
+
+
+def web_concurrency() -> int:
+    """WEB_CONCURRENCY if set, else the number of cores."""
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The one socket every web process accepts on, inheritable by them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _procfile() -> dict[str, str]:
+    from honcho.environ import parse_procfile
+
+    return dict(parse_procfile(PROCFILE.read_text()).processes)
+
+
+def run_processes(commands: dict[str, str], env: dict[str, str], web: int, fd: int) -> int:
+    """web.1 … web.N, then every other Procfile process, under honcho; their exit status."""
+    from honcho.manager import Manager
+    from honcho.process import Popen
+
+    manager = Manager()
+    for name, command in commands.items():
+        copies = web if name == "web" else 1
+        for i in range(1, copies + 1):
+            process = manager.add_process(
+                f"{name}.{i}" if name == "web" else name,
+                command,
+                env=env,
+                cwd=str(settings.BASE_DIR),
+            )
+            if name == "web":
+                # honcho closes inherited descriptors; the web processes must keep the socket.
+                process._child_ctor = functools.partial(Popen, pass_fds=(fd,))
+    # Ctrl-C in a terminal reaches every process; SIGTERM or a SIGINT sent to this process
+    # alone reaches honcho's manager, which stops them all.
+    manager.loop()
+    return manager.returncode or 0
