@@ -672,8 +672,10 @@ def _report(row: Row) -> None:
     if refusals:
         details.append(f"refusals {dict(refusals)}")
     retried = sum(len(p.tries) > 1 for p in log.placements)
+    deduplicated = sum(DUPLICATE in p.tries for p in log.placements)
     details.append(
-        f"placements retried {retried}; cancels {result.cancels} "
+        f"placements retried {retried} (acknowledged by duplicate_client_order_id "
+        f"{deduplicated}); cancels {result.cancels} "
         f"({result.cancels_acknowledged} acked, {result.cancels_unknown} unknown)"
     )
     details.append(f"bid answers {dict(log.bids)}")
