@@ -117,7 +117,9 @@ class Reconciliation:
     attempted: int = 0
     acknowledged: int = 0
     rejected: int = 0
-    unknown: int = 0
+    in_doubt: int = 0  # a try got no definite answer (reset, timeout, 5xx): checked by id
+    in_doubt_committed: int = 0  # ... and a retry was told duplicate_client_order_id
+    unknown: int = 0  # never got a definite answer, however often tried
     unknown_found: int = 0  # unknowns that turned out to exist: legitimately so
     cancels: int = 0
     cancels_acknowledged: int = 0
@@ -145,6 +147,9 @@ def reconcile(
         result.attempted += 1
         row = rows.get(p.client_order_id)
         outcome = p.outcome
+        if UNKNOWN in p.tries:
+            result.in_doubt += 1
+            result.in_doubt_committed += DUPLICATE in p.tries
         if outcome == "rejected":
             result.rejected += 1
             if row is not None:
@@ -161,23 +166,9 @@ def reconcile(
         if row is None:
             result.lost.append(f"{p.client_order_id}: acknowledged but not in the database")
             continue
-        stored = (row.symbol, row.side, row.qty, row.limit_price)
-        placed = (p.symbol, p.side, p.qty, Decimal(p.limit_price))
-        if stored != placed:
-            result.lost.append(f"{p.client_order_id}: placed as {placed}, stored as {stored}")
-        if p.ack is None:
-            continue
-        if p.ack["id"] != row.id:
-            result.lost.append(f"{p.client_order_id}: answered id {p.ack['id']}, stored {row.id}")
-        if row.filled_qty < int(p.ack["filled_qty"]):
-            result.lost.append(
-                f"{p.client_order_id}: answered {p.ack['filled_qty']} filled, stored "
-                f"{row.filled_qty}"
-            )
-        if p.ack["status"] in TERMINAL and row.status != p.ack["status"]:
-            result.lost.append(
-                f"{p.client_order_id}: answered {p.ack['status']}, stored {row.status}"
-            )
+        problems = _differences(p, row)
+        if problems:
+            result.lost.append(f"{p.client_order_id}: {'; '.join(problems)}")
     for c in cancels:
         result.cancels += 1
         if c.acknowledged:
@@ -191,6 +182,24 @@ def reconcile(
     for client_order_id in strays:
         result.phantom.append(f"{client_order_id}: stored, but no client ever sent it")
     return result
+
+
+def _differences(p: Placement, row: OrderRow) -> list[str]:
+    """How the stored order contradicts what was placed and what its answer said."""
+    found = []
+    stored = (row.symbol, row.side, row.qty, row.limit_price)
+    placed = (p.symbol, p.side, p.qty, Decimal(p.limit_price))
+    if stored != placed:
+        found.append(f"placed as {placed}, stored as {stored}")
+    if p.ack is None:  # acknowledged by a duplicate_client_order_id: existing is all it said
+        return found
+    if p.ack["id"] != row.id:
+        found.append(f"answered id {p.ack['id']}, stored {row.id}")
+    if row.filled_qty < int(p.ack["filled_qty"]):
+        found.append(f"answered {p.ack['filled_qty']} filled, stored {row.filled_qty}")
+    if p.ack["status"] in TERMINAL and row.status != p.ack["status"]:
+        found.append(f"answered {p.ack['status']}, stored {row.status}")
+    return found
 
 
 @dataclass
@@ -637,9 +646,9 @@ class Row:
 
 
 HEADER = (
-    f"{'scenario':<14} {'faults':>6} {'requests':>8} {'attempted':>9} {'acked':>7} "
-    f"{'rejected':>8} {'unknown':>7} {'(exist)':>7} {'lost':>5} {'phantom':>7} "
-    f"{'violations':>10} {'5xx':>5} {'cancels':>7} {'bids':>5} {'auct.open':>9}"
+    f"{'scenario':<14} {'faults':>6} {'requests':>8} {'attempted':>9} {'acked':>6} "
+    f"{'rejected':>8} {'in doubt':>8} {'(dup)':>5} {'unknown':>7} {'(exist)':>7} {'lost':>4} "
+    f"{'phantom':>7} {'violations':>10} {'5xx':>4} {'cancels':>7} {'bids':>4} {'open':>4}"
 )
 
 
@@ -649,13 +658,14 @@ def _line(name: str, rows: list[Row]) -> str:
     bids = sum(sum(v for k, v in log.bids.items() if k == 201) for log in logs)
     return (
         f"{name:<14} {sum(lg.faults for lg in logs):>6} {sum(lg.requests for lg in logs):>8} "
-        f"{sum(x.attempted for x in r):>9} {sum(x.acknowledged for x in r):>7} "
-        f"{sum(x.rejected for x in r):>8} {sum(x.unknown for x in r):>7} "
-        f"{sum(x.unknown_found for x in r):>7} {sum(len(x.lost) for x in r):>5} "
+        f"{sum(x.attempted for x in r):>9} {sum(x.acknowledged for x in r):>6} "
+        f"{sum(x.rejected for x in r):>8} {sum(x.in_doubt for x in r):>8} "
+        f"{sum(x.in_doubt_committed for x in r):>5} {sum(x.unknown for x in r):>7} "
+        f"{sum(x.unknown_found for x in r):>7} {sum(len(x.lost) for x in r):>4} "
         f"{sum(len(x.phantom) for x in r):>7} {sum(row.violations for row in rows):>10} "
-        f"{sum(sum(lg.server_errors.values()) for lg in logs):>5} "
-        f"{sum(x.cancels_acknowledged for x in r):>7} {bids:>5} "
-        f"{sum(row.open_auctions for row in rows):>9}"
+        f"{sum(sum(lg.server_errors.values()) for lg in logs):>4} "
+        f"{sum(x.cancels_acknowledged for x in r):>7} {bids:>4} "
+        f"{sum(row.open_auctions for row in rows):>4}"
     )
 
 
@@ -672,10 +682,8 @@ def _report(row: Row) -> None:
     if refusals:
         details.append(f"refusals {dict(refusals)}")
     retried = sum(len(p.tries) > 1 for p in log.placements)
-    deduplicated = sum(DUPLICATE in p.tries for p in log.placements)
     details.append(
-        f"placements retried {retried} (acknowledged by duplicate_client_order_id "
-        f"{deduplicated}); cancels {result.cancels} "
+        f"placements retried {retried}; cancels {result.cancels} "
         f"({result.cancels_acknowledged} acked, {result.cancels_unknown} unknown)"
     )
     details.append(f"bid answers {dict(log.bids)}")
