@@ -213,6 +213,7 @@ class Log:
     bids: Counter = field(default_factory=Counter)  # answers to bids, by status
     server_errors: Counter = field(default_factory=Counter)  # 5xx answers, by status
     faults: int = 0  # kills, terminated backends, freezes
+    auctions: int = 0  # created for the scenario (each due before its checks)
     fault_notes: list[str] = field(default_factory=list)
 
 
@@ -564,6 +565,7 @@ async def _scenario(name: str, stack: Stack, keys, port: int, args) -> Log:
     log = Log()
     clients = [Client(port, k, s) for k, s in keys]
     auctions = await _create_auctions(clients[0], log, args.seconds, args) if args.auctions else []
+    log.auctions = len(auctions)
     deadline = time.monotonic() + args.seconds
     stop = asyncio.Event()
 
@@ -695,12 +697,17 @@ def _report(row: Row) -> None:
             f"placement, retries included: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
             f"max {max(times) * 1000:.0f} ms"
         )
+        slowest = max(log.placements, key=lambda p: p.seconds)
+        if slowest.seconds > 5:
+            details.append(f"slowest placement's tries: {slowest.tries} {slowest.refusal}")
     retried = sum(len(p.tries) > 1 for p in log.placements)
     details.append(
         f"placements retried {retried}; cancels {result.cancels} "
         f"({result.cancels_acknowledged} acked, {result.cancels_unknown} unknown)"
     )
-    details.append(f"bid answers {dict(log.bids)}")
+    details.append(
+        f"bid answers {dict(log.bids)}; {log.auctions} auctions, {row.open_auctions} left open"
+    )
     for line in details:
         print(f"    {line}")
     for problem in (result.lost + result.phantom)[:20]:
