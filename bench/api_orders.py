@@ -129,26 +129,35 @@ def _run(cmd: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def _start_workers(args, env) -> tuple[socket.socket, list[subprocess.Popen]]:
-    """Daphne processes accepting on one shared listening socket (the kernel spreads them)."""
+def _listen(port: int) -> socket.socket:
+    """A listening socket daphne processes can inherit (`--fd`); the kernel spreads them."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
+    listener.bind(("127.0.0.1", port))
     listener.listen(1024)
     listener.set_inheritable(True)
-    fd = listener.fileno()
+    return listener
+
+
+def _spawn_daphne(fd: int, env: dict[str, str], verbose: bool, **popen) -> subprocess.Popen:
+    """One daphne process accepting on the inherited listening socket `fd`."""
     daphne = str(Path(PYTHON).parent / "daphne")
-    workers = [
-        subprocess.Popen(
-            [daphne, "--fd", str(fd), "-v", "0", "brokerage.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            pass_fds=(fd,),
-            stdout=subprocess.DEVNULL,
-            stderr=None if args.verbose else subprocess.DEVNULL,
-        )
-        for _ in range(args.workers)
-    ]
+    return subprocess.Popen(
+        [daphne, "--fd", str(fd), "-v", "0", "brokerage.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        pass_fds=(fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=None if verbose else subprocess.DEVNULL,
+        **popen,
+    )
+
+
+def _start_workers(args, env) -> tuple[socket.socket, list[subprocess.Popen]]:
+    """Daphne processes accepting on one shared listening socket (the kernel spreads them)."""
+    listener = _listen(args.port)
+    fd = listener.fileno()
+    workers = [_spawn_daphne(fd, env, args.verbose) for _ in range(args.workers)]
     return listener, workers
 
 

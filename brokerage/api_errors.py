@@ -9,7 +9,12 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.errors import DomainError, flatten_detail
+from core.errors import (
+    DATABASE_UNAVAILABLE_MESSAGE,
+    DomainError,
+    database_unavailable,
+    flatten_detail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,14 @@ def exception_handler(exc, context):
     """DRF exception handler: domain errors, validation errors and HTTP errors, one shape."""
     if isinstance(exc, DomainError):
         return error_response(exc.code, exc.message, domain_status(exc.code), exc.fields)
+    if database_unavailable(exc):
+        log.warning("database unavailable under %s: %r", _path(context), exc)
+        return error_response(
+            "service_unavailable",
+            DATABASE_UNAVAILABLE_MESSAGE,
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -87,6 +100,11 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(code, str(detail), exc.status_code, headers=headers or None)
     return None
+
+
+def _path(context) -> str:
+    request = context.get("request") if context else None
+    return getattr(request, "path", "?")
 
 
 def page_not_found(request, exception=None):

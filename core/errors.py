@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+
+# What a client is told when the database failed under its request (see database_unavailable).
+DATABASE_UNAVAILABLE_MESSAGE = (
+    "The database connection failed while serving this request, which may or may not have "
+    "taken effect. Try again shortly: an order resent with its client_order_id is never "
+    "placed twice."
+)
+
 
 class DomainError(Exception):
     """A refused action: a stable machine `code`, a human `message`, and the fields at fault.
@@ -38,3 +47,14 @@ def flatten_detail(detail: object, prefix: str = "") -> dict[str, list[str]]:
     else:
         out.setdefault(prefix or "non_field_errors", []).append(str(detail))
     return out
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """A failure of the database, not of the request: its connection was lost or terminated
+    (a restart, a failover, `pg_terminate_backend`), a pool or statement timeout, a deadlock.
+
+    The API edges answer these 503 with Retry-After rather than 500: nothing is wrong with
+    the request, and the transaction rolled back unless the loss came at its COMMIT, so the
+    client cannot be told it failed, only to retry (idempotently, by client_order_id).
+    """
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -14,7 +14,12 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from core.errors import DomainError, flatten_detail
+from core.errors import (
+    DATABASE_UNAVAILABLE_MESSAGE,
+    DomainError,
+    database_unavailable,
+    flatten_detail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,7 @@ METHOD_NOT_ALLOWED = 40510000
 UNPROCESSABLE = 42210000
 RATE_LIMITED = 42910000
 INTERNAL = 50010000
+UNAVAILABLE = 50310000
 
 # Our domain code -> (HTTP status, Alpaca code). Any other domain code is bad input: 422.
 DOMAIN_CODES: dict[str, tuple[int, int]] = {
@@ -79,6 +85,11 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         status, data = domain_answer(exc)
         return Response(data, status=status)
+    if database_unavailable(exc):
+        request = context.get("request") if context else None
+        log.warning("database unavailable under %s: %r", getattr(request, "path", "?"), exc)
+        data = body(UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, "service_unavailable")
+        return Response(data, status=503, headers={"Retry-After": "1"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
