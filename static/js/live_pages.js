@@ -158,6 +158,7 @@
     // The server allows 50 subscriptions a socket: the first 40 symbols on the page go live.
     for (const [symbol, nodes] of [...bySymbol].slice(0, 40)) {
       streams.subscribe("quotes", symbol, (quote) => {
+        announce("quote", quote);
         for (const node of nodes) {
           const priceCell = node.querySelector("[data-field=price]");
           const changeCell = node.querySelector("[data-field=change]");
