@@ -24,6 +24,7 @@ class TradedRange:
     trades: int
     open: Decimal | None = None  # the first and last price, when asked for
     close: Decimal | None = None
+    auction_prints: int = 0  # of `trades`, how many were auction closes
 
 
 class TradeActivity(Protocol):

@@ -131,6 +131,10 @@ class CandleOutput(serializers.Serializer):
     close = serializers.DecimalField(max_digits=20, decimal_places=4)
     volume = serializers.IntegerField(help_text="Shares traded; 0 for a reference-price bar.")
     trades = serializers.IntegerField()
+    auction_prints = serializers.IntegerField(
+        help_text="Of `trades`, how many were auction prints (an auction's close); 0 for a"
+        " reference-price bar."
+    )
     # A declared field, not Field.source: the serializer's metaclass takes it out of the class.
     source = serializers.ChoiceField(choices=["trades", "reference"])  # type: ignore[assignment]
 

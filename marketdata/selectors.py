@@ -110,6 +110,7 @@ class Candle:
     volume: int
     trades: int
     source: str
+    auction_prints: int = 0  # of `trades`, the auction closes (marked on the chart)
 
 
 class EpochBucket(Func):
@@ -179,6 +180,7 @@ def _traded_candle(start: datetime, traded) -> Candle:
         volume=traded.volume,
         trades=traded.trades,
         source="trades",
+        auction_prints=traded.auction_prints,
     )
 
 

@@ -579,6 +579,7 @@ def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
         "close": str(bar.close),
         "volume": bar.volume,
         "trades": bar.trades,
+        "auction_prints": bar.auction_prints,
         "source": bar.source,
     }
 

@@ -52,7 +52,12 @@ class TradesActivity:
 def _aggregate(grouped: QuerySet, with_ends: bool) -> QuerySet:
     extra = {"first": Min("seq"), "last": Max("seq")} if with_ends else {}
     return grouped.annotate(
-        high=Max("price"), low=Min("price"), volume=Sum("qty"), trades=Count("id"), **extra
+        high=Max("price"),
+        low=Min("price"),
+        volume=Sum("qty"),
+        trades=Count("id"),
+        auction_prints=Count("id", filter=Q(auction__isnull=False)),
+        **extra,
     ).order_by()
 
 
@@ -74,6 +79,7 @@ def _range(row: dict, ends: dict, stock_id: int) -> TradedRange:
         low=price(row["low"]),
         volume=int(row["volume"]),
         trades=row["trades"],
+        auction_prints=row["auction_prints"],
         open=None if first is None else price(first),
         close=None if last is None else price(last),
     )

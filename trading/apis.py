@@ -349,6 +349,9 @@ class TradeOutput(serializers.Serializer):
     qty = serializers.CharField()
     taker_side = serializers.SerializerMethodField()
     executed_at = serializers.DateTimeField()
+    auction_id = serializers.IntegerField(
+        allow_null=True, help_text="Set on an auction print: the auction whose close it was."
+    )
 
     def get_taker_side(self, trade) -> str:
         return "sell" if trade.maker_side == "buy" else "buy"

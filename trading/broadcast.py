@@ -100,6 +100,24 @@ def trades_message(symbol: str, trades: list[dict], ts: float) -> dict:
     }
 
 
+def trades_snapshot_message(symbol: str, seq: int, trades: list[dict], day: dict) -> dict:
+    """What a `trades` subscriber gets first: the latest trades and the day so far, both as of
+    trade `seq`, so the `trades` messages after it (seq + 1 on) fold onto `day` exactly."""
+    return {
+        "type": "trades.snapshot",
+        "symbol": symbol,
+        "seq": seq,
+        "trades": [public_trade(t) for t in trades],
+        "day": day,
+    }
+
+
+def day_payload(figures) -> dict:
+    """The session so far (a `DayFigures`): shares traded here, and the high and low of trades
+    and reference prices, as the markets page shows them."""
+    return {"volume": figures.volume, "high": _dec(figures.high), "low": _dec(figures.low)}
+
+
 def _fills_of(order: dict, trades: list[dict]) -> list[dict]:
     """The executions of one order in this transaction, seen from its owner's side."""
     mine = []

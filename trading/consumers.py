@@ -141,12 +141,12 @@ def _trades_snapshot(symbol: str) -> dict:
         for t in selectors.trades_for_stock(stock=stock, limit=TRADES_SNAPSHOT_SIZE)
         if t.seq <= seq
     ]
-    return {
-        "type": "trades.snapshot",
-        "symbol": symbol,
-        "seq": seq,
-        "trades": [broadcast.public_trade(broadcast.trade_payload(t, symbol)) for t in recent],
-    }
+    return broadcast.trades_snapshot_message(
+        symbol,
+        seq,
+        [broadcast.trade_payload(t, symbol) for t in recent],
+        broadcast.day_payload(selectors.day_through(stock=stock, trade_seq=seq)),
+    )
 
 
 def _orders_snapshot(user_id: int, since_seq: int | None) -> dict:

@@ -8,11 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, User
 from marketdata.models import Stock
+from marketdata.selectors import DayFigures, market_day_start
+from marketdata.selectors import price as stored_price
 from trading.errors import TradingError
 from trading.models import (
     OPEN_STATUSES,
@@ -136,6 +138,27 @@ def fills_for(*, user: User, limit: int = 100, symbol: str | None = None) -> lis
 
 def trades_for_stock(*, stock: Stock, limit: int = 50) -> QuerySet[Trade]:
     return Trade.objects.filter(stock=stock).order_by("-seq")[:limit]
+
+
+def day_through(*, stock: Stock, trade_seq: int, now: datetime | None = None) -> DayFigures:
+    """Today's figures (`marketdata.selectors.day_figures`) counting trades up to `trade_seq`
+    only: a trades snapshot's day, onto which the trades after it fold exactly."""
+    start = market_day_start(now)
+    row = Trade.objects.filter(stock=stock, executed_at__gte=start, seq__lte=trade_seq).aggregate(
+        high=Max("price"), low=Min("price"), volume=Sum("qty"), trades=Count("id")
+    )
+    highs, lows = [row["high"]], [row["low"]]
+    if stock.day == start.date():
+        highs.append(stock.day_high)
+        lows.append(stock.day_low)
+    highs = [stored_price(h) for h in highs if h is not None]
+    lows = [stored_price(v) for v in lows if v is not None]
+    return DayFigures(
+        high=max(highs) if highs else None,
+        low=min(lows) if lows else None,
+        volume=int(row["volume"] or 0),
+        trades=row["trades"],
+    )
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_the_home_page_shows_change_day_range_and_volume(traded, client):
     page = client.get("/?q=ACME").content.decode()
 
     assert "+1.00 (+1.00%)" in page
-    assert 'data-field="day_high">102.00</td>' in page
-    assert 'data-field="day_low">97.00</td>' in page
+    assert 'data-field="day_high" data-value="102.0000">102.00</td>' in page
+    assert 'data-field="day_low" data-value="97.0000">97.00</td>' in page
     assert 'data-field="volume" data-value="30">30</td>' in page
     assert "stale" in page

@@ -103,9 +103,15 @@
     );
 
     function tradeRow(trade) {
-      const row = el("tr", { "data-trade-seq": trade.seq });
+      const auction = trade.auction_id !== null && trade.auction_id !== undefined;
+      const row = el("tr", { "data-trade-seq": trade.seq, class: auction ? "auction-print" : null });
+      const time = el("td", {}, clock(trade.time));
+      if (auction) {
+        // An auction's close prints on the tape like a trade: marked so it is not read as one.
+        time.append(" ", el("span", { class: "badge auction", title: "The close of auction " + trade.auction_id }, "auction"));
+      }
       row.append(
-        el("td", {}, clock(trade.time)),
+        time,
         el("td", { class: "num " + (trade.maker_side === "sell" ? "up" : "down") }, price(trade.price)),
         el("td", { class: "num" }, trade.qty),
       );
@@ -152,6 +158,7 @@
     // The server allows 50 subscriptions a socket: the first 40 symbols on the page go live.
     for (const [symbol, nodes] of [...bySymbol].slice(0, 40)) {
       streams.subscribe("quotes", symbol, (quote) => {
+        announce("quote", quote);
         for (const node of nodes) {
           const priceCell = node.querySelector("[data-field=price]");
           const changeCell = node.querySelector("[data-field=change]");

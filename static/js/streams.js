@@ -267,7 +267,7 @@
       }
       case "trades.snapshot":
         this.tradeSeq.set(m.symbol, m.seq);
-        this._emit("trades", m.symbol, { kind: "snapshot", symbol: m.symbol, trades: m.trades });
+        this._emit("trades", m.symbol, { kind: "snapshot", symbol: m.symbol, seq: m.seq, trades: m.trades, day: m.day });
         break;
       case "trades": {
         const last = this.tradeSeq.get(m.symbol);
@@ -278,7 +278,7 @@
           break;
         }
         this.tradeSeq.set(m.symbol, m.seq);
-        this._emit("trades", m.symbol, { kind: "trades", symbol: m.symbol, trades: m.trades, ts: m.ts });
+        this._emit("trades", m.symbol, { kind: "trades", symbol: m.symbol, seq: m.seq, trades: m.trades, ts: m.ts });
         break;
       }
       case "quote":

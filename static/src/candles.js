@@ -13,6 +13,7 @@ export function toBar(candle) {
     close: Number(candle.close),
     volume: Number(candle.volume || 0),
     source: candle.source || "trades",
+    auctionPrints: Number(candle.auction_prints || 0),
   };
 }
 
@@ -22,8 +23,9 @@ export function bucketStart(seconds, interval) {
   return Math.floor(seconds / step) * step;
 }
 
-// Fold one trade ({price, qty, time}) into the bars; returns the bar to draw (or null).
-// A trade in the forming bar moves its close, high, low and volume; a later one opens a bar.
+// Fold one trade ({price, qty, time, auction_id}) into the bars; returns the bar to draw (or
+// null). A trade in the forming bar moves its close, high, low and volume (and counts as an
+// auction print when it is one); a later one opens a bar.
 export function applyTrade(bars, trade, interval) {
   const seconds = Math.floor(Date.parse(trade.time) / 1000);
   const start = bucketStart(seconds, interval);
@@ -34,18 +36,40 @@ export function applyTrade(bars, trade, interval) {
   if (last && last.time === start) {
     if (last.source === "reference") {
       // The first trade of a bar drawn from reference prices: from now on it is a traded bar.
-      Object.assign(last, { open: p, high: p, low: p, close: p, volume: 0, source: "trades" });
+      Object.assign(last, { open: p, high: p, low: p, close: p, volume: 0, source: "trades", auctionPrints: 0 });
     }
     last.high = Math.max(last.high, p);
     last.low = Math.min(last.low, p);
     last.close = p;
     last.volume += q;
+    if (isAuctionPrint(trade)) last.auctionPrints = (last.auctionPrints || 0) + 1;
     return last;
   }
   if (last && start < last.time) return null; // late: the API's next load has it
-  const bar = { time: start, open: p, high: p, low: p, close: p, volume: q, source: "trades" };
+  const auctionPrints = isAuctionPrint(trade) ? 1 : 0;
+  const bar = { time: start, open: p, high: p, low: p, close: p, volume: q, source: "trades", auctionPrints };
   bars.push(bar);
   return bar;
+}
+
+// A trade of the tape (REST or stream) that was an auction's close rather than two orders.
+export function isAuctionPrint(trade) {
+  return trade.auction_id !== null && trade.auction_id !== undefined;
+}
+
+// The chart's markers: one above each bar that holds an auction print (in time order, as
+// lightweight-charts wants them).
+export const AUCTION_COLOR = "#c39bff";
+export function auctionMarkers(bars) {
+  return bars
+    .filter((b) => b.auctionPrints > 0)
+    .map((b) => ({
+      time: b.time,
+      position: "aboveBar",
+      shape: "arrowDown",
+      color: AUCTION_COLOR,
+      text: b.auctionPrints > 1 ? `Auction ×${b.auctionPrints}` : "Auction",
+    }));
 }
 
 // Fold a one-minute candles-stream bar in: replaces the 1m bar, or widens the coarser one.
@@ -54,7 +78,10 @@ export function applyCandle(bars, message, interval) {
   if (interval === "1m") {
     const last = bars[bars.length - 1];
     if (last && last.time === minute.time) {
-      Object.assign(last, minute);
+      // A bar's auction prints only grow: a trade seen on the tape is not undone by a bar
+      // the server read just before it.
+      const auctionPrints = Math.max(last.auctionPrints || 0, minute.auctionPrints);
+      Object.assign(last, minute, { auctionPrints });
       return last;
     }
     if (last && minute.time < last.time) return null;

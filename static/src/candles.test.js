@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toBar, applyTrade, applyCandle, equityPoints } from "./candles.js";
+import { toBar, applyTrade, applyCandle, equityPoints, auctionMarkers, isAuctionPrint } from "./candles.js";
 
 const t0 = "2026-12-01T14:30:00Z";
 const s0 = Date.parse(t0) / 1000;
 
 test("an API candle becomes a bar in unix seconds", () => {
   const bar = toBar({ time: t0, open: "1.0000", high: "2", low: "0.5", close: "1.5", volume: 7 });
-  assert.deepEqual(bar, { time: s0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 7, source: "trades" });
+  assert.deepEqual(bar, { time: s0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 7, source: "trades", auctionPrints: 0 });
 });
 
 test("a trade moves the forming bar, a later one opens the next", () => {
@@ -26,7 +26,7 @@ test("a trade moves the forming bar, a later one opens the next", () => {
 test("a reference bar's first trade restarts it as a traded bar", () => {
   const bars = [{ time: s0, open: 10, high: 11, low: 9, close: 10, volume: 0, source: "reference" }];
   applyTrade(bars, { price: "10.5", qty: "2", time: "2026-12-01T14:30:10Z" }, "1m");
-  assert.deepEqual(bars[0], { time: s0, open: 10.5, high: 10.5, low: 10.5, close: 10.5, volume: 2, source: "trades" });
+  assert.deepEqual(bars[0], { time: s0, open: 10.5, high: 10.5, low: 10.5, close: 10.5, volume: 2, source: "trades", auctionPrints: 0 });
 });
 
 test("candles-stream bars replace the 1m bar and widen the hourly one", () => {
@@ -48,4 +48,40 @@ test("equity points are in time order, one a second", () => {
     ]),
     [{ time: s0, value: 9 }, { time: s0 + 1, value: 11 }],
   );
+});
+
+test("auction prints are counted per bar, from the API and from the tape", () => {
+  const bars = [toBar({ time: "2026-01-05T14:30:00Z", open: "10", high: "10", low: "10", close: "10", volume: 5, auction_prints: 1 })];
+  assert.equal(bars[0].auctionPrints, 1);
+  applyTrade(bars, { price: "10.5", qty: "3", time: "2026-01-05T14:30:20Z", auction_id: null }, "1m");
+  assert.equal(bars[0].auctionPrints, 1);
+  applyTrade(bars, { price: "10.6", qty: "50", time: "2026-01-05T14:30:40Z", auction_id: 7 }, "1m");
+  assert.equal(bars[0].auctionPrints, 2);
+  const opened = applyTrade(bars, { price: "10.7", qty: "50", time: "2026-01-05T14:31:05Z", auction_id: 8 }, "1m");
+  assert.equal(opened.auctionPrints, 1);
+  assert.equal(bars.length, 2);
+});
+
+test("a bar from the candles stream never forgets an auction print the tape already showed", () => {
+  const bars = [];
+  applyTrade(bars, { price: "10", qty: "50", time: "2026-01-05T14:30:40Z", auction_id: 7 }, "1m");
+  applyCandle(bars, { start: "2026-01-05T14:30:00Z", open: "10", high: "10", low: "10", close: "10", volume: 0, auction_prints: 0 }, "1m");
+  assert.equal(bars[0].auctionPrints, 1);
+  applyCandle(bars, { start: "2026-01-05T14:30:00Z", open: "10", high: "10", low: "10", close: "10", volume: 0, auction_prints: 2 }, "1m");
+  assert.equal(bars[0].auctionPrints, 2);
+});
+
+test("each bar holding auction prints gets one marker above it, in time order", () => {
+  const bars = [
+    { time: 60, auctionPrints: 0 },
+    { time: 120, auctionPrints: 1 },
+    { time: 180, auctionPrints: 3 },
+  ];
+  assert.deepEqual(
+    auctionMarkers(bars).map((m) => [m.time, m.position, m.text]),
+    [[120, "aboveBar", "Auction"], [180, "aboveBar", "Auction ×3"]],
+  );
+  assert.equal(isAuctionPrint({ auction_id: null }), false);
+  assert.equal(isAuctionPrint({ auction_id: 0 }), true);
+  assert.equal(isAuctionPrint({}), false);
 });

@@ -1,7 +1,8 @@
 // Price and equity charts with TradingView's Lightweight Charts (Apache-2.0; attribution on
 // the page as its licence asks).
-import { createChart, CandlestickSeries, HistogramSeries, AreaSeries, ColorType } from "lightweight-charts";
+import { createChart, createSeriesMarkers, CandlestickSeries, HistogramSeries, AreaSeries, ColorType } from "lightweight-charts";
 import { marketTz } from "./live.js";
+import { auctionMarkers } from "./candles.js";
 
 const UP = "#2ecc71";
 const DOWN = "#ff5c5c";
@@ -43,17 +44,28 @@ export function priceChart(container) {
   volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
   const volumeBar = (b) => ({ time: b.time, value: b.volume, color: b.close >= b.open ? "rgba(46,204,113,0.45)" : "rgba(255,92,92,0.45)" });
+  // Auction prints: a marker above each bar holding one (history and live alike).
+  const markers = createSeriesMarkers(candles, []);
+  let shown = [];
+  const mark = () => {
+    const wanted = auctionMarkers(shown);
+    markers.setMarkers(wanted);
+    container.dataset.auctionMarkers = String(wanted.length);
+  };
   return {
     chart,
     set(bars, daily) {
+      shown = bars;
       chart.applyOptions({ timeScale: { timeVisible: !daily } });
       candles.setData(bars.map(({ time, open, high, low, close }) => ({ time, open, high, low, close })));
       volume.setData(bars.map(volumeBar));
+      mark();
       chart.timeScale().fitContent();
     },
     update(bar) {
       candles.update({ time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close });
       volume.update(volumeBar(bar));
+      if (bar.auctionPrints) mark();
     },
   };
 }

@@ -1,6 +1,9 @@
-// The markets page: sortable columns and a sparkline per row from the one-minute history.
+// The markets page: sortable columns, a sparkline per row from the one-minute history, and
+// today's volume, high and low kept live from the trades and quotes streams.
 import { sortRows, sparklinePath } from "./table_sort.js";
-import { api } from "./live.js";
+import { api, on } from "./live.js";
+import { dayFromPage, dayFromSnapshot, foldTrades, foldQuote, volumeText } from "./day_figures.js";
+import { price } from "./format.js";
 
 const table = document.querySelector("table.stocks");
 if (table) {
@@ -47,4 +50,66 @@ for (const node of [...sparks].slice(0, 60)) {
     node.replaceChildren(svg);
     node.dataset.drawn = "true";
   });
+}
+
+// Live day figures. The quotes ride the page's socket (live_pages.js, up to 40 symbols); the
+// trades ride a second one, as a socket takes 50 subscriptions.
+const figureNodes = new Map(); // symbol -> the rows and tiles showing it
+for (const node of document.querySelectorAll("[data-live-quotes] [data-symbol]")) {
+  if (!node.querySelector("[data-field=volume]")) continue;
+  const list = figureNodes.get(node.dataset.symbol) || [];
+  list.push(node);
+  figureNodes.set(node.dataset.symbol, list);
+}
+const days = new Map();
+for (const [symbol, nodes] of figureNodes) {
+  const value = (field) => ((nodes[0].querySelector(`[data-field=${field}]`) || {}).dataset || {}).value;
+  days.set(symbol, dayFromPage({ volume: value("volume"), high: value("day_high"), low: value("day_low") }));
+}
+
+function paint(symbol, flashVolume) {
+  const day = days.get(symbol);
+  for (const node of figureNodes.get(symbol) || []) {
+    for (const [field, text, raw] of [
+      ["day_high", day.high === null ? "—" : price(day.high), day.high],
+      ["day_low", day.low === null ? "—" : price(day.low), day.low],
+      ["volume", volumeText(day.volume), day.volume],
+    ]) {
+      const cell = node.querySelector(`[data-field=${field}]`);
+      if (!cell) continue;
+      cell.dataset.value = raw === null ? "" : String(raw);
+      if (cell.textContent === text) continue;
+      cell.textContent = text;
+      if (field === "volume" && flashVolume) {
+        cell.classList.remove("flash");
+        void cell.offsetWidth; // restart the flash animation
+        cell.classList.add("flash");
+      }
+    }
+    if (day.seq !== null) node.dataset.tradeSeq = String(day.seq);
+  }
+}
+
+on("quote", (quote) => {
+  const day = days.get(quote.symbol);
+  if (day && foldQuote(day, quote)) paint(quote.symbol, false);
+});
+
+const Client = window.BrokerageStreams && window.BrokerageStreams.Client;
+if (Client && window.WebSocket && figureNodes.size) {
+  const tape = new Client();
+  for (const symbol of [...figureNodes.keys()].slice(0, 40)) {
+    tape.subscribe("trades", symbol, (message) => {
+      if (message.kind === "snapshot") {
+        const day = dayFromSnapshot(message);
+        // The reference range seen since the page loaded still counts.
+        const before = days.get(symbol);
+        foldQuote(day, { day_high: before.high, day_low: before.low });
+        days.set(symbol, day);
+        paint(symbol, false);
+      } else if (foldTrades(days.get(symbol), message)) {
+        paint(symbol, true);
+      }
+    });
+  }
 }

@@ -3,7 +3,8 @@ import { priceChart } from "./chart.js";
 import { toBar, applyTrade, applyCandle } from "./candles.js";
 import { withDepth, depthOf, topOfBook } from "./book_view.js";
 import { price, money, onTick } from "./format.js";
-import { estimate, maxQty, validate, humanError, orderToast } from "./ticket_math.js";
+import { estimate, maxQty, validate, orderToast } from "./ticket_math.js";
+import { plainRefusal } from "./refusals.js";
 import { streams, on, toast, api, bindConnectionBadges, startEtClock } from "./live.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -269,8 +270,7 @@ async function place() {
   submit.disabled = false;
   review(false);
   if (!ok) {
-    const message = humanError(answer);
-    const fieldName = answer && answer.fields ? Object.keys(answer.fields)[0] : null;
+    const { field: fieldName, text: message } = plainRefusal(answer);
     showErrors(fieldName && field(fieldName) ? { [fieldName]: message } : { __all__: message });
     setStatus(message);
     return;

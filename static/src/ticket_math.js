@@ -1,4 +1,5 @@
 // The order ticket's arithmetic and wording, free of the DOM so it can be tested.
+import { plainRefusal } from "./refusals.js";
 
 // What an order would cost (buy) or bring (sell), before it is sent.
 // A limit order is valued at its limit; a market order at the opposite best quote, the
@@ -57,27 +58,17 @@ export function validate({ type, qty, limitPrice, tick: rawTick = "0.01", lot = 
   return errors;
 }
 
-// The API's refusal ({code, message, fields}) in a trader's words.
-const FIELD_NAMES = { qty: "Quantity", limit_price: "Limit price", time_in_force: "Time in force", side: "Side", type: "Order type" };
-const CODES = {
-  insufficient_buying_power: "Not enough buying power for this order.",
-  insufficient_qty: "You don't hold enough free shares to sell that many.",
-  symbol_halted: "Trading in this stock is halted right now.",
-  fok_not_fillable: "Fill or kill: the book can't fill all of it at once, so nothing was traded.",
-  not_authenticated: "Your session has ended: log in again to trade.",
-  rate_limited: "Too many orders at once: wait a moment and try again.",
-};
-
+// The API's refusal ({code, message, fields}) in a trader's words (the one table: refusals.js).
 export function humanError(error) {
-  if (!error || typeof error !== "object") return "The order could not be placed. Try again.";
-  if (CODES[error.code]) return CODES[error.code];
-  let message = String(error.message || "The order could not be placed.");
-  for (const [field, name] of Object.entries(FIELD_NAMES)) {
-    message = message.replace(new RegExp("\\b" + field + "\\b", "g"), name);
-  }
-  message = message.replace(/(\d+\.\d{2})00\b/g, "$1");
-  return message.charAt(0).toUpperCase() + message.slice(1);
+  return plainRefusal(error).text;
 }
+
+// Why the book canceled an order, when the trader did not (the order's `reason`).
+const CANCEL_REASONS = {
+  ioc_remainder: "immediate or cancel: the rest could not fill at once",
+  market_remainder: "the rest found no price inside today's band",
+  self_trade_prevention: "it would have traded with your own order",
+};
 
 // The toast for an order update from the orders stream (null: nothing worth saying).
 export function orderToast(event) {
@@ -86,7 +77,10 @@ export function orderToast(event) {
   const avg = o.filled_avg_price ? " at an average $" + Number(o.filled_avg_price).toFixed(2) : "";
   if (o.status === "filled") return { kind: "up", text: `${what}: filled${avg}.` };
   if (o.status === "partially_filled") return { kind: "info", text: `${what}: ${o.filled_qty} filled${avg}, the rest is on the book.` };
-  if (o.status === "canceled") return { kind: "muted", text: `${what}: canceled${Number(o.filled_qty) ? ` after ${o.filled_qty} filled` : ""}.` };
+  if (o.status === "canceled") {
+    const why = CANCEL_REASONS[o.reason];
+    return { kind: "muted", text: `${what}: canceled${Number(o.filled_qty) ? ` after ${o.filled_qty} filled` : ""}${why ? ` (${why})` : ""}.` };
+  }
   if (o.status === "expired") return { kind: "muted", text: `${what}: expired.` };
   if (o.status === "rejected") return { kind: "down", text: `${what}: rejected.` };
   if (event.event === "new") return { kind: "info", text: `${what}: placed on the book.` };

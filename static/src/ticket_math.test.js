@@ -37,10 +37,10 @@ test("the ticket says what is wrong in words, prices to the tick", () => {
 test("API refusals read as sentences, not field names", () => {
   assert.equal(humanError({ code: "insufficient_buying_power", message: "x" }), "Not enough buying power for this order.");
   assert.equal(
-    humanError({ code: "price_out_of_band", message: "limit_price must be between 90.0000 and 110.0000" }),
-    "Limit price must be between 90.00 and 110.00",
+    humanError({ code: "price_outside_band", message: "limit_price must be between 90.0000 and 110.0000", fields: { limit_price: ["Between 90.0000 and 110.0000."] } }),
+    "The limit price must be between $90.00 and $110.00.",
   );
-  assert.equal(humanError({ code: "invalid_qty", message: "qty must be positive" }), "Quantity must be positive");
+  assert.equal(humanError({ code: "invalid_qty", message: "qty must be positive.", fields: { qty: ["Must be positive."] } }), "Quantity must be positive.");
 });
 
 test("order updates become toasts, fills caused by others included", () => {
@@ -48,4 +48,8 @@ test("order updates become toasts, fills caused by others included", () => {
   assert.equal(orderToast({ event: "fill", order }).text, "Buy 10 ZBR: 4 filled at an average $100.50, the rest is on the book.");
   assert.equal(orderToast({ event: "canceled", order: { ...order, status: "canceled" } }).text, "Buy 10 ZBR: canceled after 4 filled.");
   assert.equal(orderToast({ event: "fill", order: { ...order, status: "filled", filled_qty: "10" } }).kind, "up");
+  assert.equal(
+    orderToast({ event: "canceled", order: { ...order, status: "canceled", reason: "ioc_remainder" } }).text,
+    "Buy 10 ZBR: canceled after 4 filled (immediate or cancel: the rest could not fill at once).",
+  );
 });

@@ -72,7 +72,13 @@ def test_trades_arrive_as_one_message_per_order_without_private_details(alice, b
     async def scenario():
         async with open_socket() as ws:
             _, snapshot = await ws.subscribe("trades", "ZWA")
-            assert snapshot == {"type": "trades.snapshot", "symbol": "ZWA", "seq": 0, "trades": []}
+            assert snapshot == {
+                "type": "trades.snapshot",
+                "symbol": "ZWA",
+                "seq": 0,
+                "trades": [],
+                "day": {"volume": 0, "high": None, "low": None},
+            }
             await in_thread(place)(alice, zwa, "buy", 15, "102.00")
             message = await ws.receive()
             assert await ws.nothing()
@@ -92,6 +98,8 @@ def test_trades_arrive_as_one_message_per_order_without_private_details(alice, b
     )
     assert later["seq"] == 2
     assert [t["seq"] for t in later["trades"]] == [2, 1]
+    # The day so far as of the snapshot's seq: the markets page folds the later trades onto it.
+    assert later["day"] == {"volume": 15, "high": "102.0000", "low": "101.0000"}
 
 
 def _fake_delta(seq: int, price: str, qty: int) -> dict:
