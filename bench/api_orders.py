@@ -1,7 +1,8 @@
 """Order placement through the real HTTP API of a real daphne server on PostgreSQL.
 
-    .venv/bin/python bench/api_orders.py                      # 16 clients, 1 daphne worker
-    .venv/bin/python bench/api_orders.py --clients 32 --workers 2 --rounds 5
+    .venv/bin/python bench/api_orders.py                      # 16 clients, 1 daphne process
+    .venv/bin/python bench/api_orders.py --web-processes 1,2  # 1 and 2 processes side by side
+    .venv/bin/python bench/api_orders.py --clients 1          # one client: the server's time
 
 It creates its own database (`bench_orders`, dropped and re-created on each run), migrates
 it, creates one user with an API key per client and four stocks (--symbols) with a seeded
@@ -153,12 +154,25 @@ def _spawn_daphne(fd: int, env: dict[str, str], verbose: bool, **popen) -> subpr
     )
 
 
-def _start_workers(args, env) -> tuple[socket.socket, list[subprocess.Popen]]:
-    """Daphne processes accepting on one shared listening socket (the kernel spreads them)."""
-    listener = _listen(args.port)
+def _start_workers(
+    args, env, count: int | None = None, port: int | None = None
+) -> tuple[socket.socket, list[subprocess.Popen]]:
+    """`count` (default --workers) daphne processes on one shared listening socket."""
+    listener = _listen(args.port if port is None else port)
     fd = listener.fileno()
-    workers = [_spawn_daphne(fd, env, args.verbose) for _ in range(args.workers)]
+    workers = [_spawn_daphne(fd, env, args.verbose) for _ in range(count or args.workers)]
     return listener, workers
+
+
+def _stop_workers(listener: socket.socket, workers: list[subprocess.Popen]) -> None:
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        try:
+            w.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+    listener.close()
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -296,75 +310,129 @@ def _report(name: str, stats: Stats, elapsed: float) -> float:
     return rate
 
 
-async def _bench(args, keys: list[tuple[str, str]], port: int) -> None:
-    conns = [Connection(port, k, s) for k, s in keys]
-    floors = [p.strip() for p in args.floor.split(",") if p.strip()]
+@dataclass
+class Setup:
+    """One server set-up under test: `processes` daphne processes on one port."""
 
-    # Warm up every worker, connection and code path first.
-    await _phase(
-        conns, args.warmup, lambda i, c, d: _order_client(c, 10_000 + i, d, Stats(), Stats(), [])
-    )
-    for path in floors:
+    processes: int
+    port: int
+    conns: list[Connection] = field(default_factory=list)
+    floor: dict[str, Stats] = field(default_factory=dict)
+    floor_time: dict[str, float] = field(default_factory=dict)
+    place: Stats = field(default_factory=Stats)
+    cancel: Stats = field(default_factory=Stats)
+    order_time: float = 0.0
+
+
+async def _bench(args, keys: list[tuple[str, str]], ports: dict[int, int]) -> None:
+    """Every set-up ({processes: port}) gets the same phases, round by round, in turn."""
+    floors = [p.strip() for p in args.floor.split(",") if p.strip()]
+    setups = [
+        Setup(n, port, [Connection(port, k, s) for k, s in keys]) for n, port in ports.items()
+    ]
+    for setup in setups:
+        setup.floor = {path: Stats() for path in floors}
+        setup.floor_time = dict.fromkeys(floors, 0.0)
+        # Warm up every process, connection and code path first.
         await _phase(
-            conns, args.warmup / 2, lambda i, c, d, p=path: _floor_client(c, p, d, Stats())
+            setup.conns,
+            args.warmup,
+            lambda i, c, d: _order_client(c, 10_000 + i, d, Stats(), Stats(), []),
         )
+        for path in floors:
+            await _phase(
+                setup.conns,
+                args.warmup / 2,
+                lambda i, c, d, p=path: _floor_client(c, p, d, Stats()),
+            )
 
     print(
-        f"\n{len(conns)} clients, {args.workers} daphne worker(s), {len(SYMBOLS)} stocks, "
-        f"{args.rounds} rounds of "
-        f"{args.seconds:.0f} s a phase, fees {args.maker_fee_bps}/{args.taker_fee_bps} bps\n"
+        f"\n{len(keys)} clients, {len(SYMBOLS)} stocks, {args.rounds} rounds of "
+        f"{args.seconds:.0f} s a phase, fees {args.maker_fee_bps}/{args.taker_fee_bps} bps; "
+        f"web processes {', '.join(str(s.processes) for s in setups)}, in turn each round\n"
     )
-    # Phases alternate round by round, so that whatever else the machine is doing weighs on
-    # the floor and on the orders alike.
-    floor_stats = {path: Stats() for path in floors}
-    floor_time = dict.fromkeys(floors, 0.0)
-    place, cancel, samples = Stats(), Stats(), []
-    order_time = 0.0
+    # Phases alternate round by round (and set-up by set-up), so that whatever else the
+    # machine is doing weighs on the floor, the orders and every set-up alike.
     for r in range(args.rounds):
-        for path in floors:
-            floor_time[path] += await _phase(
-                conns,
+        for setup in setups:
+            for path in floors:
+                setup.floor_time[path] += await _phase(
+                    setup.conns,
+                    args.seconds,
+                    lambda i, c, d, p=path, s=setup.floor[path]: _floor_client(c, p, d, s),
+                )
+            setup.order_time += await _phase(
+                setup.conns,
                 args.seconds,
-                lambda i, c, d, p=path, s=floor_stats[path]: _floor_client(c, p, d, s),
+                lambda i, c, d, r=r, s=setup: _order_client(
+                    c, 100 * r + i, d, s.place, s.cancel, []
+                ),
             )
-        order_time += await _phase(
-            conns,
-            args.seconds,
-            lambda i, c, d, r=r: _order_client(c, 100 * r + i, d, place, cancel, samples),
-        )
-    for conn in conns:
-        if conn.writer is not None:
-            conn.writer.close()
+    for setup in setups:
+        for conn in setup.conns:
+            if conn.writer is not None:
+                conn.writer.close()
+    summary = [_report_setup(setup, floors) for setup in setups]
+    if len(summary) > 1:
+        _side_by_side(summary)
 
+
+def _report_setup(setup: Setup, floors: list[str]) -> dict[str, float]:
+    print(f"-- {setup.processes} web process(es)")
     floor_rates = {
-        path: _report(f"floor GET {path}", floor_stats[path], floor_time[path]) for path in floors
+        path: _report(f"floor GET {path}", setup.floor[path], setup.floor_time[path])
+        for path in floors
     }
-    place_rate = _report("POST /api/v1/orders (place)", place, order_time)
+    place, cancel = setup.place, setup.cancel
+    place_rate = _report("POST /api/v1/orders (place)", place, setup.order_time)
     for kind, stats in sorted(place.by_kind.items()):
-        _report(f"  of which {kind}", stats, order_time)
-    cancel_rate = _report("DELETE /api/v1/orders/{id} (cancel)", cancel, order_time)
+        _report(f"  of which {kind}", stats, setup.order_time)
+    cancel_rate = _report("DELETE /api/v1/orders/{id} (cancel)", cancel, setup.order_time)
     both = Stats(place.latencies + cancel.latencies)
-    order_rate = _report("orders API, place + cancel", both, order_time)
-
+    order_rate = _report("orders API, place + cancel", both, setup.order_time)
     best_path, best = max(floor_rates.items(), key=lambda kv: kv[1])
     p50 = _percentile(place.latencies, 0.50)
     p99 = _percentile(place.latencies, 0.99)
     print(
-        f"\norders/s (placements) {place_rate:.1f}, cancels/s {cancel_rate:.1f}; "
+        f"orders/s (placements) {place_rate:.1f}, cancels/s {cancel_rate:.1f}; "
         f"placements + cancels {order_rate:.1f} req/s"
     )
     print(
         f"order requests / floor ({best_path}): {order_rate / best:.0%}  "
-        f"(target >= 50%)   placement p99/p50: {p99 / p50:.1f} (target <= 3)"
+        f"(target >= 50%)   placement p99/p50: {p99 / p50:.1f} (target <= 3)\n"
     )
+    return {
+        "processes": setup.processes,
+        f"floor {best_path} req/s": best,
+        "placements/s": place_rate,
+        "placements + cancels req/s": order_rate,
+        "placement p50 ms": p50 * 1000,
+        "placement p99 ms": p99 * 1000,
+        "placement p99/p50": p99 / p50,
+    }
+
+
+def _side_by_side(summary: list[dict[str, float]]) -> None:
+    """The set-ups in columns, and each one's ratio to the first."""
+    first = summary[0]
+    head = "".join(f"{int(s['processes']):>10}" for s in summary)
+    labels = [f"{int(s['processes'])}/{int(first['processes'])}" for s in summary[1:]]
+    ratios = "".join(f"{label:>10}" for label in labels)
+    print(f"{'web processes':<30}{head}{ratios}")
+    for name in list(first)[1:]:
+        values = "".join(f"{s[name]:>10.1f}" for s in summary)
+        ratio = "".join(f"{s[name] / first[name]:>9.2f}x" for s in summary[1:])
+        print(f"{name:<30}{values}{ratio}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
-    # One: on two cores, one daphne process and PostgreSQL each keep a core busy; a second
-    # process only adds contention (measured: see bench/README.md).
-    parser.add_argument("--workers", type=int, default=1, help="daphne processes")
+    parser.add_argument(
+        "--web-processes",
+        default="1",
+        help="comma-separated daphne process counts, run side by side (e.g. 1,2)",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="floor and orders phases, alternated")
     parser.add_argument("--warmup", type=float, default=3.0)
@@ -408,20 +476,17 @@ def main() -> None:
                 env,
             ).splitlines()[-1]
         )
-        listener, workers = _start_workers(args, env)
-        port = listener.getsockname()[1]
+        counts = [int(n) for n in args.web_processes.split(",") if n.strip()]
+        args.workers = counts[0]
+        stacks = {n: _start_workers(args, env, count=n, port=0) for n in dict.fromkeys(counts)}
         try:
-            _wait_until_up(port, keys[0], workers)
-            asyncio.run(_bench(args, keys, port))
+            for listener, workers in stacks.values():
+                _wait_until_up(listener.getsockname()[1], keys[0], workers)
+            ports = {n: listener.getsockname()[1] for n, (listener, _) in stacks.items()}
+            asyncio.run(_bench(args, keys, ports))
         finally:
-            for w in workers:
-                w.terminate()
-            for w in workers:
-                try:
-                    w.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    w.kill()
-            listener.close()
+            for listener, workers in stacks.values():
+                _stop_workers(listener, workers)
         audit = subprocess.run(
             [PYTHON, "manage.py", "audit_ledger"], cwd=ROOT, env=env, capture_output=True, text=True
         )
