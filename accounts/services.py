@@ -11,13 +11,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from core import streams
 from core.errors import DomainError
-from core.fields import money_field
 
 CENT = Decimal("0.01")
 _KEY_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -60,6 +59,33 @@ def cash_post(
 ) -> CashEntry:
     """Move cash in or out of an account the caller has locked (select_for_update), with its
     ledger entry."""
+    entry = cash_move(
+        account=account,
+        amount=amount,
+        kind=kind,
+        memo=memo,
+        reference=reference,
+        created_by=created_by,
+    )
+    account.save(update_fields=["cash", "updated_at"])
+    entry.save(force_insert=True)
+    return entry
+
+
+def cash_move(
+    *,
+    account: Account,
+    amount: Decimal,
+    kind: str,
+    memo: str = "",
+    reference: str = "",
+    created_by: User | None = None,
+) -> CashEntry:
+    """`cash_post` in memory: the locked account's cash moves, its entry is returned unsaved.
+
+    The caller writes both: the accounts with `accounts_save`, the entries in one insert
+    (`cash_entries_save`), after every move of the transaction is applied.
+    """
     account.cash += amount
     if account.cash < 0:
         raise DomainError("insufficient_cash", "This would make the cash balance negative.")
@@ -68,8 +94,7 @@ def cash_post(
             "cash_reserved",
             "This would take cash that open orders or bids have reserved.",
         )
-    account.save(update_fields=["cash", "updated_at"])
-    return CashEntry.objects.create(
+    return CashEntry(
         account=account,
         amount=amount,
         balance_after=account.cash,
@@ -78,6 +103,11 @@ def cash_post(
         reference=reference,
         created_by=created_by,
     )
+
+
+def cash_entries_save(entries: list[CashEntry]) -> None:
+    """Insert the entries `cash_move` returned, in one statement."""
+    CashEntry.objects.bulk_create(entries)
 
 
 # --------------------------------------------------------------------------- reservations
@@ -125,21 +155,34 @@ def cash_release(*, account: Account, amount: Decimal) -> None:
 
 def reservations_save(accounts: Mapping[int, Account], before: Mapping[int, Decimal]) -> None:
     """Write the reservations that changed since `before` ({user id: reserved_cash})."""
-    changed = [a for uid, a in accounts.items() if a.reserved_cash != before[uid]]
+    _accounts_write([a for uid, a in accounts.items() if a.reserved_cash != before[uid]])
+
+
+def balances(accounts: Mapping[int, Account]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{user id: (cash, reserved cash)}: what `accounts_save` compares with."""
+    return {uid: (a.cash, a.reserved_cash) for uid, a in accounts.items()}
+
+
+def accounts_save(
+    accounts: Mapping[int, Account], before: Mapping[int, tuple[Decimal, Decimal]]
+) -> None:
+    """Write the locked accounts whose cash or reservation changed since `before` (from
+    `balances`), each row once with its final figures, in one statement.
+
+    One write per row: the database checks reserved <= cash on the row as written, the end
+    state of the transaction, whatever order the moves were applied in.
+    """
+    _accounts_write([a for uid, a in accounts.items() if (a.cash, a.reserved_cash) != before[uid]])
+
+
+def _accounts_write(changed: list[Account]) -> None:
     if len(changed) == 1:
-        changed[0].save(update_fields=["reserved_cash", "updated_at"])
+        changed[0].save(update_fields=["cash", "reserved_cash", "updated_at"])
     elif changed:
-        # Several rows (an outbid leader released, the new one reserved): one UPDATE.
         now = timezone.now()
-        Account.objects.filter(pk__in=[a.pk for a in changed]).update(
-            reserved_cash=Case(
-                *(When(pk=a.pk, then=Value(a.reserved_cash)) for a in changed),
-                output_field=money_field(),
-            ),
-            updated_at=now,
-        )
         for account in changed:
             account.updated_at = now
+        Account.objects.bulk_update(changed, ["cash", "reserved_cash", "updated_at"])
 
 
 def cash_reserve_now(*, user_id: int, amount: Decimal) -> None:

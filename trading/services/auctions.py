@@ -465,7 +465,7 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     locked = accounts.accounts_lock(
         {leader.bidder_id, auction.seller_id, *([house_id] if house_id else [])}
     )
-    before = {uid: a.reserved_cash for uid, a in locked.items()}
+    before = accounts.balances(locked)
     positions = positions_lock(stock, {leader.bidder_id, auction.seller_id})
     accounts.cash_release(account=locked[leader.bidder_id], amount=leader.reserved_cash)
     state.trade_seq += 1
@@ -496,8 +496,7 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     ledger.write_shares()
     for pos in positions.values():
         pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
-    accounts.reservations_save(locked, before)
-    ledger.write_cash()
+    ledger.write_cash(locked, before)
     state.last_price, state.last_trade_at = price, now
     state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
     _end_bid(leader, Bid.Status.WON, "won")

@@ -162,7 +162,7 @@ class _Placement:
     ledger: Ledger = field(default_factory=Ledger)
     accounts: dict[int, Account] = field(default_factory=dict)
     positions: dict[int, Position] = field(default_factory=dict)
-    reserved_before: dict[int, Decimal] = field(default_factory=dict)
+    balances_before: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
     positions_before: dict[int, _PositionKey] = field(default_factory=dict)
     house_id: int | None = None
     # A market buy: what each of its fills, still to be settled, costs with fees at most.
@@ -355,7 +355,7 @@ def _lock_parties(p: _Placement, user: User) -> None:
     if p.order.side == "sell" or result.fills or result.self_trade_cancels:
         traders.add(user.id)
     p.positions = positions_lock(p.stock, traders)
-    p.reserved_before = {uid: a.reserved_cash for uid, a in p.accounts.items()}
+    p.balances_before = accounts.balances(p.accounts)
     p.positions_before = {uid: _position_key(pos) for uid, pos in p.positions.items()}
     p.house_id = house_id
 
@@ -529,24 +529,44 @@ def _cancel_in_place(p: _Placement, order: Order, *, reason: str, qty: int | Non
         p.positions[order.user_id].reserved_qty -= remaining
 
 
+POSITION_FIELDS = ["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"]
+
+
+def _positions_save(rows: list[Position]) -> None:
+    """Write the positions that moved: one UPDATE for one row or for many."""
+    if len(rows) == 1:
+        rows[0].save(update_fields=POSITION_FIELDS)
+    elif rows:
+        Position.objects.bulk_update(rows, POSITION_FIELDS)
+
+
 def _write(p: _Placement) -> Order:
     """Write what was settled in memory, in an order every CHECK constraint accepts."""
     order, now = p.order, p.now
     # The order first: a duplicate client_order_id fails here, before anything else is written.
-    order.save(force_insert=True)
-    for other in [*p.makers.values(), *([p.replaces] if p.replaces is not None else [])]:
+    others = [*p.makers.values(), *([p.replaces] if p.replaces is not None else [])]
+    for other in others:
         other.updated_at = now
-        other.save(update_fields=ORDER_FILL_FIELDS)
+    if others:
+        # One statement: the new order inserted, the orders it filled (or replaces) updated
+        # through the conflict on their ids. A duplicate client_order_id fails it all.
+        Order.objects.bulk_create(
+            [order, *others],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=ORDER_FILL_FIELDS,
+        )
+    else:
+        order.save(force_insert=True)
     if p.events.trades:
         Trade.objects.bulk_create(p.events.trades)
         p.ledger.write_shares()
-    for uid, pos in p.positions.items():
-        if _position_key(pos) != p.positions_before[uid]:
-            pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
-    # Reservations are written before cash moves: the database checks reserved <= cash on
-    # every row update, and a buyer's cash falls only by what its reservation released.
-    accounts.reservations_save(p.accounts, p.reserved_before)
-    p.ledger.write_cash()
+    moved = [
+        pos for uid, pos in p.positions.items() if _position_key(pos) != p.positions_before[uid]
+    ]
+    _positions_save(moved)
+    # Each account once, cash and reservation together (see accounts.services.accounts_save).
+    p.ledger.write_cash(p.accounts, p.balances_before)
     p.events.levels = book_changes_apply(p.state, p.changes)
     p.state.save(
         update_fields=["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"]

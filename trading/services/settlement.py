@@ -9,11 +9,12 @@ after every refusal has had its chance, in an order every CHECK constraint accep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import Account, CashEntry
-from accounts.services import cash_post
+from accounts.services import accounts_save, cash_entries_save, cash_move
 from marketdata.models import Stock
 from trading.models import Position, ShareEntry
 from trading.pricing import PRICE_UNIT
@@ -54,16 +55,26 @@ class Ledger:
     def write_shares(self) -> None:
         ShareEntry.objects.bulk_create(self.shares)
 
-    def write_cash(self) -> None:
-        """Post the cash moves; after the reservations they free are written (reserved <= cash)."""
-        for move in self.cash:
-            cash_post(
+    def write_cash(
+        self,
+        accounts: Mapping[int, Account],
+        before: Mapping[int, tuple[Decimal, Decimal]],
+    ) -> None:
+        """Apply the cash moves to the locked `accounts`, then write each changed account once
+        (cash and reservation, against `before` from `accounts.services.balances`) and every
+        entry in one insert."""
+        entries = [
+            cash_move(
                 account=move.account,
                 amount=move.amount,
                 kind=move.kind,
                 reference=move.reference,
                 memo=move.memo,
             )
+            for move in self.cash
+        ]
+        accounts_save(accounts, before)
+        cash_entries_save(entries)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ class Boom(Exception):
 MANAGERS = {
     "Trade.bulk_create": (Trade.objects, "bulk_create"),
     "ShareEntry.bulk_create": (ShareEntry.objects, "bulk_create"),
-    "cash_post": (settlement, "cash_post"),
+    "cash_move": (settlement, "cash_move"),
+    "accounts_save": (settlement, "accounts_save"),
+    "cash_entries_save": (settlement, "cash_entries_save"),
     "_record_fill": (orders, "_record_fill"),
     "book_changes_apply": (orders, "book_changes_apply"),
     "publish_on_commit": (MarketEvents, "publish_on_commit"),
@@ -69,10 +71,12 @@ def crossed_market(settings, alice, bob, charlie):
 @pytest.mark.parametrize(
     ("name", "n"),
     [
-        ("cash_post", 1),  # the first fill's buyer debit
-        ("cash_post", 3),  # the first fill's fee
-        ("cash_post", 7),  # the second fill, after the first is fully settled
-        ("cash_post", 12),  # the very last cash row of the order
+        ("cash_move", 1),  # the first fill's buyer debit
+        ("cash_move", 3),  # the first fill's fee
+        ("cash_move", 7),  # the second fill, after the first is fully settled
+        ("cash_move", 12),  # the very last cash move of the order
+        ("accounts_save", 1),  # trades, shares and positions written; cash not yet
+        ("cash_entries_save", 1),  # the accounts written, their entries not yet
         ("Trade.bulk_create", 1),  # the order is written, its trades not yet
         ("ShareEntry.bulk_create", 1),  # trades written, shares not yet
         ("_record_fill", 3),
@@ -98,7 +102,7 @@ def test_a_crash_during_settlement_leaves_nothing_half_applied(
 
 
 def test_the_same_order_succeeds_once_the_crash_is_gone(crossed_market, alice, monkeypatch):
-    _fail_on_call(monkeypatch, "cash_post", 5)
+    _fail_on_call(monkeypatch, "cash_move", 5)
     with pytest.raises(Boom):
         place(alice, crossed_market, "buy", 12, "100.50")
     monkeypatch.undo()
@@ -109,7 +113,7 @@ def test_the_same_order_succeeds_once_the_crash_is_gone(crossed_market, alice, m
     assert audit_ledger().violations == []
 
 
-@pytest.mark.parametrize(("name", "n"), [("_cancel_in_place", 1), ("cash_post", 1)])
+@pytest.mark.parametrize(("name", "n"), [("_cancel_in_place", 1), ("cash_move", 1)])
 def test_a_crash_during_a_replace_leaves_the_old_order_on_the_book(
     crossed_market, alice, monkeypatch, name, n
 ):

@@ -54,7 +54,8 @@ def test_cancelling_an_order_takes_seven_statements(market, alice, key_client):
     assert _statements(lambda: client.delete(f"/api/v1/orders/{last.json()['id']}")) == 8
 
 
-def test_a_fill_adds_a_bounded_number_of_statements(market, alice, key_client):
+def test_a_fill_takes_thirteen_statements(market, alice, key_client):
+    give_shares(alice, market, 1)  # a position in the stock already: the usual case
     client = key_client(alice)
     client.get("/api/v1/account")
 
@@ -62,8 +63,38 @@ def test_a_fill_adds_a_bounded_number_of_statements(market, alice, key_client):
         lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "101.00"}, format="json")
     )
 
-    # + accounts and positions locked, maker updated, trade, share rows, two cash postings
-    assert count <= 19
+    # key, book lock, crossing orders, accounts locked, positions locked, the order inserted
+    # with its maker updated (one upsert), trade, share entries, positions, accounts (each
+    # once, cash and reservation), cash entries, book level, book counters
+    assert count == 13
+
+
+def test_a_fill_into_a_first_position_adds_its_row(market, alice, key_client):
+    client = key_client(alice)
+    client.get("/api/v1/account")
+
+    count = _statements(
+        lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "101.00"}, format="json")
+    )
+
+    assert count == 15  # + the new position inserted, then locked
+
+
+def test_filling_three_makers_writes_them_in_the_same_statements(market, alice, bob, key_client):
+    give_shares(alice, market, 1)
+    for _ in range(3):
+        place(bob, market, "sell", 1, "101.00")  # 10, 1, 1, 1 at 101.00
+    client = key_client(alice)
+    client.get("/api/v1/account")
+
+    count = _statements(
+        lambda: client.post(
+            "/api/v1/orders", {**ORDER, "qty": "12", "limit_price": "101.00"}, format="json"
+        )
+    )
+
+    # three makers filled (the level keeps one order), three trades: one statement a kind
+    assert count == 13
 
 
 def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice, bob, key_client):
