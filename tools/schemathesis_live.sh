@@ -67,10 +67,14 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 
+# Every check but use_after_free: DELETE cancels here, it does not erase. A canceled order or
+# auction stays readable with status "canceled" (as Alpaca's orders do; a trader's history
+# needs them), where that check expects a 404.
 status=0
 .venv/bin/schemathesis --config-file tools/schemathesis.toml run "$base/api/schema/" \
   --url "$base" \
   --checks all \
+  --exclude-checks use_after_free \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$MAX_EXAMPLES" \
   --seed "${SEED:-1}" \

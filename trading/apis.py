@@ -180,6 +180,8 @@ class ChoiceText(serializers.ChoiceField):
 
 
 class OrderInput(BodyInput):
+    """A new order."""
+
     symbol = serializers.CharField(max_length=12)
     qty = QtyField()
     side = ChoiceText(choices=Side.choices)
@@ -194,6 +196,8 @@ class OrderInput(BodyInput):
 
 
 class OrderReplaceInput(BodyInput):
+    """What a replacement changes; the rest is taken from the order it replaces."""
+
     qty = QtyField(required=False, allow_null=True)
     limit_price = PriceField(required=False, allow_null=True)
     time_in_force = ChoiceText(choices=Order.TimeInForce.choices, required=False, allow_null=True)

@@ -79,6 +79,8 @@ class MyBidListParams(QueryParams):
 
 
 class AuctionCreateInput(BodyInput):
+    """A lot of your shares offered for auction."""
+
     symbol = serializers.CharField(max_length=16)
     qty = QtyField()
     reserve_price = PriceField()
@@ -125,6 +127,8 @@ class AuctionDetailApi(APIView):
 
 
 class BidInput(BodyInput):
+    """A bid: your maximum per share for the whole lot."""
+
     max_price = PriceField(help_text="Your maximum price per share.")
 
 

@@ -43,19 +43,23 @@ def test_stocks_is_documented_as_the_envelope_it_answers(schema, alice, key_clie
     make_stock("ACME", "100.00")
     documented = _resolve(
         schema,
-        schema["paths"]["/api/v1/stocks"]["get"]["responses"]["200"]["content"][
-            "application/json"
-        ]["schema"],
+        schema["paths"]["/api/v1/stocks"]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ],
     )
     answered = key_client(alice).get("/api/v1/stocks").json()
 
     assert documented["type"] == "object"
-    assert set(documented["properties"]) == set(answered) == {
-        "count",
-        "next",
-        "previous",
-        "results",
-    }
+    assert (
+        set(documented["properties"])
+        == set(answered)
+        == {
+            "count",
+            "next",
+            "previous",
+            "results",
+        }
+    )
     assert answered["results"][0]["symbol"] == "ACME"
 
 
