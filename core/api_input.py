@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 
-class QueryParams(serializers.Serializer):
+class QueryParams(serializers.Serializer[Any]):
     """The base of every API view's query-parameter serializer.
 
     DRF treats `?limit=` like no `limit` at all and quietly uses the default; a client that
     sent it meant something, so it is told (400) instead of answered for another question.
     """
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         empty = {
             name: ["May not be empty."]
             for name, field in self.fields.items()
@@ -26,12 +28,12 @@ class QueryParams(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def _values(data, name: str) -> list:
+def _values(data: Any, name: str) -> list[Any]:
     getlist = getattr(data, "getlist", None)
     return getlist(name) if getlist else [data[name]]
 
 
-class BodyInput(serializers.Serializer):
+class BodyInput(serializers.Serializer[Any]):
     """The base of every API view's request-body serializer.
 
     A member the operation does not take is refused, not ignored: `"time_in_forse": "gtc"`
@@ -39,7 +41,7 @@ class BodyInput(serializers.Serializer):
     (`additionalProperties: false`).
     """
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = {
                 str(name): ["Not a field of this request."]

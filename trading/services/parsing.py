@@ -11,6 +11,7 @@ from trading.pricing import PRICE_UNIT
 
 MAX_QTY = 10_000_000
 MAX_PRICE = Decimal("1000000")
+DECIMALS = 4  # PRICE_UNIT's
 
 
 def _refuse(code: str, name: str, message: str, hint: str) -> TradingError:
@@ -60,7 +61,7 @@ def parse_price(raw: object, stock: Stock, name: str = "limit_price") -> Decimal
         raise _refuse(
             "invalid_price",
             name,
-            f"{name} may have at most {-PRICE_UNIT.as_tuple().exponent} decimals.",
+            f"{name} may have at most {DECIMALS} decimals.",
             "Too many decimals.",
         )
     if price % stock.tick_size:
