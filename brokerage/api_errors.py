@@ -36,6 +36,22 @@ DOMAIN_STATUS = {
     "auction_ended": 422,
     "auction_not_cancelable": 422,
     "auction_has_bids": 422,
+    # Well-formed input (it matches the schema) refused by a rule of the market or of the
+    # request as a whole: Alpaca answers these 422 too.
+    "price_off_tick": 422,
+    "qty_off_lot": 422,
+    "price_outside_band": 422,
+    "no_reference_price": 422,
+    "limit_price_required": 422,
+    "limit_price_not_allowed": 422,
+    "nothing_to_replace": 422,
+    "unknown_page_token": 422,
+    "invalid_period": 422,
+    "unknown_symbol": 422,
+    "bid_too_low": 422,
+    "bid_not_higher": 422,
+    "fixed_increment_required": 422,
+    "invalid_end": 422,
 }
 
 

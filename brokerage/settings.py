@@ -261,12 +261,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"OrderTypeEnum": "trading.models.Order.Type"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderTypeEnum": "trading.models.Order.Type",
+        "TimeInForceEnum": "trading.models.Order.TimeInForce",
+        "SideEnum": "trading.models.Side",
+    },
     "TITLE": "Brokerage API",
     "DESCRIPTION": "Trade paper-money stocks on a real order book. Authenticate with the "
     "APCA-API-KEY-ID and APCA-API-SECRET-KEY headers or a browser session.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components, which say what input takes (minLength …).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error answers, the rate limit's 429 and the input guard's patterns.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "brokerage.api_schema.finish_schema",
+    ],
 }
 
 # --- security (production defaults; development relaxes them) ---------------------------

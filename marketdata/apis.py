@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import QueryParams
+from core.errors import DomainError
 from marketdata.models import Stock
 from marketdata.selectors import (
     INTERVALS,
@@ -86,28 +88,53 @@ class StockOutput(serializers.ModelSerializer):
         return self._figures(stock).volume
 
 
-class StockPagination(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 1000
+class StockListParams(QueryParams):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A symbol prefix or a name fragment (its first 50 characters are used).",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+
+
+class StockPageOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Stocks matching, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
+    results = StockOutput(many=True)
 
 
 class StockListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="symbol prefix or name fragment")],
-        responses=StockOutput(many=True),
+        parameters=[StockListParams], responses=StockPageOutput, operation_id="stocks_list"
     )
     def get(self, request):
         """List the stock universe, searchable and paginated (limit/offset)."""
-        paginator = StockPagination()
-        page = paginator.paginate_queryset(
-            stock_search(query=request.query_params.get("q", "")[:50]), request, view=self
-        )
+        params = StockListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query, limit, offset = (params.validated_data.get(k, "") for k in ("q", "limit", "offset"))
+        found = stock_search(query=query[:50])
+        count = found.count()
+        page = list(found[offset : offset + limit])
         data = StockOutput(page, many=True, context={"day": day_figures(stocks=page)}).data
-        return paginator.get_paginated_response(data)
+
+        def link(at: int) -> str:
+            url = request.build_absolute_uri(request.path)
+            return f"{url}?{urlencode({'q': query, 'limit': limit, 'offset': at})}"
+
+        return Response(
+            {
+                "count": count,
+                "next": link(offset + limit) if offset + limit < count else None,
+                "previous": link(max(0, offset - limit)) if offset else None,
+                "results": data,
+            }
+        )
 
 
 class StockDetailApi(APIView):
-    @extend_schema(responses=StockOutput)
+    @extend_schema(responses=StockOutput, operation_id="stock_get")
     def get(self, request, symbol: str):
         """One stock by symbol."""
         stock = get_object_or_404(Stock, symbol=symbol.upper())
@@ -121,6 +148,18 @@ class QueryTimeField(serializers.DateTimeField):
         if isinstance(value, str):
             value = re.sub(r" (\d\d(:?\d\d)?)$", r"+\1", value.strip())
         return super().to_internal_value(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": r"^(?:19[7-9][0-9]|2[01][0-9]{2})-",
+        "description": "RFC 3339, from 1970 to 2199; a time without an offset is market time.",
+    }
+)
+class CandleTimeField(QueryTimeField):
+    """A candle period's edge: its schema says the years the API takes."""
 
 
 class CandleOutput(serializers.Serializer):
@@ -153,10 +192,12 @@ class CandlesApi(APIView):
     # Public market data, like the candles stream: the stock page's chart draws for visitors.
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
-        interval = serializers.ChoiceField(choices=list(INTERVALS), default="1m")
-        start = QueryTimeField(required=False)
-        end = QueryTimeField(required=False)
+    class InputSerializer(QueryParams):
+        interval = serializers.ChoiceField(
+            choices=list(INTERVALS), default="1m", help_text="The bar length."
+        )
+        start = CandleTimeField(required=False, help_text="Default: 1,000 bars before end.")
+        end = CandleTimeField(required=False, help_text="Exclusive. Default: now.")
 
         def validate(self, data):
             interval = data["interval"]
@@ -167,33 +208,27 @@ class CandlesApi(APIView):
                     raise serializers.ValidationError(
                         {name: [f"Must be {EARLIEST.year} or later and before {LATEST.year}."]}
                     )
+            # What follows relates the parameters to each other, which no schema can say of
+            # each one alone: well-formed but refused, a 422.
             if start is None:
-                # Default: the latest MAX_CANDLES bars up to `end`.
-                start = end - INTERVALS[interval] * (MAX_CANDLES - 1)
+                # Default: the latest MAX_CANDLES bars up to `end`, from 1970 at the earliest.
+                start = max(EARLIEST, end - INTERVALS[interval] * (MAX_CANDLES - 1))
                 while candle_count(interval, start, end) > MAX_CANDLES:
                     start += INTERVALS[interval]
-            if start < EARLIEST:
-                raise serializers.ValidationError({"start": ["Must be 1970 or later."]})
             if end <= start:
-                raise serializers.ValidationError({"end": ["Must be after start."]})
+                raise DomainError(
+                    "invalid_period", "end must be after start.", fields={"end": ["Before start."]}
+                )
             if candle_count(interval, start, end) > MAX_CANDLES:
-                raise serializers.ValidationError(
-                    {
-                        "end": [
-                            f"At most {MAX_CANDLES} bars of {interval} per request;"
-                            " narrow start and end."
-                        ]
-                    }
+                raise DomainError(
+                    "invalid_period",
+                    f"At most {MAX_CANDLES} bars of {interval} per request; narrow start and end.",
+                    fields={"end": [f"At most {MAX_CANDLES} bars."]},
                 )
             return {"interval": interval, "start": start, "end": end}
 
     @extend_schema(
-        responses=CandlesOutput,
-        parameters=[
-            OpenApiParameter("interval", str, enum=list(INTERVALS), description="bar length"),
-            OpenApiParameter("start", str, description="ISO 8601 time; default: 1,000 bars back"),
-            OpenApiParameter("end", str, description="ISO 8601 time, exclusive; default: now"),
-        ],
+        responses=CandlesOutput, parameters=[InputSerializer], operation_id="stock_candles"
     )
     def get(self, request, symbol: str):
         """OHLCV bars of a stock: from its trades, or its reference prices where none traded."""

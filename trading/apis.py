@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import BodyInput, QueryParams
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
 from trading.models import Order, Side
+from trading.services.parsing import MAX_QTY
 
 
 def _amount(**options: Any) -> serializers.DecimalField:
@@ -90,28 +92,123 @@ class CancelAllItem(serializers.Serializer):
     body = OrderOutput()
 
 
-class OrderInput(serializers.Serializer):
+# What a well-formed quantity or price looks like; the stock's lot, tick and band are checked
+# by the service (a 422 when they refuse it). Prices are strings: a JSON number is lossy.
+QTY_PATTERN = r"^0*(?:[1-9][0-9]{0,6}|10000000)(?:\.0*)?$"
+PRICE_PATTERN = (
+    r"^0*(?:(?:[1-9][0-9]{0,5}|1000000)(?:\.[0-9]{0,4})?"
+    r"|\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+)
+QTY_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "pattern": QTY_PATTERN, "description": 'Whole shares, e.g. "10".'},
+        {"type": "integer", "minimum": 1, "maximum": MAX_QTY},
+    ]
+}
+PRICE_SCHEMA = {
+    "type": "string",
+    "pattern": PRICE_PATTERN,
+    "description": "Dollars as a string, at most 4 decimals, on the stock's tick.",
+}
+
+
+class _AsSent(serializers.Field):
+    """A quantity or price as the client sent it, for the service to read with its stable
+    code (`invalid_qty`, `invalid_price`): a string, or for quantities a whole JSON number."""
+
+    code = "invalid_request"
+    integers = False
+    allow_blank = False
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if not data.strip() and not self.allow_blank:
+                raise TradingError(
+                    self.code,
+                    f"{self.field_name} may not be empty.",
+                    fields={self.field_name: ["May not be empty."]},
+                )
+            if len(data) > 40:
+                raise TradingError(
+                    self.code,
+                    f"{self.field_name} may be at most 40 characters.",
+                    fields={self.field_name: ["Too long."]},
+                )
+            return data.strip()
+        if self.integers and isinstance(data, int) and not isinstance(data, bool):
+            return data
+        kind = "a string or a whole number" if self.integers else "a string"
+        raise TradingError(
+            self.code,
+            f"{self.field_name} must be {kind}.",
+            fields={self.field_name: [f"Send {kind}."]},
+        )
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field(QTY_SCHEMA)
+class QtyField(_AsSent):
+    code = "invalid_qty"
+    integers = True
+
+
+@extend_schema_field(PRICE_SCHEMA)
+class PriceField(_AsSent):
+    code = "invalid_price"
+
+
+class PriceOrEmptyField(PriceField):
+    """A limit price, which a market order may send empty."""
+
+    allow_blank = True
+
+
+class ChoiceText(serializers.ChoiceField):
+    """One of the choices the schema lists, read by the service with its stable code
+    (`invalid_side`, `invalid_type`, `invalid_time_in_force`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return data
+        raise TradingError(
+            f"invalid_{self.field_name}",
+            f"{self.field_name} must be one of: {', '.join(self.choices)}.",
+            fields={self.field_name: ["Invalid choice."]},
+        )
+
+
+class OrderInput(BodyInput):
+    """A new order."""
+
     symbol = serializers.CharField(max_length=12)
-    qty = serializers.CharField(max_length=40)
-    side = serializers.CharField(max_length=8)
-    type = serializers.CharField(max_length=16, default="market")
-    time_in_force = serializers.CharField(max_length=8, default="day")
-    limit_price = serializers.CharField(
-        max_length=40, required=False, allow_null=True, allow_blank=True
+    qty = QtyField()
+    side = ChoiceText(choices=Side.choices)
+    type = ChoiceText(choices=Order.Type.choices, default="market")
+    time_in_force = ChoiceText(choices=Order.TimeInForce.choices, default="day")
+    limit_price = PriceOrEmptyField(
+        required=False,
+        allow_null=True,
+        help_text="Required for limit orders; none (or empty) for market orders.",
     )
     client_order_id = serializers.CharField(max_length=128, required=False, allow_null=True)
 
 
-class OrderReplaceInput(serializers.Serializer):
-    qty = serializers.CharField(max_length=40, required=False, allow_null=True)
-    limit_price = serializers.CharField(max_length=40, required=False, allow_null=True)
-    time_in_force = serializers.CharField(max_length=8, required=False, allow_null=True)
+class OrderReplaceInput(BodyInput):
+    """What a replacement changes; the rest is taken from the order it replaces."""
+
+    qty = QtyField(required=False, allow_null=True)
+    limit_price = PriceField(required=False, allow_null=True)
+    time_in_force = ChoiceText(choices=Order.TimeInForce.choices, required=False, allow_null=True)
     client_order_id = serializers.CharField(max_length=128, required=False, allow_null=True)
 
 
-class OrderListParams(serializers.Serializer):
+class OrderListParams(QueryParams):
     status = serializers.ChoiceField(choices=["open", "closed", "all"], default="open")
-    symbols = serializers.CharField(required=False, allow_blank=True)
+    symbols = serializers.CharField(
+        required=False, allow_blank=True, help_text="Comma-separated symbols."
+    )
     side = serializers.ChoiceField(choices=Side.choices, required=False)
     after = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
@@ -177,7 +274,13 @@ class OrderDetailApi(APIView):
 
 class OrderByClientIdApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("client_order_id", str, required=True)],
+        parameters=[
+            OpenApiParameter(
+                "client_order_id",
+                {"type": "string", "minLength": 1, "maxLength": 128},
+                required=True,
+            )
+        ],
         responses=OrderOutput,
         operation_id="order_by_client_order_id",
     )
@@ -284,39 +387,38 @@ class FillOutput(serializers.Serializer):
     transaction_time = serializers.DateTimeField()
 
 
+class FillListParams(QueryParams):
+    symbol = serializers.CharField(max_length=12, required=False)
+    after = serializers.DateTimeField(required=False, help_text="Only fills after this time.")
+    until = serializers.DateTimeField(required=False, help_text="Only fills up to this time.")
+    page_token = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The id of the last fill of the previous page: this page starts after it.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
 class FillsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int), OpenApiParameter("symbol", str)],
-        responses=FillOutput(many=True),
-        operation_id="fills_list",
+        parameters=[FillListParams], responses=FillOutput(many=True), operation_id="fills_list"
     )
     def get(self, request):
-        """Your executions, newest first."""
-        limit = _bounded_int(request.query_params.get("limit"), "limit", 100, 1, 500)
-        symbol = (request.query_params.get("symbol") or "").upper() or None
-        return Response(
-            FillOutput(
-                selectors.fills_for(user=request.user, limit=limit, symbol=symbol), many=True
-            ).data
-        )
+        """Your executions, newest first; page back with `page_token` (or `until`)."""
+        params = FillListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        p = dict(params.validated_data)
+        if "symbol" in p:
+            p["symbol"] = p["symbol"].upper()
+        return Response(FillOutput(selectors.fills_for(user=request.user, **p), many=True).data)
 
 
-def _bounded_int(raw, name: str, default: int, low: int, high: int) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise TradingError(
-            "invalid_request", f"{name} must be a whole number.", fields={name: ["Not a number."]}
-        ) from None
-    if not low <= value <= high:
-        raise TradingError(
-            "invalid_request",
-            f"{name} must be between {low} and {high}.",
-            fields={name: ["Out of range."]},
-        )
-    return value
+class DepthParams(QueryParams):
+    depth = serializers.IntegerField(min_value=1, max_value=1000, default=10)
+
+
+class TradeListParams(QueryParams):
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=50)
 
 
 class BookLevelOutput(serializers.Serializer):
@@ -333,14 +435,13 @@ class BookOutput(serializers.Serializer):
 
 
 class BookApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("depth", int)], responses=BookOutput, operation_id="book_get"
-    )
+    @extend_schema(parameters=[DepthParams], responses=BookOutput, operation_id="book_get")
     def get(self, request, symbol: str):
         """The aggregated order book, best levels first, with the book sequence number."""
         stock = get_object_or_404(Stock, symbol=symbol.upper())
-        depth = _bounded_int(request.query_params.get("depth"), "depth", 10, 1, 1000)
-        return Response(selectors.book_snapshot(stock=stock, depth=depth))
+        params = DepthParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(selectors.book_snapshot(stock=stock, **params.validated_data))
 
 
 class TradeOutput(serializers.Serializer):
@@ -359,14 +460,12 @@ class TradeOutput(serializers.Serializer):
 
 class StockTradesApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int)],
-        responses=TradeOutput(many=True),
-        operation_id="stock_trades",
+        parameters=[TradeListParams], responses=TradeOutput(many=True), operation_id="stock_trades"
     )
     def get(self, request, symbol: str):
         """The latest trades in a symbol, newest first."""
         stock = get_object_or_404(Stock, symbol=symbol.upper())
-        limit = _bounded_int(request.query_params.get("limit"), "limit", 50, 1, 1000)
-        return Response(
-            TradeOutput(selectors.trades_for_stock(stock=stock, limit=limit), many=True).data
-        )
+        params = TradeListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        trades = selectors.trades_for_stock(stock=stock, **params.validated_data)
+        return Response(TradeOutput(trades, many=True).data)

@@ -4,14 +4,15 @@ create (sell shares you hold), cancel. Money is strings; errors have the one sha
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import BodyInput, QueryParams
 from core.times import rfc3339
 from trading import selectors
-from trading.apis import _amount
+from trading.apis import PriceField, QtyField, _amount
 from trading.broadcast import auction_payload
 from trading.services import auctions as service
 
@@ -65,7 +66,7 @@ class MyBidOutput(serializers.Serializer):
     placed_at = serializers.DateTimeField()
 
 
-class AuctionListParams(serializers.Serializer):
+class AuctionListParams(QueryParams):
     status = serializers.ChoiceField(
         choices=["live", "ended", "all", "scheduled", "open", "closed", "no_sale", "canceled"],
         default="live",
@@ -73,14 +74,20 @@ class AuctionListParams(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 
-class AuctionCreateInput(serializers.Serializer):
+class MyBidListParams(QueryParams):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
+class AuctionCreateInput(BodyInput):
+    """A lot of your shares offered for auction."""
+
     symbol = serializers.CharField(max_length=16)
-    qty = serializers.CharField(max_length=40)
-    reserve_price = serializers.CharField(max_length=40)
-    start_price = serializers.CharField(max_length=40, required=False, allow_null=True)
+    qty = QtyField()
+    reserve_price = PriceField()
+    start_price = PriceField(required=False, allow_null=True)
     duration_seconds = serializers.IntegerField(min_value=10, max_value=30 * 86400, required=False)
     increment_rule = serializers.ChoiceField(choices=["ladder", "fixed"], default="ladder")
-    fixed_increment = serializers.CharField(max_length=40, required=False, allow_null=True)
+    fixed_increment = PriceField(required=False, allow_null=True)
 
 
 class AuctionsApi(APIView):
@@ -119,8 +126,10 @@ class AuctionDetailApi(APIView):
         return Response(_auction(auction, request))
 
 
-class BidInput(serializers.Serializer):
-    max_price = serializers.CharField(max_length=40, help_text="Your maximum price per share.")
+class BidInput(BodyInput):
+    """A bid: your maximum per share for the whole lot."""
+
+    max_price = PriceField(help_text="Your maximum price per share.")
 
 
 class AuctionBidsApi(APIView):
@@ -144,10 +153,13 @@ class AuctionBidsApi(APIView):
 
 class MyBidsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int)],
+        parameters=[MyBidListParams],
         responses=MyBidOutput(many=True),
         operation_id="auction_my_bids",
     )
     def get(self, request):
         """Your bids on every auction, newest first."""
-        return Response(MyBidOutput(selectors.bids_for(user=request.user), many=True).data)
+        params = MyBidListParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        bids = selectors.bids_for(user=request.user, **params.validated_data)
+        return Response(MyBidOutput(bids, many=True).data)

@@ -107,15 +107,37 @@ def orders_for(
     return orders.order_by(ordering, "seq")[:limit]
 
 
-def fills_for(*, user: User, limit: int = 100, symbol: str | None = None) -> list[dict]:
-    """The user's executions, newest first, from their side of each trade."""
+def fills_for(
+    *,
+    user: User,
+    limit: int = 100,
+    symbol: str | None = None,
+    after: datetime | None = None,
+    until: datetime | None = None,
+    page_token: str | None = None,
+) -> list[dict]:
+    """The user's executions, newest first, from their side of each trade.
+
+    `page_token` is the id of the last fill of the previous page (Alpaca's activities page
+    the same way): this page starts with the fill after it, so paging never skips or repeats
+    one, however many share a timestamp.
+    """
     trades = (
         Trade.objects.filter(Q(buyer=user) | Q(seller=user))
         .select_related("stock")
-        .order_by("-executed_at", "-seq")
+        .order_by("-executed_at", "-pk")
     )
     if symbol:
         trades = trades.filter(stock__symbol=symbol)
+    if after is not None:
+        trades = trades.filter(executed_at__gt=after)
+    if until is not None:
+        trades = trades.filter(executed_at__lte=until)
+    if page_token is not None:
+        last = _fill_by_id(user, page_token)
+        trades = trades.filter(
+            Q(executed_at__lt=last.executed_at) | Q(executed_at=last.executed_at, pk__lt=last.pk)
+        )
     out = []
     for trade in trades[:limit]:
         # A trade with oneself cannot happen (self-trade prevention), so one side is ours.
@@ -134,6 +156,24 @@ def fills_for(*, user: User, limit: int = 100, symbol: str | None = None) -> lis
             }
         )
     return out
+
+
+def _fill_by_id(user: User, fill_id: str) -> Trade:
+    symbol, _, seq = fill_id.rpartition("-")
+    trade = None
+    if symbol and seq.isascii() and seq.isdigit() and len(seq) <= 18:
+        trade = (
+            Trade.objects.filter(Q(buyer=user) | Q(seller=user))
+            .filter(stock__symbol=symbol, seq=int(seq))
+            .first()
+        )
+    if trade is None:
+        raise TradingError(
+            "unknown_page_token",
+            "page_token must be the id of one of your fills.",
+            fields={"page_token": ["No such fill."]},
+        )
+    return trade
 
 
 def trades_for_stock(*, stock: Stock, limit: int = 50) -> QuerySet[Trade]:
@@ -266,11 +306,11 @@ def auctions_list(*, status: str = "live") -> QuerySet[Auction]:
 
 
 def auction_get(*, auction_id) -> Auction:
-    try:
-        pk = int(str(auction_id))
-    except ValueError:
-        raise TradingError("not_found", "No such auction.") from None
-    auction = Auction.objects.select_related("stock").filter(pk=pk).first()
+    text = str(auction_id)
+    # A number past the id column's range is no auction either (and must not reach the query).
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise TradingError("not_found", "No such auction.")
+    auction = Auction.objects.select_related("stock").filter(pk=int(text)).first()
     if auction is None:
         raise TradingError("not_found", "No such auction.")
     return auction

@@ -155,7 +155,7 @@ def test_a_refusal_in_json_mode_is_the_servers_error_on_stderr(cli: Cli, alice):
     assert done.returncode == 1
     error = json.loads(done.stderr)["error"]
     assert error["code"] == "price_outside_band"
-    assert error["status"] == 400
+    assert error["status"] == 422
     assert "limit_price" in error["fields"]
 
 

@@ -265,10 +265,11 @@ def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | No
 
 
 def _auction_pk(auction_id: object) -> int:
-    try:
-        return int(str(auction_id))
-    except ValueError:
-        raise TradingError("not_found", "No such auction.") from None
+    text = str(auction_id)
+    # A number past the id column's range is no auction either (and must not reach the query).
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise TradingError("not_found", "No such auction.")
+    return int(text)
 
 
 def _parse_max(raw: object, auction: Auction) -> Decimal:

@@ -11,6 +11,7 @@ from trading.pricing import PRICE_UNIT
 
 MAX_QTY = 10_000_000
 MAX_PRICE = Decimal("1000000")
+DECIMALS = 4  # PRICE_UNIT's
 
 
 def _refuse(code: str, name: str, message: str, hint: str) -> TradingError:
@@ -42,7 +43,7 @@ def parse_qty(raw: object, lot_size: int, *, name: str = "qty") -> int:
     qty_int = int(qty)
     if qty_int % lot_size:
         raise _refuse(
-            "invalid_qty",
+            "qty_off_lot",
             name,
             f"{name} must be a multiple of the lot size {lot_size}.",
             f"Multiple of {lot_size}.",
@@ -56,9 +57,16 @@ def parse_price(raw: object, stock: Stock, name: str = "limit_price") -> Decimal
     if price > MAX_PRICE:
         raise _refuse("invalid_price", name, f"{name} is too large.", "Too large.")
     tick = stock.tick_size.normalize()
-    if price != price.quantize(PRICE_UNIT) or price % stock.tick_size:
+    if price != price.quantize(PRICE_UNIT):
         raise _refuse(
             "invalid_price",
+            name,
+            f"{name} may have at most {DECIMALS} decimals.",
+            "Too many decimals.",
+        )
+    if price % stock.tick_size:
+        raise _refuse(
+            "price_off_tick",
             name,
             f"{name} must be a multiple of the tick size {tick}.",
             f"Multiple of {tick}.",

@@ -160,7 +160,7 @@ def test_a_replace_of_a_sell_moves_the_share_reservation(alice):
         ({"limit_price": "150.00"}, "price_outside_band"),
         ({"qty": "0"}, "invalid_qty"),
         ({"qty": "100000"}, "insufficient_buying_power"),
-        ({"limit_price": "99.001"}, "invalid_price"),
+        ({"limit_price": "99.001"}, "price_off_tick"),
         ({"time_in_force": "fok", "limit_price": "99.00"}, "fok_not_fillable"),
     ],
 )

@@ -340,7 +340,7 @@ def test_a_market_fok_fills_completely_or_is_refused(alice, bob):
 def test_quantities_must_be_whole_lots_and_prices_whole_ticks(alice):
     lots = make_stock("LOTS", "20.00", lot_size=100, tick_size=Decimal("0.05"))
 
-    for qty, price, code in [(150, "20.00", "invalid_qty"), (100, "20.03", "invalid_price")]:
+    for qty, price, code in [(150, "20.00", "qty_off_lot"), (100, "20.03", "price_off_tick")]:
         with pytest.raises(TradingError) as refused:
             place(alice, lots, "buy", qty, price)
         assert refused.value.code == code

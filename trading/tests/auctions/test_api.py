@@ -45,10 +45,10 @@ def test_the_history_masks_other_bidders_and_their_maximums(lot, alice, bob, key
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"max_price": "10"}, 400, "bid_too_low"),
+        ({"max_price": "10"}, 422, "bid_too_low"),
         ({"max_price": "NaN"}, 400, "invalid_price"),
         ({"max_price": "1e9"}, 400, "invalid_price"),
-        ({"max_price": "95.123"}, 400, "invalid_price"),
+        ({"max_price": "95.123"}, 422, "price_off_tick"),
         ({}, 400, "invalid_request"),
         ({"max_price": "50000"}, 403, "insufficient_buying_power"),
     ],

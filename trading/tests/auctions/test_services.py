@@ -89,7 +89,7 @@ def test_the_reserve_is_hidden_until_met(lot, alice, bob):
         ("89.99", "bid_too_low"),
         ("-5", "invalid_price"),
         ("NaN", "invalid_price"),
-        ("95.001", "invalid_price"),
+        ("95.001", "price_off_tick"),
         ("abc", "invalid_price"),
         ("20000", "insufficient_buying_power"),
     ],
