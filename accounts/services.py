@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from core import streams
+from core.db import rows_update
 from core.errors import DomainError
 
 CENT = Decimal("0.01")
@@ -176,13 +177,7 @@ def accounts_save(
 
 
 def _accounts_write(changed: list[Account]) -> None:
-    if len(changed) == 1:
-        changed[0].save(update_fields=["cash", "reserved_cash", "updated_at"])
-    elif changed:
-        now = timezone.now()
-        for account in changed:
-            account.updated_at = now
-        Account.objects.bulk_update(changed, ["cash", "reserved_cash", "updated_at"])
+    rows_update(changed, ["cash", "reserved_cash", "updated_at"])
 
 
 def cash_reserve_now(*, user_id: int, amount: Decimal) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Account, User
+from core.db import rows_update
 from marketdata.models import Stock
 from trading import engine
 from trading.engine.orders import OrderId
@@ -532,14 +533,6 @@ def _cancel_in_place(p: _Placement, order: Order, *, reason: str, qty: int | Non
 POSITION_FIELDS = ["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"]
 
 
-def _positions_save(rows: list[Position]) -> None:
-    """Write the positions that moved: one UPDATE for one row or for many."""
-    if len(rows) == 1:
-        rows[0].save(update_fields=POSITION_FIELDS)
-    elif rows:
-        Position.objects.bulk_update(rows, POSITION_FIELDS)
-
-
 def _write(p: _Placement) -> Order:
     """Write what was settled in memory, in an order every CHECK constraint accepts."""
     order, now = p.order, p.now
@@ -564,7 +557,7 @@ def _write(p: _Placement) -> Order:
     moved = [
         pos for uid, pos in p.positions.items() if _position_key(pos) != p.positions_before[uid]
     ]
-    _positions_save(moved)
+    rows_update(moved, POSITION_FIELDS)
     # Each account once, cash and reservation together (see accounts.services.accounts_save).
     p.ledger.write_cash(p.accounts, p.balances_before)
     p.events.levels = book_changes_apply(p.state, p.changes)
