@@ -35,9 +35,6 @@ def rows_update(rows: Sequence[models.Model], fields: Sequence[str]) -> None:
         for row_id, row in zip(ids, rows, strict=True):
             params += [row_id, field.get_db_prep_save(field.pre_save(row, False), connection)]
     placeholders = ", ".join(["%s"] * len(ids))
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET {', '.join(sets)} "
-        f"WHERE {pk_column} IN ({placeholders})"
-    )
+    sql = f"UPDATE {qn(meta.db_table)} SET {', '.join(sets)} WHERE {pk_column} IN ({placeholders})"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *ids])
