@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
+from core.words import label
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
@@ -63,7 +64,7 @@ class OrderOutput(serializers.Serializer):
     limit_price = _amount(allow_null=True)
     stop_price = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
-    reason = serializers.CharField(help_text="Why it was cancelled or rejected.")
+    reason = serializers.CharField(help_text="Why it was canceled or rejected.")
     fees = _amount()
     extended_hours = serializers.SerializerMethodField()
 
@@ -187,7 +188,7 @@ class OrderByClientIdApi(APIView):
         if not client_order_id:
             raise TradingError(
                 "client_order_id_required",
-                "Give client_order_id.",
+                "Give a client order id.",
                 fields={"client_order_id": ["Required."]},
             )
         order = (
@@ -308,12 +309,14 @@ def _bounded_int(raw, name: str, default: int, low: int, high: int) -> int:
         value = int(raw)
     except ValueError:
         raise TradingError(
-            "invalid_request", f"{name} must be a whole number.", fields={name: ["Not a number."]}
+            "invalid_request",
+            f"{label(name)} must be a whole number.",
+            fields={name: ["Not a number."]},
         ) from None
     if not low <= value <= high:
         raise TradingError(
             "invalid_request",
-            f"{name} must be between {low} and {high}.",
+            f"{label(name)} must be between {low} and {high}.",
             fields={name: ["Out of range."]},
         )
     return value
