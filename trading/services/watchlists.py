@@ -43,7 +43,9 @@ def watchlist_create(*, user: User, name: object, symbols: object = None) -> Wat
             watchlist = Watchlist.objects.create(user=user, name=_name(name))
             watchlist.stocks.set(_stocks(symbols))
     except IntegrityError:
-        raise TradingError("duplicate_watchlist", "You already have a watchlist with this name.") from None
+        raise TradingError(
+            "duplicate_watchlist", "You already have a watchlist with this name."
+        ) from None
     return watchlist
 
 
@@ -59,7 +61,9 @@ def watchlist_update(
             if symbols is not None:
                 watchlist.stocks.set(_stocks(symbols))
     except IntegrityError:
-        raise TradingError("duplicate_watchlist", "You already have a watchlist with this name.") from None
+        raise TradingError(
+            "duplicate_watchlist", "You already have a watchlist with this name."
+        ) from None
     return watchlist
 
 

@@ -17,7 +17,13 @@ pytestmark = pytest.mark.django_db
 SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 DATABASE_DECIMALS = re.compile(r"\d\.\d{3,}")  # "95.2500": a cent-tick price has two
 
-ORDER = {"side": "buy", "type": "limit", "qty": "1", "limit_price": "100.00", "time_in_force": "gtc"}
+ORDER = {
+    "side": "buy",
+    "type": "limit",
+    "qty": "1",
+    "limit_price": "100.00",
+    "time_in_force": "gtc",
+}
 
 # (what is sent, on which stock, what the trader reads): the refusals an order meets most.
 REFUSALS = [
@@ -68,7 +74,9 @@ def _plain(text: str) -> None:
 
 
 @pytest.mark.parametrize(("sent", "symbol", "words"), REFUSALS)
-def test_a_refused_ticket_shows_the_sentence_on_the_page(client, alice, stocks, sent, symbol, words):
+def test_a_refused_ticket_shows_the_sentence_on_the_page(
+    client, alice, stocks, sent, symbol, words
+):
     client.login(username=alice.username, password=PASSWORD)
 
     response = client.post(reverse("stock", args=[symbol]), {**ORDER, **sent})
