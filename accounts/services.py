@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
-from core import streams
+from core import streams, words
 from core.db import rows_update
 from core.errors import DomainError
 
@@ -134,8 +134,8 @@ def no_account() -> DomainError:
 def insufficient_cash(needed: Decimal, available: Decimal) -> DomainError:
     return DomainError(
         "insufficient_buying_power",
-        f"Insufficient buying power: this needs {needed.quantize(CENT)}, "
-        f"you have {available.quantize(CENT)} available.",
+        f"Not enough buying power: this needs {words.dollars(needed)} and you have "
+        f"{words.dollars(available)}.",
     )
 
 

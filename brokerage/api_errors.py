@@ -15,6 +15,7 @@ from core.errors import (
     database_unavailable,
     flatten_detail,
 )
+from core.words import label
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ def exception_handler(exc, context):
         first_field, first_messages = next(iter(fields.items()), ("", ["invalid input"]))
         message = first_messages[0]
         if first_field and first_field != "non_field_errors":
-            message = f"{first_field}: {message}"
+            # Named as the pages name it ("Quantity: ..."); `fields` keeps the API's names.
+            message = f"{label(first_field)}: {message[:1].lower()}{message[1:]}"
         code = "invalid_request"
         return error_response(code, message, status.HTTP_400_BAD_REQUEST, fields)
     if isinstance(exc, exceptions.APIException):

@@ -151,7 +151,7 @@ class Client:
         except ApiError as exc:
             if exc.status == 404:
                 raise ApiError(
-                    404, "unknown_symbol", f"Unknown symbol {symbol.strip().upper()!r}."
+                    404, "unknown_symbol", f"There is no stock {symbol.strip().upper()!r}."
                 ) from None
             raise
 

@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 # What a client is told when the database failed under its request (see database_unavailable).
 DATABASE_UNAVAILABLE_MESSAGE = (
     "The database connection failed while serving this request, which may or may not have "
-    "taken effect. Try again shortly: an order resent with its client_order_id is never "
+    "taken effect. Try again shortly: an order resent with its client order id is never "
     "placed twice."
 )
 

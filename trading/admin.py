@@ -60,7 +60,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 done += 1
             except TradingError as exc:
                 messages.warning(request, f"{order.id}: {exc.message}")
-        messages.success(request, f"Cancelled {done} order(s).")
+        messages.success(request, f"Canceled {done} order(s).")
 
 
 @admin.register(Trade)

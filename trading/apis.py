@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from core.api_input import BodyInput, QueryParams
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
+from core.words import label
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
@@ -65,7 +66,7 @@ class OrderOutput(serializers.Serializer):
     limit_price = _amount(allow_null=True)
     stop_price = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
-    reason = serializers.CharField(help_text="Why it was cancelled or rejected.")
+    reason = serializers.CharField(help_text="Why it was canceled or rejected.")
     fees = _amount()
     extended_hours = serializers.SerializerMethodField()
 
@@ -290,7 +291,7 @@ class OrderByClientIdApi(APIView):
         if not client_order_id:
             raise TradingError(
                 "client_order_id_required",
-                "Give client_order_id.",
+                "Give a client order id.",
                 fields={"client_order_id": ["Required."]},
             )
         order = (

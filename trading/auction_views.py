@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from core import words
 from core.forms import form_add_domain_error
 from trading import selectors
 from trading.demo import security_codes
@@ -59,7 +60,8 @@ def auction_detail(request, auction_id: int):
                 auction.refresh_from_db()
             else:
                 if bid.status == "leading" and bid.price is not None:
-                    messages.success(request, f"You lead at {bid.price.normalize():f} a share.")
+                    at = words.price(bid.price, auction.stock.tick_size)
+                    messages.success(request, f"You lead at {at} a share.")
                 else:
                     messages.warning(
                         request, "Another bidder's maximum is higher: you were outbid."

@@ -490,7 +490,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if _known_symbols.get(symbol, 0) > now:
             return
         if not await _reader(_stock_exists)(symbol):
-            raise ProtocolError("unknown_symbol", f"Unknown symbol {symbol!r}.")
+            raise ProtocolError("unknown_symbol", f"There is no stock {symbol!r}.")
         _known_symbols[symbol] = now + _KNOWN_SYMBOL_SECONDS
 
     async def _subscribe(self, content: dict, request_id) -> None:

@@ -62,7 +62,7 @@ class Order(models.Model):
 
     class TimeInForce(models.TextChoices):
         DAY = "day", "Day"
-        GTC = "gtc", "Good till cancelled"
+        GTC = "gtc", "Good till canceled"
         IOC = "ioc", "Immediate or cancel"
         FOK = "fok", "Fill or kill"
 
@@ -95,7 +95,7 @@ class Order(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     reason = models.CharField(
-        max_length=64, blank=True, help_text="Why it was cancelled or rejected."
+        max_length=64, blank=True, help_text="Why it was canceled or rejected."
     )
     seq = models.BigIntegerField(default=0, help_text="Time priority within its price level.")
     replaces = models.OneToOneField(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import words
 from core.forms import form_add_domain_error
 from core.http import safe_next
 from marketdata import calendar
@@ -71,7 +72,8 @@ def _order_message(order: Order) -> str:
     what = f"{order.side.title()} {order.qty} {order.stock.symbol}"
     if order.status == "filled":
         assert order.filled_avg_price is not None  # set by every fill
-        return f"{what}: filled at an average {order.filled_avg_price.normalize():f}."
+        average = words.price(order.filled_avg_price, order.stock.tick_size)
+        return f"{what}: filled at an average {average}."
     if order.status == "partially_filled":
         return f"{what}: {order.filled_qty} filled, the rest rests on the book."
     if order.status == "canceled":

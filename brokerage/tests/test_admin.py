@@ -140,7 +140,9 @@ def test_staff_cannot_move_the_tick_under_resting_orders(staff_client, alice):
 
     refused = staff_client.post(url, _stock_form(acme, tick_size="0.05"), follow=True)
 
-    assert "resting order(s) would be off a tick of 0.05" in refused.content.decode()
+    assert "1 resting order would be off a tick of $0.05; cancel it first." in (
+        refused.content.decode()
+    )
     acme.refresh_from_db()
     assert acme.tick_size == Decimal("0.01")
 

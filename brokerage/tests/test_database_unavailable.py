@@ -49,7 +49,7 @@ def test_an_order_whose_connection_dies_is_a_503_to_retry(client_of_alice, backe
     assert response["Retry-After"] == "1"
     body = json.loads(response.content)
     assert body["code"] == "service_unavailable"
-    assert "client_order_id" in body["message"]
+    assert "client order id" in body["message"]
     assert body["fields"] == {}
 
 

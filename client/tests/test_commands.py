@@ -123,16 +123,16 @@ def test_expected_failures_are_one_line_and_a_non_zero_exit(cli: Cli, alice):
     down = f"http://127.0.0.1:{_closed_port()}"
 
     assert _one_line_failure(cli("quote", "NOPE"), 1) == (
-        "brokerage: Unknown symbol 'NOPE'. (unknown_symbol)"
+        "brokerage: There is no stock 'NOPE'. (unknown_symbol)"
     )
     assert _one_line_failure(cli("buy", "NOPE", "1"), 1) == (
-        "brokerage: Unknown symbol 'NOPE'. (unknown_symbol)"
+        "brokerage: There is no stock 'NOPE'. (unknown_symbol)"
     )
     assert "'ten' is not a number" in _one_line_failure(cli("buy", "ZED", "ten"), 2)
     assert "'1,5' is not a number" in _one_line_failure(
         cli("sell", "ZED", "1", "--limit", "1,5"), 2
     )
-    assert "Insufficient buying power" in _one_line_failure(
+    assert "Not enough buying power" in _one_line_failure(
         cli("buy", "ZED", "5000", "--limit", "100.00"), 1
     )
     assert "(price_outside_band)" in _one_line_failure(cli("buy", "ZED", "1", "--limit", "150"), 1)

@@ -80,7 +80,7 @@ def test_watch_of_an_unknown_symbol_stops_with_one_line(cli: Cli, alice):
 
     assert code == 1
     assert watch.process.stderr.read().strip() == (
-        "brokerage: Unknown symbol 'NOPE'. (unknown_symbol)"
+        "brokerage: There is no stock 'NOPE'. (unknown_symbol)"
     )
 
 

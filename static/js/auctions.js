@@ -90,7 +90,7 @@
     const body = document.getElementById("bid-history");
     if (!body) return;
     const row = document.createElement("tr");
-    for (const [cls, value] of [["", bid.bidder], ["num", fmt(bid.price)], ["", bid.status], ["", new Date(bid.placed_at).toLocaleTimeString()]]) {
+    for (const [cls, value] of [["", bid.bidder], ["num", fmt(bid.price)], ["", bid.status], ["", new Date(bid.placed_at).toLocaleTimeString("en-GB", { timeZone: document.body.dataset.marketTz || "America/New_York", hour12: false })]]) {
       const td = document.createElement("td");
       if (cls) td.className = cls;
       if (value === bid.status) {

@@ -1,11 +1,13 @@
-// The API's refusals ({code, message, fields}) in a trader's words: the one table the pages'
-// scripts use, so "qty must be positive" or "limit_price ... 90.0000" never reaches a person.
-// Each entry turns the refusal into a sentence; the numbers come from the refusal's field
-// hints ("Multiple of 10.", "Between 90.0000 and 110.0000.", "At most 5."), which the server
-// keeps short and stable for this purpose.
+// The API's refusals ({code, message, fields}) in the ticket's words: the one table the pages'
+// scripts use. The server's messages are plain sentences too (core/words.py: "Quantity", "The
+// limit price", prices at the tick's decimals), and a code this table has no better wording
+// for shows the server's message as it is. The numbers come from the refusal's field hints
+// ("Multiple of 10.", "Between $90.00 and $110.00.", "At most 5."), which the server keeps
+// short and stable for this purpose; older servers' hints ("90.0000") read the same.
 import { price, money as dollars } from "./format.js";
 
-const money = (value) => "$" + price(value); // a price: its tick's digits
+// A price: its tick's digits, thousands grouped as the server writes them ("$1,250.00").
+const money = (value) => "$" + price(value).replace(/\B(?=(\d{3})+(?!\d))(?=[^.]*(\.|$))/g, ",");
 const NUMBER = /-?\d+(?:\.\d+)?/g;
 
 function hintOf(error, field) {
@@ -13,8 +15,9 @@ function hintOf(error, field) {
   return String(hints[0] || "");
 }
 
+// "$1,013.51" -> "1013.51": thousands separators are not number boundaries.
 function numbersIn(text) {
-  return String(text).match(NUMBER) || [];
+  return String(text).replace(/(\d),(?=\d{3}(?!\d))/g, "$1").match(NUMBER) || [];
 }
 
 const WHOLE_SHARES = "Quantity must be a whole number of shares.";
@@ -23,13 +26,13 @@ const WHOLE_SHARES = "Quantity must be a whole number of shares.";
 function qtyWords(hint) {
   if (/^Multiple of/.test(hint)) return `Quantity must be a multiple of the lot (${numbersIn(hint)[0]} shares).`;
   if (/^Must be positive/.test(hint)) return "Quantity must be positive.";
-  if (/^Too large/.test(hint)) return "That is more shares than one order can take (at most 10,000,000).";
+  if (/^Too large/.test(hint)) return "Quantity may be at most 10,000,000 shares.";
   return WHOLE_SHARES;
 }
 
 function priceWords(hint, what) {
   if (/^Multiple of/.test(hint)) return `Prices move in steps of $${numbersIn(hint)[0]}.`;
-  if (/^Too large/.test(hint)) return `${what} is too large.`;
+  if (/^Too large/.test(hint)) return `${what} may be at most $1,000,000.00 a share.`;
   if (/^Required/.test(hint)) return what === "Your maximum" ? "Enter your maximum." : "Enter a limit price.";
   return `${what} must be a positive amount, like 101.25.`;
 }
@@ -48,7 +51,7 @@ const CODES = {
   },
   price_outside_band: (e) => {
     const [low, high] = numbersIn(hintOf(e, "limit_price") || e.message);
-    const pct = (String(e.message).match(/±(\d+)%/) || [])[1];
+    const pct = (String(e.message).match(/(\d+)% of the reference/) || [])[1];
     if (!low || !high) return "The limit price is outside today's price band.";
     return `The limit price must be between ${money(low)} and ${money(high)}${pct ? ` (within ${pct}% of the reference price)` : ""}.`;
   },

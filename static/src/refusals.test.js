@@ -60,3 +60,27 @@ test("a refusal the table does not know loses its field names and extra decimals
   assert.equal(words(null), "The order could not be placed. Try again.");
   assert.equal(words(refusal("network", "No connection")), "No connection to the server: nothing was sent.");
 });
+
+test("the server's plain messages and hints (core/words.py) read the same, thousands grouped", () => {
+  const band = refusal(
+    "price_outside_band",
+    "The limit price must be between $1,090.00 and $1,210.50 (within 10% of the reference price).",
+    { limit_price: ["Between $1,090.00 and $1,210.50."] },
+  );
+  assert.equal(words(band), band.message);
+  const cash = refusal("insufficient_buying_power", "Not enough buying power: this needs $1,013.51 and you have $500.00.");
+  assert.equal(words(cash), "Not enough buying power: this order needs $1,013.51 and you have $500.00.");
+  const low = refusal("bid_too_low", "The lowest bid now is $95.25 a share.", { max_price: ["The lowest bid now is $95.25 a share."], min_next_bid: ["95.25"] });
+  assert.equal(words(low), low.message);
+  const lead = refusal("bid_not_higher", "You already lead with a maximum of $1,101.50: a new maximum must be higher.");
+  assert.equal(words(lead), lead.message);
+  const tick = refusal("invalid_price", "Prices move in steps of $0.05.", { limit_price: ["Multiple of 0.05."] });
+  assert.equal(words(tick), tick.message);
+  const lot = refusal("invalid_qty", "Quantity must be a multiple of the lot (10 shares).", { qty: ["Multiple of 10."] });
+  assert.equal(words(lot), lot.message);
+});
+
+test("a code the table does not know shows the server's sentence as it is", () => {
+  const done = refusal("order_not_cancelable", "The order is filled and can no longer be canceled.");
+  assert.equal(words(done), done.message);
+});

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Account, User
+from core import words
 from core.errors import DomainError
 from marketdata.models import Stock
 from trading.errors import TradingError
@@ -122,7 +123,9 @@ def _auctionable(symbol: object) -> Stock:
     stock = Stock.objects.filter(symbol=str(symbol or "").strip().upper()).first()
     if stock is None:
         raise TradingError(
-            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
+            "unknown_symbol",
+            f"There is no stock {str(symbol or '').strip().upper()!r}.",
+            fields={"symbol": ["Unknown."]},
         )
     if stock.is_halted:
         raise TradingError("symbol_halted", f"Trading in {stock.symbol} is halted.")
@@ -138,13 +141,13 @@ def _check_terms(auction: Auction, now: datetime) -> None:
     if auction.increment_rule not in Auction.Increment.values:
         raise TradingError(
             "invalid_increment_rule",
-            "increment_rule must be ladder or fixed.",
+            "The increment rule must be ladder or fixed.",
             fields={"increment_rule": ["Invalid choice."]},
         )
     if auction.increment_rule == Auction.Increment.FIXED and auction.fixed_increment is None:
         raise TradingError(
             "fixed_increment_required",
-            "A fixed increment rule needs fixed_increment.",
+            "A fixed increment rule needs the fixed increment.",
             fields={"fixed_increment": ["Required."]},
         )
     if auction.ends_at <= now or auction.ends_at <= auction.starts_at:
@@ -167,7 +170,8 @@ def _reserve_lot(auction: Auction) -> None:
     if position.available_qty < auction.qty:
         raise TradingError(
             "insufficient_qty",
-            f"Insufficient shares: you have {position.available_qty} {stock.symbol} available.",
+            f"You have {words.shares(position.available_qty, stock.symbol)} free to sell (shares "
+            "in open sell orders are held).",
             fields={"qty": [f"At most {position.available_qty}."]},
         )
     position.reserved_qty += auction.qty
@@ -250,9 +254,7 @@ def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | No
     now = timezone.now()
     if price >= min_next_bid(auction) or now >= auction.ends_at or user.id == auction.seller_id:
         return None
-    minimum = min_next_bid(auction)
-    refusal = _refuse("bid_too_low", f"The minimum bid is {minimum}.").error
-    refusal.fields["min_next_bid"] = [str(minimum)]  # for bots: what to bid now
+    refusal = _too_low(auction).error
     Bid.objects.create(
         auction=auction,
         bidder=user,
@@ -350,13 +352,20 @@ def _check_bid(
         if price <= _max_of(own_lead):
             raise _refuse(
                 "bid_not_higher",
-                f"You lead at a maximum of {own_lead.max_price}; a new maximum must be higher.",
+                f"You already lead with a maximum of "
+                f"{words.price(_max_of(own_lead), auction.stock.tick_size)}: a new maximum must "
+                "be higher.",
             )
     elif price < min_next_bid(auction):
-        minimum = min_next_bid(auction)
-        refusal = _refuse("bid_too_low", f"The minimum bid is {minimum}.")
-        refusal.error.fields["min_next_bid"] = [str(minimum)]  # for bots: what to bid now
-        raise refusal
+        raise _too_low(auction)
+
+
+def _too_low(auction: Auction) -> _Refusal:
+    minimum, tick = min_next_bid(auction), auction.stock.tick_size
+    refusal = _refuse("bid_too_low", f"The lowest bid now is {words.price(minimum, tick)} a share.")
+    # For bots, what to bid now: a number as the API writes prices, not a sentence.
+    refusal.error.fields["min_next_bid"] = [str(minimum)]
+    return refusal
 
 
 def _take_lead(
@@ -557,7 +566,8 @@ def auction_cancel(*, auction_id: object, user: User | None) -> Auction:
         if auction.status not in LIVE:
             raise TradingError(
                 "auction_not_cancelable",
-                f"The auction is {auction.status}; it can no longer be canceled.",
+                f"The auction is {auction.get_status_display().lower()}; it can no longer be "
+                "canceled.",
             )
         if user is not None and auction.bid_count:
             raise TradingError(

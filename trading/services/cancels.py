@@ -44,7 +44,7 @@ def order_cancel(*, user: User, order_id: object, reason: str = USER_REQUESTED) 
         if not order.is_open:
             raise TradingError(
                 "order_not_cancelable",
-                f"The order is {order.status} and can no longer be canceled.",
+                f"The order is {order.get_status_display().lower()} and can no longer be canceled.",
             )
         _cancel_locked([order], state, reason=reason)
     return order

@@ -54,7 +54,7 @@ def book_lock_for_symbol(symbol: str) -> BookState:
     stock_id = Stock.objects.filter(symbol=symbol).values_list("pk", flat=True).first()
     if stock_id is None:
         raise TradingError(
-            "unknown_symbol", f"Unknown symbol {symbol!r}.", fields={"symbol": ["Unknown."]}
+            "unknown_symbol", f"There is no stock {symbol!r}.", fields={"symbol": ["Unknown."]}
         )
     return book_lock(stock_id)
 

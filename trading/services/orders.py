@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Account, User
+from core import words
 from core.db import rows_update
 from marketdata.models import Stock
 from trading import engine
@@ -97,7 +98,7 @@ def order_place(
             raise
         raise TradingError(
             "duplicate_client_order_id",
-            "client_order_id must be unique.",
+            "Another of your orders already has this client order id.",
             fields={"client_order_id": ["Already used."]},
         ) from None
 
@@ -129,19 +130,19 @@ class _OrderRequest:
             if not client_order_id or len(client_order_id) > 128:
                 raise TradingError(
                     "invalid_client_order_id",
-                    "client_order_id must be 1 to 128 characters.",
+                    "The client order id must be 1 to 128 characters.",
                     fields={"client_order_id": ["1 to 128 characters."]},
                 )
         if order_type == "market" and not is_blank(limit_price):
             raise TradingError(
                 "limit_price_not_allowed",
-                "A market order takes no limit_price.",
+                "A market order takes no limit price.",
                 fields={"limit_price": ["Not allowed for market orders."]},
             )
         if order_type == "limit" and is_blank(limit_price):
             raise TradingError(
                 "limit_price_required",
-                "A limit order needs a limit_price.",
+                "A limit order needs a limit price.",
                 fields={"limit_price": ["Required."]},
             )
         return cls(side, order_type, tif, client_order_id)
@@ -210,9 +211,15 @@ def _validated_order(
     if price is not None and not (low <= price <= high):
         raise TradingError(
             "price_outside_band",
-            f"limit_price must be between {low} and {high} "
-            f"(±{stock.band_pct * 100:.0f}% of the reference price).",
-            fields={"limit_price": [f"Between {low} and {high}."]},
+            f"The limit price must be between {words.price(low, stock.tick_size)} and "
+            f"{words.price(high, stock.tick_size)} (within {stock.band_pct * 100:.0f}% of the "
+            "reference price).",
+            fields={
+                "limit_price": [
+                    f"Between {words.price(low, stock.tick_size)} and "
+                    f"{words.price(high, stock.tick_size)}."
+                ]
+            },
         )
     state.order_seq += 1
     order = Order(
@@ -236,7 +243,7 @@ def _price_band(stock: Stock, state: BookState) -> tuple[Decimal, Decimal]:
     reference = stock.reference_price or state.last_price
     if not reference:
         raise TradingError(
-            "no_reference_price", f"{stock.symbol} has no reference price yet; try later."
+            "no_reference_price", f"{stock.symbol} has no price yet: try again in a minute."
         )
     return band(reference, stock.band_pct, stock.tick_size)
 
@@ -259,7 +266,7 @@ def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
     if result.rejected:
         raise TradingError(
             "fok_not_fillable",
-            "The fill-or-kill order cannot be filled completely at its price; nothing was done.",
+            "Fill or kill: the book cannot fill all of it at its price, so nothing was traded.",
         )
     return _Placement(
         state=state,
@@ -338,7 +345,8 @@ def _shares_reserve_now(user: User, stock: Stock, qty: int, now: datetime) -> No
 def insufficient_qty(available: int, stock: Stock) -> TradingError:
     return TradingError(
         "insufficient_qty",
-        f"Insufficient shares: you have {available} {stock.symbol} available to sell.",
+        f"You have {words.shares(available, stock.symbol)} free to sell (shares in open sell "
+        "orders are held).",
         fields={"qty": [f"At most {available}."]},
     )
 
@@ -585,17 +593,17 @@ def order_replace(
     old = order_get_own(user=user, order_id=order_id)
     if is_blank(qty) and is_blank(limit_price) and is_blank(time_in_force):
         raise TradingError(
-            "nothing_to_replace", "Give at least one of qty, limit_price, time_in_force."
+            "nothing_to_replace", "Give a new quantity, limit price or time in force."
         )
     if old.type == "market" and not is_blank(limit_price):
-        raise TradingError("limit_price_not_allowed", "A market order takes no limit_price.")
+        raise TradingError("limit_price_not_allowed", "A market order takes no limit price.")
     with transaction.atomic():
         book_lock(old.stock_id)
         old = Order.objects.select_for_update(of=("self",)).select_related("stock").get(pk=old.pk)
         if not old.is_open:
             raise TradingError(
                 "order_not_replaceable",
-                f"The order is {old.status} and can no longer be replaced.",
+                f"The order is {old.get_status_display().lower()} and can no longer be replaced.",
             )
         # order_place cancels `old` once it holds the accounts' lock; if the new order is
         # refused, this transaction rolls back and `old` stays on the book as it was.

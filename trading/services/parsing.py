@@ -1,10 +1,16 @@
-"""Reading what a client sent: quantities, prices and choices, each refused with a stable code."""
+"""Reading what a client sent: quantities, prices and choices, each refused with a stable code.
+
+The refusals' messages are sentences a trader reads (see core.words); their `code`s and the
+`fields` keys are the API's contract and never change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from core.words import dollars, label, price_number, shares
+from core.words import price as price_text
 from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.pricing import PRICE_UNIT
@@ -18,16 +24,25 @@ def _refuse(code: str, name: str, message: str, hint: str) -> TradingError:
     return TradingError(code, message, fields={name: [hint]})
 
 
+def _not_a_number(code: str, name: str) -> str:
+    if code == "invalid_qty":
+        return f"{label(name)} must be a whole number of shares."
+    return f"{label(name)} must be a positive amount, like 101.25."
+
+
 def parse_decimal(raw: object, *, name: str, code: str) -> Decimal:
     """A finite, positive number; anything else is refused with `code`."""
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise _refuse(code, name, f"{name} must be a number.", "Not a number.") from None
+        raise _refuse(code, name, _not_a_number(code, name), "Not a number.") from None
     if not value.is_finite():
-        raise _refuse(code, name, f"{name} must be a finite number.", "Not finite.")
+        raise _refuse(code, name, _not_a_number(code, name), "Not finite.")
     if value <= 0:
-        raise _refuse(code, name, f"{name} must be positive.", "Must be positive.")
+        message = f"{label(name)} must be positive."
+        if code != "invalid_qty":
+            message = _not_a_number(code, name)
+        raise _refuse(code, name, message, "Must be positive.")
     return value
 
 
@@ -36,16 +51,21 @@ def parse_qty(raw: object, lot_size: int, *, name: str = "qty") -> int:
     qty = parse_decimal(raw, name=name, code="invalid_qty")
     if qty != qty.to_integral_value():
         raise _refuse(
-            "invalid_qty", name, f"{name} must be a whole number of shares.", "Whole shares only."
+            "invalid_qty",
+            name,
+            f"{label(name)} must be a whole number of shares.",
+            "Whole shares only.",
         )
     if qty > MAX_QTY:
-        raise _refuse("invalid_qty", name, f"{name} may be at most {MAX_QTY:,}.", "Too large.")
+        raise _refuse(
+            "invalid_qty", name, f"{label(name)} may be at most {shares(MAX_QTY)}.", "Too large."
+        )
     qty_int = int(qty)
     if qty_int % lot_size:
         raise _refuse(
             "qty_off_lot",
             name,
-            f"{name} must be a multiple of the lot size {lot_size}.",
+            f"{label(name)} must be a multiple of the lot ({shares(lot_size)}).",
             f"Multiple of {lot_size}.",
         )
     return qty_int
@@ -55,23 +75,34 @@ def parse_price(raw: object, stock: Stock, name: str = "limit_price") -> Decimal
     """A positive price on the stock's tick."""
     price = parse_decimal(raw, name=name, code="invalid_price")
     if price > MAX_PRICE:
-        raise _refuse("invalid_price", name, f"{name} is too large.", "Too large.")
-    tick = stock.tick_size.normalize()
+        raise _refuse(
+            "invalid_price",
+            name,
+            f"{label(name)} may be at most {dollars(MAX_PRICE)} a share.",
+            "Too large.",
+        )
+    tick = stock.tick_size
     if price != price.quantize(PRICE_UNIT):
         raise _refuse(
             "invalid_price",
             name,
-            f"{name} may have at most {DECIMALS} decimals.",
+            f"{label(name)} may have at most {DECIMALS} decimals.",
             "Too many decimals.",
         )
-    if price % stock.tick_size:
+    if price % tick:
         raise _refuse(
             "price_off_tick",
             name,
-            f"{name} must be a multiple of the tick size {tick}.",
-            f"Multiple of {tick}.",
+            f"Prices move in steps of {price_text(tick, tick)}.",
+            f"Multiple of {price_number(tick, tick)}.",
         )
     return price.quantize(PRICE_UNIT)
+
+
+def or_list(values: Iterable[str]) -> str:
+    """ "a, b or c"."""
+    items = list(values)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def parse_choice(value: object, allowed: Iterable[str], name: str) -> str:
@@ -82,8 +113,8 @@ def parse_choice(value: object, allowed: Iterable[str], name: str) -> str:
         raise _refuse(
             f"invalid_{name}",
             name,
-            f"{name} must be one of: {', '.join(allowed)}.",
-            "Invalid choice.",
+            f"{label(name)} must be {or_list(allowed)}.",
+            f"One of: {', '.join(allowed)}.",
         )
     return text
 

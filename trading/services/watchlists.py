@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from core import words
 from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.models import TradingConfiguration, Watchlist
@@ -20,19 +21,19 @@ def _stocks(symbols: object) -> list[Stock]:
     if symbols is None:
         return []
     if not isinstance(symbols, list):
-        raise TradingError("invalid_symbols", "symbols must be a list.")
+        raise TradingError("invalid_symbols", "The symbols must be a list.")
     wanted = [str(s).strip().upper() for s in symbols]
     found = {s.symbol: s for s in Stock.objects.filter(symbol__in=wanted)}
     missing = [s for s in wanted if s not in found]
     if missing:
-        raise TradingError("asset_not_found", f"asset not found for {missing[0]}")
+        raise TradingError("asset_not_found", f"There is no stock {missing[0]!r}.")
     return [found[s] for s in wanted]
 
 
 def _name(name: object) -> str:
     text = str(name or "").strip()
     if not text or len(text) > 64:
-        raise TradingError("invalid_name", "name must be 1 to 64 characters.")
+        raise TradingError("invalid_name", "A watchlist's name must be 1 to 64 characters.")
     return text
 
 
@@ -42,7 +43,9 @@ def watchlist_create(*, user: User, name: object, symbols: object = None) -> Wat
             watchlist = Watchlist.objects.create(user=user, name=_name(name))
             watchlist.stocks.set(_stocks(symbols))
     except IntegrityError:
-        raise TradingError("duplicate_watchlist", "a watchlist with this name exists") from None
+        raise TradingError(
+            "duplicate_watchlist", "You already have a watchlist with this name."
+        ) from None
     return watchlist
 
 
@@ -58,7 +61,9 @@ def watchlist_update(
             if symbols is not None:
                 watchlist.stocks.set(_stocks(symbols))
     except IntegrityError:
-        raise TradingError("duplicate_watchlist", "a watchlist with this name exists") from None
+        raise TradingError(
+            "duplicate_watchlist", "You already have a watchlist with this name."
+        ) from None
     return watchlist
 
 
@@ -85,7 +90,10 @@ def configuration_update(*, user: User, changes: dict[str, object]) -> TradingCo
         if changes.get(name) is not None:
             value = str(changes[name]).lower()
             if value not in allowed:
-                raise TradingError(f"invalid_{name}", f"{name} must be one of {', '.join(allowed)}")
+                raise TradingError(
+                    f"invalid_{name}",
+                    f"{words.label(name)} must be one of: {', '.join(allowed)}.",
+                )
             setattr(config, name, value)
     if changes.get("suspend_trade") is not None:
         config.suspend_trade = changes["suspend_trade"] in (True, "true", "True")
@@ -97,7 +105,8 @@ def configuration_update(*, user: User, changes: dict[str, object]) -> TradingCo
         value = changes.get(name)
         if value is not None and str(value).lower() != str(only).lower():
             raise TradingError(
-                "unsupported_configuration", f"{name} can only be {str(only).lower()} here"
+                "unsupported_configuration",
+                f"{words.label(name)} can only be {str(only).lower()} on this exchange.",
             )
     config.save()
     return config

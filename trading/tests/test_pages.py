@@ -60,7 +60,7 @@ def test_buying_through_the_ticket_fills_and_says_so(client, alice, bob, acme):
         follow=True,
     )
 
-    assert "Buy 5 ACME: filled at an average 101.5." in response.content.decode()
+    assert "Buy 5 ACME: filled at an average $101.50." in response.content.decode()
     assert Account.objects.get(user=alice).cash == Decimal("100000") - Decimal("507.50")
 
 
@@ -79,7 +79,7 @@ def test_a_refused_order_is_a_form_error_and_changes_nothing(client, alice, acme
     )
 
     assert response.status_code == 200
-    assert "qty must be a whole number of shares." in response.content.decode()
+    assert "Quantity must be a whole number of shares." in response.content.decode()
     assert not Order.objects.exists()
 
 
@@ -89,7 +89,9 @@ def test_a_price_outside_the_band_names_the_band(client, alice, acme):
         reverse("stock", args=["ACME"]),
         {"side": "buy", "type": "limit", "qty": "1", "limit_price": "150", "time_in_force": "day"},
     )
-    assert "between 90.0000 and 110.0000" in response.content.decode()
+    assert "between $90.00 and $110.00 (within 10% of the reference price)" in (
+        response.content.decode()
+    )
 
 
 def test_the_portfolio_lists_positions_and_open_orders_and_cancels(client, alice, acme):

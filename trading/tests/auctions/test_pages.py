@@ -39,14 +39,14 @@ def test_the_bid_form_has_the_minimum_bid_filled_in_and_a_bid_leads(alice_browse
 
     placed = alice_browser.post(url, {"max_price": "95.00"}, follow=True)
 
-    assert "You lead at 90 a share." in placed.content.decode()
+    assert "You lead at $90.00 a share." in placed.content.decode()
     assert Bid.objects.get(auction=lot).status == "leading"
 
 
 def test_a_refused_bid_is_a_form_error_and_nothing_is_reserved(alice_browser, lot, alice):
     response = alice_browser.post(reverse("auction", args=[lot.pk]), {"max_price": "12"})
     assert response.status_code == 200
-    assert "The minimum bid is 90.0000." in response.content.decode()
+    assert "The lowest bid now is $90.00 a share." in response.content.decode()
     assert alice.account.reserved_cash == 0
 
 
