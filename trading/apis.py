@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 
 from core.api_input import BodyInput, QueryParams
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
-from core.words import label
 from marketdata.models import Stock
 from trading import selectors, services
 from trading.errors import TradingError
