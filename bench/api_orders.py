@@ -322,13 +322,54 @@ class Setup:
     place: Stats = field(default_factory=Stats)
     cancel: Stats = field(default_factory=Stats)
     order_time: float = 0.0
+    pids: list[int] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # order phases: cores busy, by whom
 
 
-async def _bench(args, keys: list[tuple[str, str]], ports: dict[int, int]) -> None:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the processes (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _measured(setup: Setup, phase) -> float:
+    """Run an orders phase, adding what the machine, daphne and this client spent to setup.cpu."""
+    before = (_machine_busy_seconds(), _cpu_seconds(setup.pids), _own_cpu_seconds())
+    elapsed = await phase
+    after = (_machine_busy_seconds(), _cpu_seconds(setup.pids), _own_cpu_seconds())
+    for name, b, a in zip(("machine", "daphne", "load generator"), before, after, strict=True):
+        setup.cpu[name] = setup.cpu.get(name, 0.0) + (a - b)
+    return elapsed
+
+
+async def _bench(
+    args, keys: list[tuple[str, str]], ports: dict[int, int], pids: dict[int, list[int]]
+) -> None:
     """Every set-up ({processes: port}) gets the same phases, round by round, in turn."""
     floors = [p.strip() for p in args.floor.split(",") if p.strip()]
     setups = [
-        Setup(n, port, [Connection(port, k, s) for k, s in keys]) for n, port in ports.items()
+        Setup(n, port, [Connection(port, k, s) for k, s in keys], pids=pids[n])
+        for n, port in ports.items()
     ]
     for setup in setups:
         setup.floor = {path: Stats() for path in floors}
@@ -361,11 +402,14 @@ async def _bench(args, keys: list[tuple[str, str]], ports: dict[int, int]) -> No
                     args.seconds,
                     lambda i, c, d, p=path, s=setup.floor[path]: _floor_client(c, p, d, s),
                 )
-            setup.order_time += await _phase(
-                setup.conns,
-                args.seconds,
-                lambda i, c, d, r=r, s=setup: _order_client(
-                    c, 100 * r + i, d, s.place, s.cancel, []
+            setup.order_time += await _measured(
+                setup,
+                _phase(
+                    setup.conns,
+                    args.seconds,
+                    lambda i, c, d, r=r, s=setup: _order_client(
+                        c, 100 * r + i, d, s.place, s.cancel, []
+                    ),
                 ),
             )
     for setup in setups:
@@ -399,7 +443,14 @@ def _report_setup(setup: Setup, floors: list[str]) -> dict[str, float]:
     )
     print(
         f"order requests / floor ({best_path}): {order_rate / best:.0%}  "
-        f"(target >= 50%)   placement p99/p50: {p99 / p50:.1f} (target <= 3)\n"
+        f"(target >= 50%)   placement p99/p50: {p99 / p50:.1f} (target <= 3)"
+    )
+    cores = {name: spent / setup.order_time for name, spent in setup.cpu.items()}
+    others = cores["machine"] - cores["daphne"] - cores["load generator"]
+    print(
+        f"cores busy in the orders phases: {cores['machine']:.2f} of {os.cpu_count()} — "
+        f"daphne {cores['daphne']:.2f}, this load generator {cores['load generator']:.2f}, "
+        f"the rest (PostgreSQL, Redis, anything else running) {others:.2f}\n"
     )
     return {
         "processes": setup.processes,
@@ -409,6 +460,8 @@ def _report_setup(setup: Setup, floors: list[str]) -> dict[str, float]:
         "placement p50 ms": p50 * 1000,
         "placement p99 ms": p99 * 1000,
         "placement p99/p50": p99 / p50,
+        "cores busy (orders phases)": cores["machine"],
+        "  of which daphne": cores["daphne"],
     }
 
 
@@ -483,7 +536,8 @@ def main() -> None:
             for listener, workers in stacks.values():
                 _wait_until_up(listener.getsockname()[1], keys[0], workers)
             ports = {n: listener.getsockname()[1] for n, (listener, _) in stacks.items()}
-            asyncio.run(_bench(args, keys, ports))
+            pids = {n: [w.pid for w in workers] for n, (_, workers) in stacks.items()}
+            asyncio.run(_bench(args, keys, ports, pids))
         finally:
             for listener, workers in stacks.values():
                 _stop_workers(listener, workers)
