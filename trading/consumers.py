@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from autobahn.websocket.protocol import PreparedMessage
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
@@ -216,16 +217,30 @@ def server_send(send: Any) -> Any:
     return send
 
 
+def daphne_protocol(send: Any) -> Any | None:
+    """The websocket protocol (autobahn's, under daphne) behind a server's `send`, or None.
+    Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)`."""
+    return send.args[0] if isinstance(send, functools.partial) and send.args else None
+
+
 def send_backlog(send: Any) -> int | None:
     """Bytes written to a socket that its client has not taken yet, or None when the server
-    does not say. Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)` and
-    the protocol's Twisted transport buffers what the kernel would not take, without bound."""
-    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
-    transport = getattr(protocol, "transport", None)
+    does not say. The protocol's Twisted transport buffers what the kernel would not take,
+    without bound."""
+    transport = getattr(daphne_protocol(send), "transport", None)
     buffered = getattr(transport, "dataBuffer", None)
     if buffered is None:
         return None
     return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+@functools.lru_cache(maxsize=64)
+def prepared_frame(text: str) -> PreparedMessage:
+    """The websocket frame of a stream message, built once per process and written as it is to
+    every socket (autobahn's `prepareMessage` for broadcasts): daphne would otherwise encode
+    and frame the same text again for each of a thousand sockets. The relay hands every socket
+    the same `text` object, so the lookup hashes it once."""
+    return PreparedMessage(text.encode(), isBinary=False, applyMask=False, doNotCompress=False)
 
 
 # Snapshot reads run on the thread pool, not Django's single "sync" thread: a storm of
@@ -844,12 +859,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
     def _server_send(self) -> Any:
         return server_send(self.base_send)
 
+    @functools.cached_property
+    def _prepared_sender(self) -> Any | None:
+        """The protocol's `sendPreparedMessage` under daphne (autobahn), else None."""
+        protocol = daphne_protocol(self._server_send)
+        return protocol if callable(getattr(protocol, "sendPreparedMessage", None)) else None
+
     async def _frame(self, text: str) -> None:
-        # The hot path of every fan-out: straight to the server's send, without the two
-        # generic wrappers of `self.send` nor the session middleware's (a thousand sockets
-        # times every trade).
+        # The hot path of every fan-out (a thousand sockets times every trade): a frame built
+        # once per message, written straight to the open socket, without the two generic
+        # wrappers of `self.send`, the session middleware's, nor daphne's per-socket framing.
         if await self._too_slow():
             return
+        protocol = self._prepared_sender
+        if protocol is not None and protocol.state == protocol.STATE_OPEN:
+            protocol.sendPreparedMessage(prepared_frame(text))
+            return
+        # Not (or no longer) open, or another server: its own send decides.
         await self._server_send({"type": "websocket.send", "text": text})
 
     async def _too_slow(self) -> bool:

@@ -134,3 +134,57 @@ def test_stream_frames_go_past_the_session_middleware_without_reading_the_sessio
     async_to_sync(consumer._frame)("a book delta")
 
     assert sent == [{"type": "websocket.send", "text": "a book delta"}]
+
+
+def _open_protocol(written: list):
+    """daphne's websocket protocol (autobahn's) as far as a fan-out sees it, open."""
+    import types
+
+    transport = types.SimpleNamespace(dataBuffer=b"", offset=0, _tempDataLen=0)
+    return types.SimpleNamespace(
+        STATE_OPEN=3, state=3, transport=transport, sendPreparedMessage=written.append
+    )
+
+
+def test_a_stream_message_is_framed_once_and_the_frame_written_to_every_open_socket():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    async def handle_reply(protocol, message):  # never reached for an open socket
+        raise AssertionError("framed again by daphne")
+
+    first, second = [], []
+    sockets = [
+        _consumer(_session_wrapped(functools.partial(handle_reply, _open_protocol(written))))
+        for written in (first, second)
+    ]
+    text = '{"type":"book.delta","seq":7}'
+
+    async def fan_out():
+        for consumer in sockets:
+            await consumer._frame(text)
+
+    async_to_sync(fan_out)()
+
+    assert len(first) == len(second) == 1 and first[0] is second[0]
+    assert first[0].payloadHybi == b"\x81" + bytes([len(text)]) + text.encode()
+
+
+def test_a_socket_no_longer_open_gets_its_frame_through_daphnes_own_send():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    replies, written = [], []
+
+    async def handle_reply(protocol, message):  # daphne's: it drops frames to closed sockets
+        replies.append(message)
+
+    protocol = _open_protocol(written)
+    protocol.state = 4  # closing
+    consumer = _consumer(functools.partial(handle_reply, protocol))
+
+    async_to_sync(consumer._frame)("late")
+
+    assert written == [] and replies == [{"type": "websocket.send", "text": "late"}]
