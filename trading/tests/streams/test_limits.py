@@ -136,13 +136,22 @@ def test_stream_frames_go_past_the_session_middleware_without_reading_the_sessio
     assert sent == [{"type": "websocket.send", "text": "a book delta"}]
 
 
-def _open_protocol(written: list):
-    """daphne's websocket protocol (autobahn's) as far as a fan-out sees it, open."""
+def _open_protocol(written: list, prepared: list | None = None):
+    """daphne's websocket protocol (autobahn's) as far as a fan-out sees it: open, nothing
+    queued, no compression; `written` gets what reaches its Twisted transport."""
+    import collections
     import types
 
-    transport = types.SimpleNamespace(dataBuffer=b"", offset=0, _tempDataLen=0)
+    transport = types.SimpleNamespace(
+        dataBuffer=b"", offset=0, _tempDataLen=0, write=written.append
+    )
     return types.SimpleNamespace(
-        STATE_OPEN=3, state=3, transport=transport, sendPreparedMessage=written.append
+        STATE_OPEN=3,
+        state=3,
+        transport=transport,
+        send_queue=collections.deque(),
+        _perMessageCompress=None,
+        sendPreparedMessage=(prepared if prepared is not None else []).append,
     )
 
 
@@ -168,7 +177,30 @@ def test_a_stream_message_is_framed_once_and_the_frame_written_to_every_open_soc
     async_to_sync(fan_out)()
 
     assert len(first) == len(second) == 1 and first[0] is second[0]
-    assert first[0].payloadHybi == b"\x81" + bytes([len(text)]) + text.encode()
+    assert first[0] == b"\x81" + bytes([len(text)]) + text.encode()
+
+
+def test_a_frame_behind_queued_ones_or_to_compress_goes_through_autobahn():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    async def handle_reply(protocol, message):
+        raise AssertionError("framed again by daphne")
+
+    written, prepared = [], []
+    queued = _open_protocol(written, prepared)
+    queued.send_queue.append((b"earlier", False))  # order on the wire is autobahn's to keep
+    compressing = _open_protocol(written, prepared)
+    compressing._perMessageCompress = object()
+
+    async def fan_out():
+        for protocol in (queued, compressing):
+            await _consumer(functools.partial(handle_reply, protocol))._frame("a trade")
+
+    async_to_sync(fan_out)()
+
+    assert written == [] and [m.payload for m in prepared] == [b"a trade", b"a trade"]
 
 
 def test_a_socket_no_longer_open_gets_its_frame_through_daphnes_own_send():
