@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trading.streams.limits import RecentErrors, TokenBucket
 
 
@@ -58,26 +60,52 @@ def test_a_fast_client_is_slowed_down_not_closed(monkeypatch):
     assert later["type"] == "pong"
 
 
-def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch):
-    """Finding 7: past the backlog limit the socket is closed, not buffered without bound."""
+def _daphne_send(sent: list):
+    """A send shaped like daphne's, `partial(Server.handle_reply, protocol)`, and its transport."""
     import functools
     import types
 
+    transport = types.SimpleNamespace(dataBuffer=b"", offset=0, _tempDataLen=0)
+
+    async def handle_reply(protocol, message):  # daphne's Server.handle_reply
+        sent.append(message)
+
+    return functools.partial(handle_reply, types.SimpleNamespace(transport=transport)), transport
+
+
+def _session_wrapped(send, resolved: bool = True):
+    """`send` as a consumer under `AuthMiddlewareStack` gets it: Channels' session wrapper's."""
+    from asgiref.sync import async_to_sync
+    from channels.sessions import InstanceSessionWrapper
+
+    wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, send)
+    if resolved:
+        async_to_sync(wrapper.resolve_session)()  # an anonymous session, as for a bot
+    return wrapper.send
+
+
+def _consumer(send):
+    from trading import consumers
+
+    consumer = consumers.StreamConsumer()
+    consumer.base_send = send
+    consumer.subs, consumer.closing, consumer.user = {}, False, None
+    consumer.access_group, consumer.recheck_task = None, None
+    return consumer
+
+
+@pytest.mark.parametrize("stack", ["bare", "behind the session middleware"])
+def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch, stack):
+    """Finding 7: past the backlog limit the socket is closed, not buffered without bound; as
+    deployed, the consumer's send is the session middleware's, which must not hide daphne's."""
     from asgiref.sync import async_to_sync
 
     from trading import consumers
 
     monkeypatch.setattr(consumers, "MAX_SEND_BACKLOG_BYTES", 1000)
-    transport = types.SimpleNamespace(dataBuffer=b"", offset=0, _tempDataLen=0)
-    sent = []
-
-    async def handle_reply(protocol, message):  # daphne's Server.handle_reply
-        sent.append(message)
-
-    consumer = consumers.StreamConsumer()
-    consumer.base_send = functools.partial(handle_reply, types.SimpleNamespace(transport=transport))
-    consumer.subs, consumer.closing, consumer.user = {}, False, None
-    consumer.access_group, consumer.recheck_task = None, None
+    sent: list = []
+    send, transport = _daphne_send(sent)
+    consumer = _consumer(send if stack == "bare" else _session_wrapped(send))
     before = consumers.slow_consumers_closed
 
     async def scenario():
@@ -93,3 +121,102 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
     ]
     assert consumers.slow_consumers_closed == before + 1
     assert consumers.send_backlog(lambda message: None) is None  # another server: no check
+
+
+def test_stream_frames_go_past_the_session_middleware_without_reading_the_session():
+    from asgiref.sync import async_to_sync
+
+    sent: list = []
+    send, _ = _daphne_send(sent)
+    # Never resolved: any read of this session raises, as the wrapper's own send would.
+    consumer = _consumer(_session_wrapped(send, resolved=False))
+
+    async_to_sync(consumer._frame)("a book delta")
+
+    assert sent == [{"type": "websocket.send", "text": "a book delta"}]
+
+
+def _open_protocol(written: list, prepared: list | None = None):
+    """daphne's websocket protocol (autobahn's) as far as a fan-out sees it: open, nothing
+    queued, no compression; `written` gets what reaches its Twisted transport."""
+    import collections
+    import types
+
+    transport = types.SimpleNamespace(
+        dataBuffer=b"", offset=0, _tempDataLen=0, write=written.append
+    )
+    return types.SimpleNamespace(
+        STATE_OPEN=3,
+        state=3,
+        transport=transport,
+        send_queue=collections.deque(),
+        _perMessageCompress=None,
+        sendPreparedMessage=(prepared if prepared is not None else []).append,
+    )
+
+
+def test_a_stream_message_is_framed_once_and_the_frame_written_to_every_open_socket():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    async def handle_reply(protocol, message):  # never reached for an open socket
+        raise AssertionError("framed again by daphne")
+
+    first, second = [], []
+    sockets = [
+        _consumer(_session_wrapped(functools.partial(handle_reply, _open_protocol(written))))
+        for written in (first, second)
+    ]
+    text = '{"type":"book.delta","seq":7}'
+
+    async def fan_out():
+        for consumer in sockets:
+            await consumer._frame(text)
+
+    async_to_sync(fan_out)()
+
+    assert len(first) == len(second) == 1 and first[0] is second[0]
+    assert first[0] == b"\x81" + bytes([len(text)]) + text.encode()
+
+
+def test_a_frame_behind_queued_ones_or_to_compress_goes_through_autobahn():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    async def handle_reply(protocol, message):
+        raise AssertionError("framed again by daphne")
+
+    written, prepared = [], []
+    queued = _open_protocol(written, prepared)
+    queued.send_queue.append((b"earlier", False))  # order on the wire is autobahn's to keep
+    compressing = _open_protocol(written, prepared)
+    compressing._perMessageCompress = object()
+
+    async def fan_out():
+        for protocol in (queued, compressing):
+            await _consumer(functools.partial(handle_reply, protocol))._frame("a trade")
+
+    async_to_sync(fan_out)()
+
+    assert written == [] and [m.payload for m in prepared] == [b"a trade", b"a trade"]
+
+
+def test_a_socket_no_longer_open_gets_its_frame_through_daphnes_own_send():
+    import functools
+
+    from asgiref.sync import async_to_sync
+
+    replies, written = [], []
+
+    async def handle_reply(protocol, message):  # daphne's: it drops frames to closed sockets
+        replies.append(message)
+
+    protocol = _open_protocol(written)
+    protocol.state = 4  # closing
+    consumer = _consumer(functools.partial(handle_reply, protocol))
+
+    async_to_sync(consumer._frame)("late")
+
+    assert written == [] and replies == [{"type": "websocket.send", "text": "late"}]
