@@ -157,11 +157,19 @@ def _spawn_daphne(fd: int, env: dict[str, str], verbose: bool, **popen) -> subpr
 def _start_workers(
     args, env, count: int | None = None, port: int | None = None
 ) -> tuple[socket.socket, list[subprocess.Popen]]:
-    """`count` (default --workers) daphne processes on one shared listening socket."""
-    listener = _listen(args.port if port is None else port)
-    fd = listener.fileno()
-    workers = [_spawn_daphne(fd, env, args.verbose) for _ in range(count or args.workers)]
-    return listener, workers
+    """`count` (default --workers) daphne processes on one port, as `make run` starts them:
+    each on a listening socket of its own, all bound with SO_REUSEPORT (the kernel spreads
+    connections evenly). Returns the first socket (its port is the port) and the processes."""
+    sys.path.insert(0, str(ROOT))
+    from brokerage.sockets import listening_sockets
+
+    sockets = listening_sockets(
+        "127.0.0.1", args.port if port is None else port, count or args.workers
+    )
+    workers = [_spawn_daphne(s.fileno(), env, args.verbose) for s in sockets]
+    for extra in sockets[1:]:
+        extra.close()  # the processes hold their own copies
+    return sockets[0], workers
 
 
 def _stop_workers(listener: socket.socket, workers: list[subprocess.Popen]) -> None:

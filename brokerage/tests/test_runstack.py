@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,9 +70,18 @@ def test_runstack_serves_from_every_web_process_on_one_port_and_ctrl_c_stops_the
             }
         # Two daphne processes, both alive and saying so, behind the one port.
         assert len(pids) == 2, "".join(lines)
-        for pid in pids:  # daphne processes, each on the inherited socket
+        for pid in pids:  # daphne processes
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             assert any(b"daphne" in part for part in command) and b"--fd" in command
+        # Two listening sockets on the one port (SO_REUSEPORT), each held by a web process.
+        if shutil.which("ss"):  # iproute2; a machine without it checks the rest
+            port = url.rsplit(":", 1)[1]
+            listening = subprocess.run(
+                ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True
+            ).stdout.splitlines()
+            assert len(listening) == 2, listening
+            for pid in pids:
+                assert any(f"pid={pid}," in line for line in listening), listening
 
         os.killpg(stack.pid, signal.SIGINT)  # Ctrl-C in the terminal
         assert stack.wait(timeout=30) == 0
@@ -81,5 +91,9 @@ def test_runstack_serves_from_every_web_process_on_one_port_and_ctrl_c_stops_the
         with pytest.raises(OSError):
             urllib.request.urlopen(f"{url}/healthz", timeout=2)
     finally:
-        if stack.poll() is None:
-            os.killpg(stack.pid, signal.SIGKILL)
+        if stack.poll() is None:  # a failed check: let honcho stop its processes first
+            os.killpg(stack.pid, signal.SIGTERM)
+            try:
+                stack.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.pid, signal.SIGKILL)

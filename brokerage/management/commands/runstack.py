@@ -1,8 +1,8 @@
 """Run the whole site: migrate, load demo data, then daphne, a Celery worker and beat together.
 
-The web processes (`WEB_CONCURRENCY`, by default one per core) share one listening socket,
-opened here and inherited by each daphne (`--fd`): the kernel hands each new connection to
-one of them. Each process relays the streams to its own sockets; the Redis pub/sub layer
+The web processes (`WEB_CONCURRENCY`, by default one per core) listen on one port: each
+inherits a socket of its own opened here (`--fd`), all bound with SO_REUSEPORT, and the kernel
+spreads new connections evenly across them. Each process relays the streams to its own sockets; the Redis pub/sub layer
 spans them all. honcho runs the lot: its output, and Ctrl-C stopping every process.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from django.core.management.base import BaseCommand
 
 from brokerage import embedded_redis
 from brokerage.folders import make_var_dirs
+from brokerage.sockets import listening_sockets
 
 PROCFILE = Path(settings.BASE_DIR) / "Procfile"
 STOPPED = (0, 130, 143, -signal.SIGINT, -signal.SIGTERM)
@@ -52,16 +52,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_demo", **({"no_users": True} if options["no_demo"] else {}))
         call_command("collectstatic", interactive=False, verbosity=0)
-        listener = listening_socket(options["host"], options["port"])
-        port = listener.getsockname()[1]
-        url = f"http://{options['host']}:{port}"
         web = max(1, options["web_processes"])
-        env = {
-            **os.environ,
-            "WEB_FD": str(listener.fileno()),
-            "WEB_CONCURRENCY": str(web),
-            "PYTHONUNBUFFERED": "1",
-        }
+        listeners = listening_sockets(options["host"], options["port"], web)
+        port = listeners[0].getsockname()[1]
+        url = f"http://{options['host']}:{port}"
+        env = {**os.environ, "WEB_CONCURRENCY": str(web), "PYTHONUNBUFFERED": "1"}
         self.stdout.write(
             self.style.SUCCESS(f"\nBrokerage is starting on {url}\n")
             + f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
@@ -72,8 +67,9 @@ class Command(BaseCommand):
         sys.stdout.flush()
         bin_dir = Path(sys.executable).parent
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-        code = run_processes(_procfile(), env, web, listener.fileno())
-        listener.close()
+        code = run_processes(_procfile(), env, [sock.fileno() for sock in listeners])
+        for sock in listeners:
+            sock.close()
         if code not in STOPPED:
             self.stderr.write(f"a process exited with status {code}; everything was stopped")
         sys.exit(0 if code in STOPPED else code)
@@ -104,41 +100,29 @@ def web_concurrency() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else (os.cpu_count() or 1)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The one socket every web process accepts on, inheritable by them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(1024)
-    listener.set_inheritable(True)
-    return listener
-
-
 def _procfile() -> dict[str, str]:
     from honcho.environ import parse_procfile
 
     return dict(parse_procfile(PROCFILE.read_text()).processes)
 
 
-def run_processes(commands: dict[str, str], env: dict[str, str], web: int, fd: int) -> int:
-    """web.1 … web.N, then every other Procfile process, under honcho; their exit status."""
+def run_processes(commands: dict[str, str], env: dict[str, str], fds: list[int]) -> int:
+    """web.1 … web.N (one per socket in `fds`), then every other Procfile process, under
+    honcho; their exit status."""
     from honcho.manager import Manager
     from honcho.process import Popen
 
     manager = Manager()
     for name, command in commands.items():
-        copies = web if name == "web" else 1
-        for i in range(1, copies + 1):
+        if name != "web":
+            manager.add_process(name, command, env=env, cwd=str(settings.BASE_DIR))
+            continue
+        for i, fd in enumerate(fds, start=1):
             process = manager.add_process(
-                f"{name}.{i}" if name == "web" else name,
-                command,
-                env=env,
-                cwd=str(settings.BASE_DIR),
+                f"web.{i}", command, env={**env, "WEB_FD": str(fd)}, cwd=str(settings.BASE_DIR)
             )
-            if name == "web":
-                # honcho closes inherited descriptors; the web processes must keep the socket.
-                process._child_ctor = functools.partial(Popen, pass_fds=(fd,))
+            # honcho closes inherited descriptors; each web process keeps its socket.
+            process._child_ctor = functools.partial(Popen, pass_fds=(fd,))
     # Ctrl-C in a terminal reaches every process; SIGTERM or a SIGINT sent to this process
     # alone reaches honcho's manager, which stops them all.
     manager.loop()
