@@ -11,12 +11,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, CashEntry, User
 from core import streams, words
-from core.db import rows_update
+from core.db import Prepared, rows_update
 from core.errors import DomainError
 
 CENT = Decimal("0.01")
@@ -84,8 +84,9 @@ def cash_move(
 ) -> CashEntry:
     """`cash_post` in memory: the locked account's cash moves, its entry is returned unsaved.
 
-    The caller writes both: the accounts with `accounts_save`, the entries in one insert
-    (`cash_entries_save`), after every move of the transaction is applied.
+    The caller writes both, after every move of the transaction is applied: the accounts
+    with `accounts_save`, the entries in one insert (trading's settlement `Ledger.write`
+    inserts them with the trades).
     """
     account.cash += amount
     if account.cash < 0:
@@ -106,11 +107,6 @@ def cash_move(
     )
 
 
-def cash_entries_save(entries: list[CashEntry]) -> None:
-    """Insert the entries `cash_move` returned, in one statement."""
-    CashEntry.objects.bulk_create(entries)
-
-
 # --------------------------------------------------------------------------- reservations
 # Cash that open orders and bids may spend is *reserved*: it stays in `cash` but is no longer
 # available. The database refuses reserved > cash on every row it writes, so a transaction
@@ -123,8 +119,19 @@ def accounts_lock(user_ids: Iterable[int]) -> dict[int, Account]:
     Every transaction that locks several accounts takes them here, once: the one lock order
     means two transactions can never wait on each other's accounts.
     """
-    locked = Account.objects.select_for_update().filter(user_id__in=set(user_ids)).order_by("id")
+    ids = sorted(set(user_ids))
+    prepared = _ACCOUNTS_LOCK.get(len(ids))
+    locked = prepared.all(*ids) if prepared else _accounts_locking(*ids)
     return {a.user_id: a for a in locked}
+
+
+def _accounts_locking(*user_ids: int) -> QuerySet[Account]:
+    return Account.objects.select_for_update().filter(user_id__in=user_ids).order_by("id")
+
+
+# One to three accounts (an order and its makers, a bid and the leader it beats, fees):
+# compiled once for each count (core.db.Prepared); more go through the ORM.
+_ACCOUNTS_LOCK = {n: Prepared(_accounts_locking, *[int] * n) for n in (1, 2, 3)}
 
 
 def no_account() -> DomainError:
@@ -295,9 +302,15 @@ def stream_access_end(
     )
 
 
+# Every API request's first statement: compiled once (core.db.Prepared).
+_KEY_WITH_USER = Prepared(
+    lambda key_id: ApiKey.objects.select_related("user").filter(key_id=key_id)[:1], str
+)
+
+
 def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:
     """Return the active key matching the id and secret, or None."""
-    key = ApiKey.objects.select_related("user").filter(key_id=key_id).first()
+    key = _KEY_WITH_USER.first(key_id)
     if key is None or key.revoked_at is not None or not key.user.is_active:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):

@@ -196,6 +196,7 @@ class Connection:
         )
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.server_ms: float | None = None  # the last answer's Server-Timing (app;dur=)
 
     async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
         if self.writer is None:
@@ -212,6 +213,7 @@ class Connection:
             raise ConnectionError("server closed the connection")
         status = int(status_line.split()[1])
         length, chunked, close = 0, False, False
+        self.server_ms = None
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
             name, value = name.strip().lower(), value.strip().lower()
@@ -221,6 +223,8 @@ class Connection:
                 chunked = True
             elif name == "connection" and value == "close":
                 close = True
+            elif name == "server-timing" and value.startswith("app;dur="):
+                self.server_ms = float(value.removeprefix("app;dur="))
         if chunked:
             parts = []
             while size := int((await self.reader.readline()).strip(), 16):
@@ -241,9 +245,12 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
     by_kind: dict[str, Stats] = field(default_factory=dict)  # placements: rested or traded
+    server_ms: list[float] = field(default_factory=list)  # what the server says it took
 
-    def add(self, seconds: float, status: int) -> None:
+    def add(self, seconds: float, status: int, server_ms: float | None = None) -> None:
         self.latencies.append(seconds)
+        if server_ms is not None:
+            self.server_ms.append(server_ms)
         if status >= 400:
             self.errors[status] = self.errors.get(status, 0) + 1
 
@@ -280,13 +287,13 @@ async def _order_client(
         }
         start = time.perf_counter()
         status, data = await conn.request("POST", "/api/v1/orders", body)
-        place.add(time.perf_counter() - start, status)
+        place.add(time.perf_counter() - start, status, conn.server_ms)
         if status == 200:
             order = json.loads(data)
             if order["status"] in ("new", "partially_filled"):
                 mine.append(order["id"])
             kind = "rested" if order["status"] == "new" else "traded"
-            place.by_kind.setdefault(kind, Stats()).add(place.latencies[-1], status)
+            place.by_kind.setdefault(kind, Stats()).add(place.latencies[-1], status, conn.server_ms)
             if len(samples) < 3:
                 samples.append(order["status"])
         elif len(samples) < 3:
@@ -295,7 +302,9 @@ async def _order_client(
             start = time.perf_counter()
             status, _ = await conn.request("DELETE", f"/api/v1/orders/{mine.pop(0)}")
             # 422: it filled meanwhile (another client traded against it): a real outcome.
-            cancel.add(time.perf_counter() - start, 200 if status == 422 else status)
+            cancel.add(
+                time.perf_counter() - start, 200 if status == 422 else status, conn.server_ms
+            )
 
 
 async def _phase(conns: list[Connection], seconds: float, make) -> float:
@@ -311,9 +320,12 @@ def _report(name: str, stats: Stats, elapsed: float) -> float:
     p50 = _percentile(stats.latencies, 0.50) * 1000
     p99 = _percentile(stats.latencies, 0.99) * 1000
     errors = f"  errors {stats.errors}" if stats.errors else ""
+    server = ""
+    if stats.server_ms:
+        server = f"  server p50 {_percentile(stats.server_ms, 0.50):>5.1f} ms"
     print(
         f"{name:<34} {n:>7} req  {rate:>8.1f} req/s  p50 {p50:>7.1f} ms  p99 {p99:>7.1f} ms"
-        f"  p99/p50 {p99 / p50:>4.1f}{errors}"
+        f"  p99/p50 {p99 / p50:>4.1f}{server}{errors}"
     )
     return rate
 

@@ -103,7 +103,7 @@ async def _bid(conn, load: BidLoad, cents: int) -> dict | None:
     start = time.perf_counter()
     status, data = await conn.request("POST", path, {"max_price": _cents(cents)})
     if status == 201:
-        load.accepted.add(time.perf_counter() - start, status)
+        load.accepted.add(time.perf_counter() - start, status, conn.server_ms)
         return None
     error = json.loads(data)
     load.refuse(error.get("code", status))

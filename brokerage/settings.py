@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its figure covers every other middleware.
+    "brokerage.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the request: control characters and oversized bodies refused.
     "brokerage.middleware.InputGuardMiddleware",

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_input import BodyInput, QueryParams
+from core.api_output import Output
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
 from marketdata.models import Stock
 from trading import selectors, services
@@ -34,7 +35,7 @@ def _amount(**options: Any) -> serializers.DecimalField:
     )
 
 
-class OrderOutput(serializers.Serializer):
+class OrderOutput(Output):
     """An order as Alpaca's v2 Order object names it.
 
     Declared field by field rather than as a ModelSerializer: that one rebuilds its fields
@@ -303,7 +304,7 @@ class OrderByClientIdApi(APIView):
         return Response(OrderOutput(order).data)
 
 
-class AccountOutput(serializers.Serializer):
+class AccountOutput(Output):
     id = serializers.UUIDField(source="account.id")
     account_number = serializers.CharField(source="account.account_number")
     status = serializers.SerializerMethodField()
@@ -331,7 +332,7 @@ class AccountApi(APIView):
         return Response(AccountOutput(selectors.account_summary(user=request.user)).data)
 
 
-class PositionOutput(serializers.Serializer):
+class PositionOutput(Output):
     symbol = serializers.CharField(source="position.stock.symbol")
     asset_class = serializers.SerializerMethodField()
     side = serializers.SerializerMethodField()
@@ -375,7 +376,7 @@ class PositionDetailApi(APIView):
         return Response(PositionOutput(views[0]).data)
 
 
-class FillOutput(serializers.Serializer):
+class FillOutput(Output):
     id = serializers.CharField()
     order_id = serializers.UUIDField()
     symbol = serializers.CharField()
@@ -421,13 +422,13 @@ class TradeListParams(QueryParams):
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=50)
 
 
-class BookLevelOutput(serializers.Serializer):
+class BookLevelOutput(Output):
     price = serializers.CharField()
     qty = serializers.CharField()
     orders = serializers.IntegerField()
 
 
-class BookOutput(serializers.Serializer):
+class BookOutput(Output):
     symbol = serializers.CharField()
     seq = serializers.IntegerField()
     bids = BookLevelOutput(many=True)
@@ -444,7 +445,7 @@ class BookApi(APIView):
         return Response(selectors.book_snapshot(stock=stock, **params.validated_data))
 
 
-class TradeOutput(serializers.Serializer):
+class TradeOutput(Output):
     seq = serializers.IntegerField()
     price = _amount()
     qty = serializers.CharField()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_input import BodyInput, QueryParams
+from core.api_output import Output
 from core.times import rfc3339
 from trading import selectors
 from trading.apis import PriceField, QtyField, _amount
@@ -17,7 +18,7 @@ from trading.broadcast import auction_payload
 from trading.services import auctions as service
 
 
-class AuctionOutput(serializers.Serializer):
+class AuctionOutput(Output):
     id = serializers.IntegerField()
     symbol = serializers.CharField()
     qty = serializers.CharField()
@@ -46,7 +47,7 @@ def _auction(auction, request) -> dict:
     }
 
 
-class BidOutput(serializers.Serializer):
+class BidOutput(Output):
     bidder = serializers.CharField()
     price = _amount(allow_null=True)
     max_price = _amount(allow_null=True)
@@ -54,7 +55,7 @@ class BidOutput(serializers.Serializer):
     placed_at = serializers.DateTimeField()
 
 
-class MyBidOutput(serializers.Serializer):
+class MyBidOutput(Output):
     id = serializers.IntegerField()
     auction_id = serializers.IntegerField()
     symbol = serializers.CharField(source="auction.stock.symbol")

@@ -20,11 +20,13 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Account, User
 from core import words
+from core.db import Prepared, rows_update
 from core.errors import DomainError
 from marketdata.models import Stock
 from trading.errors import TradingError
@@ -185,6 +187,23 @@ class _Refusal(Exception):
         self.error = error
 
 
+# The bid path's look-ups, compiled once (core.db.Prepared): the auction with its stock,
+# locked (at once or not at all, or waiting), and a bid by id.
+def _auction_locking(pk: int, *, skip_locked: bool) -> QuerySet[Auction]:
+    locking = Auction.objects.select_related("stock").filter(pk=pk)[:1]
+    return locking.select_for_update(of=("self",), no_key=True, skip_locked=skip_locked)
+
+
+_AUCTION_IF_FREE = Prepared(lambda pk: _auction_locking(pk, skip_locked=True), int)
+_AUCTION_LOCK = Prepared(lambda pk: _auction_locking(pk, skip_locked=False), int)
+_BID = Prepared(lambda pk: Bid.objects.filter(pk=pk)[:1], int)
+# What a bid changes on the auction row: it writes only these.
+_BID_CHANGES = [
+    "status", "ends_at", "current_price", "runner_up_max", "leading_bid", "bid_count",
+    "bidder_numbers", "seq",
+]  # fmt: skip
+
+
 def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> Bid:
     """Bid a maximum price per share for the whole lot (proxy bidding).
 
@@ -198,17 +217,18 @@ def auction_bid_place(*, user: User, auction_id: object, max_price: object) -> B
         # Not select_related("leading_bid"): a row joined to the locked one is read as of the
         # statement's start, before the lock was granted, so it could be a leader already
         # outbid. The leader is read after the lock, fresh.
-        locking = Auction.objects.select_related("stock").filter(pk=pk)
         # A free row is locked at once. While another bid holds it, a bid under the minimum
         # is refused (and kept) without queueing for it; any other waits for the lock.
-        auction = locking.select_for_update(of=("self",), no_key=True, skip_locked=True).first()
+        auction = _AUCTION_IF_FREE.first(pk)
         if auction is None:
             refused = _too_low_already(pk, user, max_price)
             if refused is None:
-                auction = locking.select_for_update(of=("self",), no_key=True).first()
+                auction = _AUCTION_LOCK.first(pk)
         if refused is None:
             if auction is None:
                 raise TradingError("not_found", "No such auction.")
+            if auction.leading_bid_id is not None:
+                auction.leading_bid = _BID.first(auction.leading_bid_id)
             bid, refused = _bid_under_lock(auction, user, max_price)
     if refused is not None:
         raise refused
@@ -327,7 +347,7 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     events.public("bid", bid=bid)
     if extended:
         events.public("extended")
-    auction.save()
+    rows_update([auction], _BID_CHANGES)
     events.publish_on_commit(schedule_close=extended)
     return bid
 
@@ -421,7 +441,7 @@ def _max_of(bid: Bid) -> Decimal:
 
 def _end_bid(bid: Bid, status: str, reason: str) -> None:
     bid.status, bid.reason, bid.reserved_cash = status, reason, Decimal("0")
-    bid.save(update_fields=["status", "reason", "reserved_cash"])
+    rows_update([bid], ["status", "reason", "reserved_cash"])
 
 
 def _soft_close(auction: Auction, now: datetime) -> bool:
@@ -498,15 +518,14 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
         if move.kind == "trade":
             move.kind = "auction"
     now = timezone.now()
-    trade = Trade.objects.create(
+    trade = Trade(
         stock=stock, seq=state.trade_seq, price=price, qty=qty, auction=auction,
         buyer_id=leader.bidder_id, seller_id=auction.seller_id, maker_side="sell",
         buyer_fee=buyer_fee, seller_fee=seller_fee, executed_at=now,
     )  # fmt: skip
-    ledger.write_shares()
     for pos in positions.values():
         pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
-    ledger.write_cash(locked, before)
+    ledger.write(locked, before, [trade])
     state.last_price, state.last_trade_at = price, now
     state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
     _end_bid(leader, Bid.Status.WON, "won")

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
+from core.db import Prepared
 from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.models import BookState, Position
@@ -41,14 +42,20 @@ def book_lock(stock_id: int) -> BookState:
     return locked.get(stock_id=stock_id)
 
 
-def book_lock_for_symbol(symbol: str) -> BookState:
-    """Find and lock a symbol's book in one query (the order path's first statement)."""
-    state = (
+# The order path's first statement, compiled once (core.db.Prepared).
+_BOOK_BY_SYMBOL = Prepared(
+    lambda symbol: (
         BookState.objects.select_for_update(of=("self",))
         .select_related("stock")
-        .filter(stock__symbol=symbol)
-        .first()
-    )
+        .filter(stock__symbol=symbol)[:1]
+    ),
+    str,
+)
+
+
+def book_lock_for_symbol(symbol: str) -> BookState:
+    """Find and lock a symbol's book in one query (the order path's first statement)."""
+    state = _BOOK_BY_SYMBOL.first(symbol)
     if state is not None:
         return state
     stock_id = Stock.objects.filter(symbol=symbol).values_list("pk", flat=True).first()

@@ -14,13 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Account, User
 from core import words
-from core.db import rows_update
+from core.db import Prepared, rows_update
 from marketdata.models import Stock
 from trading import engine
 from trading.engine.orders import OrderId
@@ -280,6 +280,25 @@ def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
     )
 
 
+def _crossing(stock_id: int, side: str, limit: Decimal) -> QuerySet[Order]:
+    """Open orders on `side` at `limit` or better, in the order they match."""
+    qs = Order.objects.filter(stock_id=stock_id, side=side, status__in=OPEN_STATUSES)
+    if side == engine.SELL:
+        return qs.filter(limit_price__lte=limit).order_by("limit_price", "seq")
+    return qs.filter(limit_price__gte=limit).order_by("-limit_price", "seq")
+
+
+# The first chunk, which is all most orders read, compiled once a side (core.db.Prepared).
+_FIRST_CROSSING = {
+    side: Prepared(
+        lambda stock_id, limit, side=side: _crossing(stock_id, side, limit)[:_FIRST_CHUNK],
+        int,
+        Decimal,
+    )
+    for side in (engine.BUY, engine.SELL)
+}
+
+
 def _resting_iter(
     stock: Stock, side: str, limit: Decimal, loaded: dict[OrderId, Order]
 ) -> Iterator[engine.RestingOrder]:
@@ -288,14 +307,12 @@ def _resting_iter(
     Most orders trade with one or two resting orders: the first chunk is small, and each
     next one four times larger, so a sweep deep into the book still takes few queries.
     """
-    qs = Order.objects.filter(stock=stock, side=side, status__in=OPEN_STATUSES)
-    if side == engine.SELL:
-        qs = qs.filter(limit_price__lte=limit).order_by("limit_price", "seq")
-    else:
-        qs = qs.filter(limit_price__gte=limit).order_by("-limit_price", "seq")
     offset, size = 0, _FIRST_CHUNK
     while True:
-        chunk = list(qs[offset : offset + size])
+        if offset:
+            chunk = list(_crossing(stock.pk, side, limit)[offset : offset + size])
+        else:
+            chunk = _FIRST_CROSSING[side].all(stock.pk, limit)
         for order in chunk:
             loaded[order.id] = order
             yield engine.RestingOrder(
@@ -559,19 +576,15 @@ def _write(p: _Placement) -> Order:
         )
     else:
         order.save(force_insert=True)
-    if p.events.trades:
-        Trade.objects.bulk_create(p.events.trades)
-        p.ledger.write_shares()
     moved = [
         pos for uid, pos in p.positions.items() if _position_key(pos) != p.positions_before[uid]
     ]
     rows_update(moved, POSITION_FIELDS)
-    # Each account once, cash and reservation together (see accounts.services.accounts_save).
-    p.ledger.write_cash(p.accounts, p.balances_before)
+    # Each account once, cash and reservation together (see accounts.services.accounts_save),
+    # then the trades and the ledgers' entries in one insert.
+    p.ledger.write(p.accounts, p.balances_before, p.events.trades)
     p.events.levels = book_changes_apply(p.state, p.changes)
-    p.state.save(
-        update_fields=["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"]
-    )
+    rows_update([p.state], ["book_seq", "trade_seq", "order_seq", "last_price", "last_trade_at"])
     if p.events.trades:
         p.events.order_filled(order, first=True)
     else:

@@ -9,14 +9,15 @@ after every refusal has had its chance, in an order every CHECK constraint accep
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accounts.models import Account, CashEntry
-from accounts.services import accounts_save, cash_entries_save, cash_move
+from accounts.services import accounts_save, cash_move
+from core.db import insert_together
 from marketdata.models import Stock
-from trading.models import Position, ShareEntry
+from trading.models import Position, ShareEntry, Trade
 from trading.pricing import PRICE_UNIT
 
 AVG_COST_UNIT = Decimal("0.00000001")
@@ -52,17 +53,15 @@ class Ledger:
             )
         )
 
-    def write_shares(self) -> None:
-        ShareEntry.objects.bulk_create(self.shares)
-
-    def write_cash(
+    def write(
         self,
         accounts: Mapping[int, Account],
         before: Mapping[int, tuple[Decimal, Decimal]],
+        trades: Sequence[Trade] = (),
     ) -> None:
-        """Apply the cash moves to the locked `accounts`, then write each changed account once
-        (cash and reservation, against `before` from `accounts.services.balances`) and every
-        entry in one insert."""
+        """Apply the cash moves to the locked `accounts`, write each changed account once
+        (cash and reservation, against `before` from `accounts.services.balances`), then the
+        transaction's trades and both ledgers' entries: one insert on PostgreSQL."""
         entries = [
             cash_move(
                 account=move.account,
@@ -74,7 +73,7 @@ class Ledger:
             for move in self.cash
         ]
         accounts_save(accounts, before)
-        cash_entries_save(entries)
+        insert_together([self.shares, entries, trades])
 
 
 @dataclass(frozen=True)

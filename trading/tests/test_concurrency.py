@@ -146,13 +146,15 @@ def _clock(start: threading.Barrier, errors: list[str], lock: threading.Lock) ->
         deadline = time.monotonic() + 60
         # Waits for the state it needs, not for a time: each close comes once day orders rest
         # (however slow the machine), and the closes go on until one has expired some.
-        for round_ in range(4):
+        # A close can find nothing left to expire (the day order it saw filled or was
+        # canceled meanwhile): it tries again, up to 40 times.
+        for round_ in range(40):
             while (
                 time.monotonic() < deadline
                 and not Order.objects.filter(time_in_force="day", status__in=OPEN_STATUSES).exists()
             ):
                 time.sleep(0.02)
-            time.sleep(0.05 * round_)
+            time.sleep(0.05 * min(round_, 3))
             try:
                 expired += orders_expire_day()
             except Exception as exc:

@@ -9,7 +9,6 @@ import pytest
 from trading import broadcast, services
 from trading.events import MarketEvents
 from trading.management.commands.audit_ledger import audit_ledger
-from trading.models import ShareEntry, Trade
 from trading.services import cancels, orders, settlement
 from trading.tests.factories import give_shares, make_stock, place
 from trading.tests.snapshots import db_state
@@ -25,11 +24,9 @@ class Boom(Exception):
 
 # Where a write can fail: a function the order path calls, or a model manager's method.
 MANAGERS = {
-    "Trade.bulk_create": (Trade.objects, "bulk_create"),
-    "ShareEntry.bulk_create": (ShareEntry.objects, "bulk_create"),
     "cash_move": (settlement, "cash_move"),
     "accounts_save": (settlement, "accounts_save"),
-    "cash_entries_save": (settlement, "cash_entries_save"),
+    "insert_together": (settlement, "insert_together"),
     "_record_fill": (orders, "_record_fill"),
     "book_changes_apply": (orders, "book_changes_apply"),
     "publish_on_commit": (MarketEvents, "publish_on_commit"),
@@ -75,10 +72,8 @@ def crossed_market(settings, alice, bob, charlie):
         ("cash_move", 3),  # the first fill's fee
         ("cash_move", 7),  # the second fill, after the first is fully settled
         ("cash_move", 12),  # the very last cash move of the order
-        ("accounts_save", 1),  # trades, shares and positions written; cash not yet
-        ("cash_entries_save", 1),  # the accounts written, their entries not yet
-        ("Trade.bulk_create", 1),  # the order is written, its trades not yet
-        ("ShareEntry.bulk_create", 1),  # trades written, shares not yet
+        ("accounts_save", 1),  # the order and the positions written; cash not yet
+        ("insert_together", 1),  # the accounts written; trades and ledger entries not yet
         ("_record_fill", 3),
         ("book_changes_apply", 1),  # after every trade, before the book is written
         ("publish_on_commit", 1),  # after everything, before the stream messages are scheduled
