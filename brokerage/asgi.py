@@ -2,12 +2,16 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
 
 # Django must be set up before the websocket routing imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from brokerage.handler import SyncChainHandler  # noqa: E402
+
+django_asgi_app = SyncChainHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
