@@ -1,4 +1,4 @@
-"""Finding 6: after a pooled connection's backend is terminated, the next use still works."""
+"""Finding 6: after a kept or pooled connection's backend is terminated, the next use still works."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from django.db import connection
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("pool"),
-    reason="a PostgreSQL connection pool",
-)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL (DATABASE_POOL=true)")
 def test_a_terminated_pooled_connection_is_replaced_not_handed_out():
     from psycopg_pool import ConnectionPool
 
@@ -43,3 +40,29 @@ def test_a_terminated_pooled_connection_is_replaced_not_handed_out():
         assert answers == [1, 1, 1]
     finally:
         pool.close()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" or bool(connection.settings_dict["OPTIONS"].get("pool")),
+    reason="PostgreSQL with kept connections (the default: no pool)",
+)
+def test_a_kept_connection_whose_backend_was_terminated_is_replaced_at_the_next_request():
+    from django.db import close_old_connections
+
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0  # kept between requests
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    close_old_connections()  # a request ends: the connection is kept
+    assert connection.connection is not None and connection.connection.info.backend_pid == pid
+
+    params = connection.get_connection_params()
+    admin_params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+    with psycopg.connect(**admin_params, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+
+    # The next request's first statement finds it dead, reconnects and runs.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        new_pid = cursor.fetchone()[0]
+    assert new_pid != pid

@@ -12,6 +12,10 @@ from django.urls import path
 
 from brokerage.handler import SyncChainHandler
 
+# The probe reads nothing, but each request's start and end check the process's kept
+# database connection (Django's request signals), as in production.
+pytestmark = pytest.mark.django_db
+
 runs: list[tuple[int, float, float]] = []
 
 
