@@ -28,6 +28,30 @@ class ServerTimingMiddleware:
         return response
 
 
+class DatabaseUnavailablePageMiddleware:
+    """A page whose database failed under it (a lost or terminated connection, a failover)
+    answers 503 with Retry-After and a page saying what that means, not the 500 page: the
+    request was fine. The API answers its own 503 in its error shapes (`api_errors`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from core.errors import database_unavailable
+
+        if request.path.startswith("/api/") or not database_unavailable(exception):
+            return None
+        # Rendered without the request: its context processors would ask the database again.
+        from django.template.loader import render_to_string
+
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response
+
+
 class ApiUtcMiddleware:
     """Under /api/, moments are written (and naive ones read) in UTC: `2026-01-02T15:04:05Z`.
 

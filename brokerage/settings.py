@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that its figure covers every other middleware.
     "brokerage.middleware.ServerTimingMiddleware",
+    "brokerage.middleware.DatabaseUnavailablePageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the request: control characters and oversized bodies refused.
     "brokerage.middleware.InputGuardMiddleware",

@@ -178,7 +178,7 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
             return  # an auction standing: not a trade update
         fills = [e for e in message.get("events", ()) if e.get("fills")]
         positions = {}
-        if fills:
+        if fills and "position_qty" not in message:  # the message tells it when it can
             positions = await _position_qty(self.user.pk, [message["symbol"]])
         for update in trade_updates(message, positions):
             await self._send(update)

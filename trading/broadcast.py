@@ -143,9 +143,14 @@ def _fills_of(order: dict, trades: list[dict]) -> list[dict]:
 
 
 def orders_messages(
-    symbol: str, trades: list[dict], order_events: list[tuple[int, str, dict]], ts: float
+    symbol: str,
+    trades: list[dict],
+    order_events: list[tuple[int, str, dict]],
+    ts: float,
+    positions: dict[int, int] | None = None,
 ) -> dict[int, dict]:
-    """One private message per user: their orders' updates, each with its own fills."""
+    """One private message per user: their orders' updates, each with its own fills, and
+    (when it traded) `position_qty`, the shares it holds in the stock after them."""
     by_user: dict[int, dict[str, dict]] = {}
     for user_id, event, order in order_events:
         events = by_user.setdefault(user_id, {})
@@ -157,14 +162,21 @@ def orders_messages(
                 "order": order,
                 "fills": _fills_of(order, trades),
             }
-    return {
-        user_id: {"type": "orders", "symbol": symbol, "events": list(events.values()), "ts": ts}
-        for user_id, events in by_user.items()
-    }
+    messages = {}
+    for user_id, events in by_user.items():
+        message = {"type": "orders", "symbol": symbol, "events": list(events.values()), "ts": ts}
+        if positions and user_id in positions:
+            message["position_qty"] = positions[user_id]
+        messages[user_id] = message
+    return messages
 
 
 def publish_market(
-    symbol: str, deltas: list[dict], trades: list[dict], order_events: list[tuple[int, str, dict]]
+    symbol: str,
+    deltas: list[dict],
+    trades: list[dict],
+    order_events: list[tuple[int, str, dict]],
+    positions: dict[int, int] | None = None,
 ) -> None:
     """Publish one committed transaction: its book delta, its trades, each user's order updates.
 
@@ -180,7 +192,7 @@ def publish_market(
         market["trades"] = trades_message(symbol, trades, ts)
     if market:
         sends.append((streams.market_group(symbol), streams.event("market", symbol, market)))
-    for user_id, message in orders_messages(symbol, trades, order_events, ts).items():
+    for user_id, message in orders_messages(symbol, trades, order_events, ts, positions).items():
         sends.append(
             (streams.orders_group(user_id), streams.event("orders", symbol, {"orders": message}))
         )

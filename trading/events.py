@@ -36,6 +36,9 @@ class MarketEvents:
     levels: list[dict] = field(default_factory=list)
     trades: list[Trade] = field(default_factory=list)
     orders: list[OrderUpdated] = field(default_factory=list)
+    # Shares each trader holds in the stock after the transaction, by user id: told with
+    # their fills (a position read later could already hold a later order's fills).
+    positions: dict[int, int] = field(default_factory=dict)
 
     def order_accepted(self, order: Order) -> None:
         self.orders.insert(0, OrderUpdated("new", order))
@@ -59,9 +62,9 @@ class MarketEvents:
             (e.order.user_id, _kind(e), broadcast.order_payload(e.order, symbol))
             for e in self.orders
         ]
-        levels = self.levels
+        levels, positions = self.levels, dict(self.positions)
         transaction.on_commit(
-            lambda: broadcast.publish_market(symbol, levels, trades, order_events)
+            lambda: broadcast.publish_market(symbol, levels, trades, order_events, positions)
         )
 
 

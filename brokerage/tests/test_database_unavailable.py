@@ -81,3 +81,36 @@ def test_a_real_bug_is_still_a_500(client_of_alice, monkeypatch):
 
     assert response.status_code == 500
     assert json.loads(response.content)["code"] == "internal_error"
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_page_whose_database_fails_is_a_503_page_not_the_500(client, monkeypatch, error):
+    from marketdata import views
+
+    def fail(**kwargs):
+        raise error("terminating connection due to administrator command")
+
+    monkeypatch.setattr(views, "stock_search", fail)
+
+    response = client.get("/", HTTP_HOST="localhost")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    page = response.content.decode()
+    assert "Briefly unavailable" in page
+    assert "look at your orders before sending it again" in page
+
+
+def test_any_other_failure_of_a_page_is_still_the_500_page(client, monkeypatch):
+    from marketdata import views
+
+    def fail(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views, "stock_search", fail)
+    client.raise_request_exception = False
+
+    response = client.get("/", HTTP_HOST="localhost")
+
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()

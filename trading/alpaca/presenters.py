@@ -237,6 +237,8 @@ def trade_updates(message: dict, position_qty: dict[str, int] | None = None) -> 
     partial_fill) per execution, then canceled if an IOC or market remainder was dropped.
     """
     updates: list[dict] = []
+    if "position_qty" in message:  # as of these fills, from their own transaction
+        position_qty = {message["symbol"]: int(message["position_qty"])}
     position_qty = position_qty or {}
     for entry in message.get("events", ()):
         kind, order, fills = entry["event"], entry["order"], entry.get("fills") or []

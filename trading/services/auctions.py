@@ -530,7 +530,7 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
     _end_bid(leader, Bid.Status.WON, "won")
     auction.status, auction.winning_bid = Auction.Status.CLOSED, leader
-    market = MarketEvents(stock)
+    market = MarketEvents(stock, positions={uid: pos.qty for uid, pos in positions.items()})
     market.trades.append(trade)
     market.publish_on_commit()
     events.private(leader.bidder_id, "won", leader)

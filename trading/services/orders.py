@@ -580,6 +580,7 @@ def _write(p: _Placement) -> Order:
         pos for uid, pos in p.positions.items() if _position_key(pos) != p.positions_before[uid]
     ]
     rows_update(moved, POSITION_FIELDS)
+    p.events.positions = {uid: pos.qty for uid, pos in p.positions.items()}
     # Each account once, cash and reservation together (see accounts.services.accounts_save),
     # then the trades and the ledgers' entries in one insert.
     p.ledger.write(p.accounts, p.balances_before, p.events.trades)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trading import broadcast
+from trading.models import Position
 from trading.services.auctions import auction_bid_place, auction_close
 from trading.tests.factories import give_shares
 
@@ -66,9 +67,11 @@ def test_the_tape_names_the_auction_a_print_closed(sold, key_client, alice):
     assert [(t["qty"], t["auction_id"]) for t in trades] == [("10", lot.pk)]
 
 
-def test_the_trades_stream_message_says_it_is_an_auction_print(sold):
+def test_the_trades_stream_message_says_it_is_an_auction_print(sold, alice):
     lot, published = sold
-    (symbol, _deltas, trades, _orders), *_ = published
+    (symbol, _deltas, trades, _orders, positions), *_ = published
+    # The winner's shares after the print, told with it (for trade_updates' position_qty).
+    assert positions[alice.pk] == Position.objects.get(user=alice, stock=lot.stock).qty
     message = broadcast.trades_message(symbol, trades, ts=0)
 
     assert message["type"] == "trades"
