@@ -9,7 +9,10 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+from core.errors import database_unavailable
 
 
 class ServerTimingMiddleware:
@@ -40,13 +43,9 @@ class DatabaseUnavailablePageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from core.errors import database_unavailable
-
         if request.path.startswith("/api/") or not database_unavailable(exception):
             return None
         # Rendered without the request: its context processors would ask the database again.
-        from django.template.loader import render_to_string
-
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = "5"
         return response

@@ -26,7 +26,6 @@ from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
 from trading.alpaca.presenters import trade_updates
-from trading.models import Position
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +40,6 @@ def _authenticate(key_id: str, secret: str):
 
 
 _access_valid = database_sync_to_async(stream_access_valid)
-
-
-@database_sync_to_async
-def _position_qty(user_id: int, symbols: list[str]) -> dict[str, int]:
-    rows = Position.objects.filter(user_id=user_id, stock__symbol__in=symbols)
-    return dict(rows.values_list("stock__symbol", "qty"))
 
 
 class TradingStreamConsumer(AsyncWebsocketConsumer):
@@ -176,11 +169,7 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
         message = json.loads(part["text"])
         if message.get("type") != "orders":
             return  # an auction standing: not a trade update
-        fills = [e for e in message.get("events", ()) if e.get("fills")]
-        positions = {}
-        if fills and "position_qty" not in message:  # the message tells it when it can
-            positions = await _position_qty(self.user.pk, [message["symbol"]])
-        for update in trade_updates(message, positions):
+        for update in trade_updates(message):
             await self._send(update)
 
     async def _send(self, message: dict) -> None:

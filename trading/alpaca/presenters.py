@@ -229,7 +229,7 @@ def order_json_from_payload(order: dict) -> dict:
     }
 
 
-def trade_updates(message: dict, position_qty: dict[str, int] | None = None) -> list[dict]:
+def trade_updates(message: dict) -> list[dict]:
     """One private `orders` message as Alpaca's `trade_updates` events, one per execution.
 
     The message lists each order once, with its final state and all of its fills in the
@@ -237,9 +237,8 @@ def trade_updates(message: dict, position_qty: dict[str, int] | None = None) -> 
     partial_fill) per execution, then canceled if an IOC or market remainder was dropped.
     """
     updates: list[dict] = []
-    if "position_qty" in message:  # as of these fills, from their own transaction
-        position_qty = {message["symbol"]: int(message["position_qty"])}
-    position_qty = position_qty or {}
+    # The trader's shares right after these fills, told by their own transaction.
+    position_qty = str(message.get("position_qty", 0))
     for entry in message.get("events", ()):
         kind, order, fills = entry["event"], entry["order"], entry.get("fills") or []
         alpaca_order = order_json_from_payload(order)
@@ -265,7 +264,7 @@ def trade_updates(message: dict, position_qty: dict[str, int] | None = None) -> 
                     execution_id=str(execution),
                     price=fill["price"],
                     qty=fill["qty"],
-                    position_qty=str(position_qty.get(order["symbol"], 0)),
+                    position_qty=position_qty,
                 )
             )
         if kind in ("canceled", "expired", "replaced"):
