@@ -215,6 +215,8 @@ AUCTION_DURATION_SECONDS = env_int("AUCTION_DURATION_SECONDS", 300, minimum=1)
 AUCTION_SOFT_CLOSE_SECONDS = env_int("AUCTION_SOFT_CLOSE_SECONDS", 30, minimum=0)
 AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, minimum=0)
 # A close task at each auction's end, besides the sweep every second.
+# A close that failed (set aside with its reason for staff) is tried again after this long.
+AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum=1)
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
 # The demo keeps this many house auctions running (0: none).
 AUCTION_DEMO_LOTS = env_int("AUCTION_DEMO_LOTS", 0, minimum=0)
