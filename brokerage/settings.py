@@ -218,6 +218,9 @@ AUCTION_DURATION_SECONDS = env_int("AUCTION_DURATION_SECONDS", 300, minimum=1)
 AUCTION_SOFT_CLOSE_SECONDS = env_int("AUCTION_SOFT_CLOSE_SECONDS", 30, minimum=0)
 AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, minimum=0)
 # A close task at each auction's end, besides the sweep every second.
+# Websockets one client address may hold open at once in one web process (the next handshake
+# gets a 403); the benchmarks, whose thousands of clients share 127.0.0.1, raise it.
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1)
 # A close that failed (set aside with its reason for staff) is tried again after this long.
 AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum=1)
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
