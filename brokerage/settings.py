@@ -270,6 +270,10 @@ REST_FRAMEWORK: dict[str, Any] = {
 # (`brokerage.throttles`): 200/min is Alpaca's default; `off` disables a limit.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
 API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
+# Server time one multi-symbol market-data read may take before it is refused whole (422
+# request_too_large): such reads run in a lane of their own (brokerage.handler), and this
+# bounds how long one holds it.
+READ_BUDGET_MS = env_int("READ_BUDGET_MS", 1000, minimum=10)
 # How long a rate-limit count may wait for Redis, and how long a process then stops asking.
 RATE_LIMIT_REDIS_TIMEOUT_MS = env_int("RATE_LIMIT_REDIS_TIMEOUT_MS", 50, minimum=1)
 RATE_LIMIT_BREAKER_SECONDS = env_float("RATE_LIMIT_BREAKER_SECONDS", 5.0, minimum=0.1)
