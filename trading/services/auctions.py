@@ -33,7 +33,7 @@ from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.events import AuctionEvents, MarketEvents
 from trading.models import Auction, Bid, BookState, Trade
-from trading.pricing import fee, maker_fee_bps, reservation, taker_fee_bps
+from trading.pricing import band, fee, maker_fee_bps, reservation, taker_fee_bps
 from trading.services.locks import book_lock, positions_lock
 from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
 from trading.services.positions import position_grant
@@ -63,6 +63,17 @@ def increment_at(auction: Auction, price: Decimal) -> Decimal:
     else:
         step = next((inc for below, inc in LADDER if price < below), TOP_INCREMENT)
     return max(tick, (step / tick).to_integral_value(rounding=ROUND_CEILING) * tick)
+
+
+def collar_high(auction: Auction) -> Decimal | None:
+    """The highest price a lot may print at: AUCTION_COLLAR_PCT over the reference price, on
+    the tick (None while the stock has no reference, or with the collar off: 0). One lot
+    must not set a price far from the market, for its holders or the tape."""
+    stock = auction.stock
+    if not stock.reference_price or not settings.AUCTION_COLLAR_PCT:
+        return None
+    pct = settings.AUCTION_COLLAR_PCT / 100
+    return band(stock.reference_price, pct, stock.tick_size)[1]
 
 
 def min_next_bid(auction: Auction) -> Decimal:
@@ -387,6 +398,14 @@ def _check_bid(
             )
     elif price < min_next_bid(auction):
         raise _too_low(auction)
+    high = collar_high(auction)
+    if high is not None and price > high:
+        tick = auction.stock.tick_size
+        raise _refuse(
+            "bid_outside_collar",
+            f"A maximum may be at most {words.price(high, tick)} a share "
+            f"({settings.AUCTION_COLLAR_PCT:g}% over the reference price).",
+        )
 
 
 def _too_low(auction: Auction) -> _Refusal:
@@ -499,6 +518,11 @@ def auction_close(*, auction_id: int) -> Auction | None:
 def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: AuctionEvents) -> None:
     stock, price, qty = auction.stock, auction.current_price, auction.qty
     assert price is not None, "a winner stands at a price"
+    high = collar_high(auction)
+    if high is not None and price > high:
+        # The reference fell since the bidding: the lot prints at the collar's edge, below
+        # the winner's standing price (never above what they bid).
+        price = auction.current_price = high
     notional = price * qty
     buyer_fee, seller_fee = fee(notional, taker_fee_bps()), fee(notional, maker_fee_bps())
     house_id = accounts.house_account_id() if (buyer_fee or seller_fee) else None
@@ -536,8 +560,9 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     for pos in positions.values():
         pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
     ledger.write(locked, before, [trade])
-    state.last_price, state.last_trade_at = price, now
-    state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
+    # Not the last-sale price that marks positions (trading.selectors): one lot, sold to one
+    # bidder, must not re-price every holder of the stock.
+    state.save(update_fields=["trade_seq"])
     _end_bid(leader, Bid.Status.WON, "won")
     auction.status, auction.winning_bid = Auction.Status.CLOSED, leader
     market = MarketEvents(stock, positions={uid: pos.qty for uid, pos in positions.items()})

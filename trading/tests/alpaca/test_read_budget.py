@@ -27,9 +27,7 @@ def test_a_read_over_its_budget_is_refused_whole(alice, key_client, settings):
     assert "fewer symbols" in answer.json()["message"]
 
 
-def test_market_data_reads_run_in_their_own_lane_and_orders_in_the_main_one(
-    alice, monkeypatch
-):
+def test_market_data_reads_run_in_their_own_lane_and_orders_in_the_main_one(alice, monkeypatch):
     from accounts.services import api_key_create
     from trading.alpaca import apis, data
 
