@@ -16,7 +16,6 @@ from marketdata.models import Stock
 from marketdata.selectors import DayFigures, market_day_start
 from marketdata.selectors import price as stored_price
 from trading.errors import TradingError
-from trading.pricing import band
 from trading.models import (
     OPEN_STATUSES,
     Auction,
@@ -27,6 +26,7 @@ from trading.models import (
     Position,
     Trade,
 )
+from trading.pricing import band
 
 CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
 
