@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the path: `/api//v2/...` (a base URL ending in a slash) routes.
+    "brokerage.middleware.RepeatedSlashMiddleware",
     # First, so that its figure covers every other middleware.
     "brokerage.middleware.ServerTimingMiddleware",
     "brokerage.middleware.DatabaseUnavailablePageMiddleware",

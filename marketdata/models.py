@@ -29,9 +29,27 @@ class Stock(models.Model):
         ACTIVE = "active", "Active"
         HALTED = "halted", "Halted"
 
+    class Exchange(models.TextChoices):
+        """Primary listing venues, in Alpaca's names (its SDKs refuse any other)."""
+
+        NASDAQ = "NASDAQ", "NASDAQ"
+        NYSE = "NYSE", "NYSE"
+        ARCA = "ARCA", "NYSE Arca"
+        AMEX = "AMEX", "NYSE American"
+        BATS = "BATS", "Cboe BZX"
+        OTC = "OTC", "OTC (no listing)"
+
     symbol = models.CharField(max_length=12, unique=True, validators=[SYMBOL_VALIDATOR])
     name = models.CharField(max_length=200)
     isin = models.CharField(max_length=12, blank=True)
+    # Where the stock is listed in the wider market (bots pick stocks by it); trades here all
+    # happen on this exchange's own book whatever it says.
+    exchange = models.CharField(
+        max_length=8,
+        choices=Exchange.choices,
+        default=Exchange.OTC,
+        help_text="The primary listing exchange, as Alpaca names it.",
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     tick_size = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0.01"))
     lot_size = models.PositiveIntegerField(default=1, help_text="Orders are whole multiples of it.")
