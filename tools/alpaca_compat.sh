@@ -43,7 +43,11 @@ client_venv() {
   if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
     rm -rf "$dir"
     python3 -m venv "$dir"
-    "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
+    if ! "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements" \
+      >"$dir.log" 2>&1; then
+      tail -30 "$dir.log" >&2
+      exit 1
+    fi
     echo "$stamp" >"$dir/.stamp"
   fi
   echo "$dir/bin/python"
