@@ -454,3 +454,13 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
         )
     rows.sort(key=lambda r: r["time"], reverse=True)
     return rows[:limit]
+
+
+def auctions_set_aside(limit: int = 20) -> list[Auction]:
+    """Live auctions whose close failed (oldest end first), for staff."""
+    return list(
+        Auction.objects.filter(status__in=(Auction.Status.SCHEDULED, Auction.Status.OPEN))
+        .exclude(close_error="")
+        .select_related("stock")
+        .order_by("ends_at")[:limit]
+    )

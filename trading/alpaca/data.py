@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils import timezone
 from rest_framework.response import Response
 
-from core.times import rfc3339
+from core.times import parse_count, parse_moment, rfc3339
 from marketdata.models import Stock
 from marketdata.selectors import market_day_start
 from trading.alpaca import market
@@ -75,10 +75,11 @@ def _moment(raw, name: str) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00").replace(" ", "+"))
+        return parse_moment(raw)
     except ValueError:
-        raise _invalid(name, f"{name} must be an RFC 3339 time or a date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise _invalid(
+            name, f"{name} must be an RFC 3339 time or a date between 1970 and 2200"
+        ) from None
 
 
 def _limit(query) -> int:
@@ -86,12 +87,9 @@ def _limit(query) -> int:
     if raw in (None, ""):
         return DEFAULT_LIMIT
     try:
-        limit = int(raw)
+        return parse_count(raw, low=1, high=MAX_LIMIT)
     except ValueError:
-        raise _invalid("limit", "limit must be a whole number") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise _invalid("limit", f"limit must be between 1 and {MAX_LIMIT}")
-    return limit
+        raise _invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from None
 
 
 def _descending(query) -> bool:
@@ -177,7 +175,7 @@ class BarsApi(DataApi):
         def page_of(stock, position, room):
             low, high = first, last
             if position:
-                at = datetime.fromisoformat(position)
+                at = parse_moment(position)  # ValueError: the token was not ours
                 low, high = (low, frame.after(at)) if descending else (at, high)
             bars, more = market.bars_page(
                 stock, frame, start=low, end=high, limit=room, descending=descending

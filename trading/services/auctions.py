@@ -15,12 +15,13 @@ never held up by another bid's lock. The server is the clock: every time here is
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts import services as accounts
@@ -37,6 +38,8 @@ from trading.services.locks import book_lock, positions_lock
 from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
 from trading.services.positions import position_grant
 from trading.services.settlement import Ledger, Party, fill_settle
+
+log = logging.getLogger(__name__)
 
 # Increments by the current price per share, like the ladders of auction sites (then rounded
 # up to the stock's tick): (below this price, the increment).
@@ -241,7 +244,10 @@ def _bid_under_lock(
     """The bid, accepted or refused (and then kept with its reason), on the locked auction."""
     now = timezone.now()
     try:
-        return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
+        # A savepoint: a refusal raised part-way (the bidder's cash, after the standing bid was
+        # touched) rolls back whatever the acceptance had written before the refusal is kept.
+        with transaction.atomic():
+            return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
     except _Refusal as exc:
         bid = Bid.objects.create(
             auction=auction,
@@ -327,12 +333,15 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
     if leader is not None and raising:
         accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
-        _end_bid(leader, Bid.Status.CANCELED, "raised")
     bid.reserved_cash = reservation(price, auction.qty)
     try:
         accounts.cash_reserve(account=locked[user.id], amount=bid.reserved_cash)
     except DomainError as exc:
         raise _Refusal(exc) from None
+    # The standing bid ends only once the raise is sure to be taken (no write before the
+    # last check; the savepoint in _bid_under_lock backs this up).
+    if leader is not None and raising:
+        _end_bid(leader, Bid.Status.CANCELED, "raised")
     auction.bid_count += 1
     auction.bidder_numbers.setdefault(str(user.id), len(auction.bidder_numbers) + 1)
     if leader is None or raising or price > _max_of(leader):
@@ -480,6 +489,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
             _return_lot(auction, leader, events, Auction.Status.NO_SALE, "reserve_not_met")
         auction.closed_at = now
         auction.close_lateness_ms = int((now - auction.ends_at).total_seconds() * 1000)
+        auction.close_error, auction.close_failed_at = "", None
         events.public("closed")
         auction.save()
         events.publish_on_commit()
@@ -624,12 +634,44 @@ def auctions_sweep() -> dict[str, int]:
                 auction.save(update_fields=["status", "seq"])
                 events.publish_on_commit()
                 opened += 1
-    closed = 0
-    due = Auction.objects.filter(status__in=LIVE, ends_at__lte=now).order_by("ends_at")
+    closed = set_aside = 0
+    retry_before = now - timedelta(seconds=settings.AUCTION_CLOSE_RETRY_SECONDS)
+    due = (
+        Auction.objects.filter(status__in=LIVE, ends_at__lte=now)
+        .filter(Q(close_failed_at__isnull=True) | Q(close_failed_at__lte=retry_before))
+        .order_by("ends_at")
+    )
     for pk in due.values_list("pk", flat=True)[:500]:
-        result = auction_close(auction_id=pk)
-        closed += bool(result is not None and result.status not in LIVE)
-    return {"opened": opened, "closed": closed}
+        result = auction_close_or_set_aside(auction_id=pk)
+        if result is None:
+            set_aside += 1
+        else:
+            closed += result.status not in LIVE
+    return {"opened": opened, "closed": closed, "set_aside": set_aside}
+
+
+def auction_close_or_set_aside(*, auction_id: int) -> Auction | None:
+    """Close one auction; if its close fails, set it aside with the reason and return None.
+
+    Each close is its own transaction: a failure rolls back that close alone (nothing is half
+    applied), is recorded on the auction for staff (admin, /healthz), and the caller goes on
+    with the next. The sweep tries it again after AUCTION_CLOSE_RETRY_SECONDS.
+    """
+    try:
+        return auction_close(auction_id=auction_id)
+    except Exception as exc:  # any failure: the other auctions must still close
+        reason = (
+            f"{exc.code}: {exc.message}"
+            if isinstance(exc, DomainError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        log.exception("auction %s could not close; set aside", auction_id)
+        Auction.objects.filter(pk=auction_id).update(
+            close_error=reason[:500],
+            close_failures=F("close_failures") + 1,
+            close_failed_at=timezone.now(),
+        )
+        return None
 
 
 __all__ = [
@@ -637,6 +679,7 @@ __all__ = [
     "auction_bid_place",
     "auction_cancel",
     "auction_close",
+    "auction_close_or_set_aside",
     "auction_create",
     "auctions_sweep",
     "increment_at",
