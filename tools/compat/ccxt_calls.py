@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ccxt  # noqa: E402
-from harness import Calls, credentials, reference_price  # noqa: E402
+import ccxt
+from harness import Calls, credentials, reference_price
 
 SYMBOL = "NVDA"
 
