@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -15,6 +16,11 @@ from core.fields import price_field
 SYMBOL_VALIDATOR = RegexValidator(
     r"^[A-Z0-9][A-Z0-9.\-]{0,11}$", "Capital letters, digits, '.' and '-' (class shares: BRK.B)."
 )
+
+
+def default_band_pct() -> Decimal:
+    """The band a new stock starts with: `PRICE_BAND_PCT` (staff change each stock's after)."""
+    return settings.PRICE_BAND_PCT
 
 
 def symbol_dot_form(symbol: str) -> str:
@@ -56,7 +62,7 @@ class Stock(models.Model):
     band_pct = models.DecimalField(
         max_digits=6,
         decimal_places=4,
-        default=Decimal("0.10"),
+        default=default_band_pct,
         help_text="Orders must be priced within this fraction of the reference price.",
     )
     reference_price = price_field(null=True, blank=True)

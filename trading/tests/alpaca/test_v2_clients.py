@@ -243,3 +243,19 @@ def test_a_limit_outside_the_band_says_the_allowed_range_and_staff_can_widen_it(
     accepted = client.post("/v2/orders", body, format="json")
     assert accepted.status_code == 200, accepted.content
     assert Order(**accepted.json()).limit_price == "50"
+
+
+def test_new_stocks_start_with_the_configured_band(alice, key_client, settings):
+    from decimal import Decimal
+
+    settings.PRICE_BAND_PCT = Decimal("0.30")
+    wide = make_stock("WIDE", "100.00")
+    assert wide.band_pct == Decimal("0.30")
+    body = {**MARKET_BUY, "symbol": "WIDE", "type": "limit", "limit_price": 75}
+    accepted = key_client(alice).post("/v2/orders", {**body, "time_in_force": "gtc"}, format="json")
+    assert accepted.status_code == 200, accepted.content
+    refused = key_client(alice).post(
+        "/v2/orders", {**body, "limit_price": 65, "time_in_force": "gtc"}, format="json"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["fields"]["limit_price"] == ["Between $70.00 and $130.00."]
