@@ -47,7 +47,7 @@ class Calls:
         try:
             fn()
         except Exception as exc:
-            text = f"{exc!r} {getattr(exc, 'status_code', '')} {getattr(exc, 'code', '')}"
+            text = f"{exc!r} {_attribute(exc, 'status_code')} {_attribute(exc, 'code')}"
             if any(str(s) in text for s in statuses) or "not supported" in text:
                 self.refused.append(name)
                 print(f"  ok   {name} (refused: {str(exc)[:120]})", flush=True)
@@ -66,6 +66,15 @@ class Calls:
             flush=True,
         )
         return 1 if self.failed else 0
+
+
+def _attribute(exc: Exception, name: str) -> object:
+    """An SDK error's attribute, or "" where reading it fails (alpaca-py's `code` parses the
+    body as JSON, and raises on an HTML page)."""
+    try:
+        return getattr(exc, name, "")
+    except Exception:
+        return ""
 
 
 def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
