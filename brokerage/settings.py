@@ -228,6 +228,14 @@ AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, mi
 # Websockets one client address may hold open at once in one web process (the next handshake
 # gets a 403); the benchmarks, whose thousands of clients share 127.0.0.1, raise it.
 WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1)
+# A websocket with no subscription that has sent nothing this long is closed (4000).
+WS_IDLE_SECONDS = env_float("WS_IDLE_SECONDS", 300.0, minimum=1.0)
+# Auction prints are held within this many percent over the reference price: a maximum above
+# it is refused, and a lot whose reference fell meanwhile prints at the edge; 0 turns it off.
+AUCTION_COLLAR_PCT = env_decimal("AUCTION_COLLAR_PCT", "10", minimum=Decimal("0"))
+# Refused bids kept for an auction's history, per bidder per minute (the rest are answered,
+# not stored).
+AUCTION_REFUSALS_KEPT_PER_MINUTE = env_int("AUCTION_REFUSALS_KEPT_PER_MINUTE", 20, minimum=0)
 # A close that failed (set aside with its reason for staff) is tried again after this long.
 AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum=1)
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
@@ -277,6 +285,10 @@ REST_FRAMEWORK: dict[str, Any] = {
 # (`brokerage.throttles`): 200/min is Alpaca's default; `off` disables a limit.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
 API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
+# Server time one multi-symbol market-data read may take before it is refused whole (422
+# request_too_large): such reads run in a lane of their own (brokerage.handler), and this
+# bounds how long one holds it.
+READ_BUDGET_MS = env_int("READ_BUDGET_MS", 1000, minimum=10)
 # How long a rate-limit count may wait for Redis, and how long a process then stops asking.
 RATE_LIMIT_REDIS_TIMEOUT_MS = env_int("RATE_LIMIT_REDIS_TIMEOUT_MS", 50, minimum=1)
 RATE_LIMIT_BREAKER_SECONDS = env_float("RATE_LIMIT_BREAKER_SECONDS", 5.0, minimum=0.1)

@@ -193,6 +193,9 @@ class DataStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
             await self._error(NOT_AUTHENTICATED, "auth timeout")
             await self.close(code=1008)
 
+    def holds_something(self) -> bool:
+        return any(getattr(self, "subscriptions", {}).values())
+
     async def frame_too_large(self) -> None:
         await self._error(INVALID_SYNTAX, "invalid syntax")
 

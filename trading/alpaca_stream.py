@@ -75,6 +75,9 @@ class TradingStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
             self.auth_timer.cancel()
         await self._leave_groups()
 
+    def holds_something(self) -> bool:
+        return self.group is not None
+
     async def _error(self, text: str) -> None:
         await self._send({"stream": "error", "data": {"error": text}})
 

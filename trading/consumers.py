@@ -464,6 +464,9 @@ class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
     async def guard_close(self, code: int) -> None:
         await self._close(code)
 
+    def holds_something(self) -> bool:
+        return bool(self.subs)
+
     async def _client_error(self, exc: ProtocolError, request_id) -> None:
         await self._send_error(exc.code, exc.message, request_id)
         if self.errors.add(time.monotonic()) >= MAX_ERRORS:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -226,6 +228,21 @@ class QuotesApi(DataApi):
         )
 
 
+def _within_budget(items, started: float):
+    """Yield `items` while the request has server time left (READ_BUDGET_MS); past it the
+    request is refused whole (422 `request_too_large`), never answered in part."""
+    budget = settings.READ_BUDGET_MS / 1000
+    for item in items:
+        if time.monotonic() - started > budget:
+            raise TradingError(
+                "request_too_large",
+                f"This request would take more than {settings.READ_BUDGET_MS} ms of server "
+                "time: ask for fewer symbols at once.",
+                fields={"symbols": ["Too many for one request."]},
+            )
+        yield item
+
+
 class LatestApi(DataApi):
     """`.../latest`: one item per symbol, the unknown and the never-traded left out."""
 
@@ -237,9 +254,9 @@ class LatestApi(DataApi):
         _check_common(query)
         symbols = _symbols(query, symbol)
         stocks = _stocks(symbols, symbol is not None)
-        now = timezone.now()
+        now, started = timezone.now(), time.monotonic()
         data = {}
-        for name in symbols:
+        for name in _within_budget(symbols, started):
             if name in stocks:
                 item = self.item(stocks[name], now)
                 if item is not None:
@@ -281,8 +298,12 @@ class SnapshotsApi(DataApi):
         _check_common(query)
         symbols = _symbols(query, symbol)
         stocks = _stocks(symbols, symbol is not None)
-        now = timezone.now()
-        data = {s: market.snapshot_json(stocks[s], now) for s in symbols if s in stocks}
+        now, started = timezone.now(), time.monotonic()
+        data = {
+            s: market.snapshot_json(stocks[s], now)
+            for s in _within_budget(symbols, started)
+            if s in stocks
+        }
         if symbol is not None:
             return Response({"symbol": symbols[0], **data[symbols[0]]})
         return Response(data)

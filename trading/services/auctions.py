@@ -33,7 +33,7 @@ from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.events import AuctionEvents, MarketEvents
 from trading.models import Auction, Bid, BookState, Trade
-from trading.pricing import fee, maker_fee_bps, reservation, taker_fee_bps
+from trading.pricing import band, fee, maker_fee_bps, reservation, taker_fee_bps
 from trading.services.locks import book_lock, positions_lock
 from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
 from trading.services.positions import position_grant
@@ -63,6 +63,17 @@ def increment_at(auction: Auction, price: Decimal) -> Decimal:
     else:
         step = next((inc for below, inc in LADDER if price < below), TOP_INCREMENT)
     return max(tick, (step / tick).to_integral_value(rounding=ROUND_CEILING) * tick)
+
+
+def collar_high(auction: Auction) -> Decimal | None:
+    """The highest price a lot may print at: AUCTION_COLLAR_PCT over the reference price, on
+    the tick (None while the stock has no reference, or with the collar off: 0). One lot
+    must not set a price far from the market, for its holders or the tape."""
+    stock = auction.stock
+    if not stock.reference_price or not settings.AUCTION_COLLAR_PCT:
+        return None
+    pct = settings.AUCTION_COLLAR_PCT / 100
+    return band(stock.reference_price, pct, stock.tick_size)[1]
 
 
 def min_next_bid(auction: Auction) -> Decimal:
@@ -249,15 +260,7 @@ def _bid_under_lock(
         with transaction.atomic():
             return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
     except _Refusal as exc:
-        bid = Bid.objects.create(
-            auction=auction,
-            bidder=user,
-            max_price=_stored_price(max_price),
-            status=Bid.Status.REFUSED,
-            reason=exc.error.code,
-            placed_at=now,
-        )
-        return bid, exc.error
+        return _keep_refusal(auction, user, _stored_price(max_price), exc.error, now), exc.error
 
 
 def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | None:
@@ -281,15 +284,33 @@ def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | No
     if price >= min_next_bid(auction) or now >= auction.ends_at or user.id == auction.seller_id:
         return None
     refusal = _too_low(auction).error
-    Bid.objects.create(
+    _keep_refusal(auction, user, price, refusal, now)
+    return refusal
+
+
+def _keep_refusal(
+    auction: Auction, user: User, price: Decimal | None, error: DomainError, now: datetime
+) -> Bid:
+    """Keep a refused bid for the history, up to AUCTION_REFUSALS_KEPT_PER_MINUTE a bidder an
+    auction: past that a refusal is still answered, but a client hammering one auction cannot
+    grow its history without bound (the returned bid is then not stored)."""
+    bid = Bid(
         auction=auction,
         bidder=user,
         max_price=price,
         status=Bid.Status.REFUSED,
-        reason=refusal.code,
+        reason=error.code,
         placed_at=now,
     )
-    return refusal
+    recent = Bid.objects.filter(
+        auction=auction,
+        bidder=user,
+        status=Bid.Status.REFUSED,
+        placed_at__gt=now - timedelta(minutes=1),
+    )[: settings.AUCTION_REFUSALS_KEPT_PER_MINUTE]
+    if recent.count() < settings.AUCTION_REFUSALS_KEPT_PER_MINUTE:
+        bid.save(force_insert=True)
+    return bid
 
 
 def _auction_pk(auction_id: object) -> int:
@@ -387,6 +408,14 @@ def _check_bid(
             )
     elif price < min_next_bid(auction):
         raise _too_low(auction)
+    high = collar_high(auction)
+    if high is not None and price > high:
+        tick = auction.stock.tick_size
+        raise _refuse(
+            "bid_outside_collar",
+            f"A maximum may be at most {words.price(high, tick)} a share "
+            f"({settings.AUCTION_COLLAR_PCT:g}% over the reference price).",
+        )
 
 
 def _too_low(auction: Auction) -> _Refusal:
@@ -499,6 +528,11 @@ def auction_close(*, auction_id: int) -> Auction | None:
 def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: AuctionEvents) -> None:
     stock, price, qty = auction.stock, auction.current_price, auction.qty
     assert price is not None, "a winner stands at a price"
+    high = collar_high(auction)
+    if high is not None and price > high:
+        # The reference fell since the bidding: the lot prints at the collar's edge, below
+        # the winner's standing price (never above what they bid).
+        price = auction.current_price = high
     notional = price * qty
     buyer_fee, seller_fee = fee(notional, taker_fee_bps()), fee(notional, maker_fee_bps())
     house_id = accounts.house_account_id() if (buyer_fee or seller_fee) else None
@@ -536,8 +570,9 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     for pos in positions.values():
         pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
     ledger.write(locked, before, [trade])
-    state.last_price, state.last_trade_at = price, now
-    state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
+    # Not the last-sale price that marks positions (trading.selectors): one lot, sold to one
+    # bidder, must not re-price every holder of the stock.
+    state.save(update_fields=["trade_seq"])
     _end_bid(leader, Bid.Status.WON, "won")
     auction.status, auction.winning_bid = Auction.Status.CLOSED, leader
     market = MarketEvents(stock, positions={uid: pos.qty for uid, pos in positions.items()})

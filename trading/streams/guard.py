@@ -15,6 +15,8 @@ A mixin placed before `AsyncWebsocketConsumer`:
   watched symbols are always released.
 - **Sockets per address**: at most `WS_MAX_SOCKETS_PER_ADDRESS` open at once per client
   address in one web process; the next handshake is refused (HTTP 403).
+- **Idle sockets**: one that has sent nothing for `WS_IDLE_SECONDS` and holds no
+  subscription (the `holds_something` hook) is closed with `CLOSE_IDLE` (4000).
 - **Outbound backlog**: `too_slow()` says whether the client left more than
   `MAX_SEND_BACKLOG_BYTES` unread (daphne's transport), so a sender can close it with
   `CLOSE_SLOW_CONSUMER` (4009) instead of buffering without bound.
@@ -37,6 +39,7 @@ from trading.streams.limits import TokenBucket
 
 log = logging.getLogger(__name__)
 
+CLOSE_IDLE = 4000
 CLOSE_FLOOD = 4008
 CLOSE_SLOW_CONSUMER = 4009
 MAX_SEND_BACKLOG_BYTES = 4 * 1024 * 1024
@@ -99,6 +102,8 @@ class SocketGuard:
     _connected = False
     _released = False
     _flooded = False
+    _idle_task: asyncio.Task | None = None
+    _last_seen = 0.0
 
     async def __call__(self, scope, receive, send):
         self._inbox = _inbox_of(receive)
@@ -111,6 +116,8 @@ class SocketGuard:
         try:
             await super().__call__(scope, receive, send)  # type: ignore[misc]
         finally:
+            if self._idle_task is not None:
+                self._idle_task.cancel()
             if self._address is not None and self._connected:
                 _open_by_address[self._address] -= 1
                 if _open_by_address[self._address] <= 0:
@@ -132,7 +139,18 @@ class SocketGuard:
         if self._address is not None:
             _open_by_address[self._address] += 1
         self._connected = True
+        self._last_seen = time.monotonic()
+        self._idle_task = asyncio.create_task(self._close_when_idle())
         await super().websocket_connect(message)  # type: ignore[misc]
+
+    async def _close_when_idle(self) -> None:
+        idle = settings.WS_IDLE_SECONDS
+        while True:
+            await asyncio.sleep(max(1.0, idle - (time.monotonic() - self._last_seen)))
+            if time.monotonic() - self._last_seen >= idle and not self.holds_something():
+                stats["idle_closed"] += 1
+                await self.guard_close(CLOSE_IDLE)
+                return
 
     async def websocket_disconnect(self, message: dict) -> None:
         if not self._connected or self._released:
@@ -143,6 +161,7 @@ class SocketGuard:
     async def websocket_receive(self, message: dict) -> None:
         if self._flooded:
             return
+        self._last_seen = time.monotonic()
         if self._inbox is not None and self._inbox.qsize() > self.max_queued:
             await self._flood("queue")
             return
@@ -192,6 +211,10 @@ class SocketGuard:
         return backlog is not None and backlog > MAX_SEND_BACKLOG_BYTES
 
     # ------------------------------------------------------------------ hooks
+    def holds_something(self) -> bool:
+        """Whether the socket has a subscription that keeps it open while the client is quiet."""
+        return False
+
     async def guard_close(self, code: int) -> None:
         await self.close(code=code)  # type: ignore[attr-defined]
 

@@ -130,3 +130,65 @@ def test_staff_see_set_aside_closes_on_healthz(acme, alice, clock, settings, mon
             "RuntimeError: settlement exploded",
         }
     ]
+
+
+def test_a_bid_over_the_collar_is_refused_and_a_print_never_leaves_it(
+    acme, alice, bob, clock, settings
+):
+    from trading.models import BookState, Trade
+    from trading.selectors import positions_for
+    from trading.tests.factories import give_shares
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    settings.AUCTION_COLLAR_PCT = Decimal("10")
+    give_shares(bob, acme, 100)
+    lot = auction_create(seller=None, symbol="ACME", qty=1, reserve_price="90.00",
+                         start_price="90.00")  # fmt: skip
+    with pytest.raises(DomainError) as refused:
+        bid(alice, lot, "500.00")  # 5x the reference
+    assert refused.value.code == "bid_outside_collar"
+    assert "$110.00" in refused.value.message
+
+    bid(alice, lot, "110.00")
+    bid(bob, lot, "109.00")  # alice stands at 109.25 (109 + the 0.25 step)
+    acme.reference_price = Decimal("95.00")  # the market fell while the auction ran
+    acme.save(update_fields=["reference_price"])
+    clock.advance(400)
+    auctions_sweep()
+
+    trade = Trade.objects.get(auction=lot)
+    assert trade.price == Decimal("104.50")  # the collar's edge over 95.00, not 109.25
+    # The print does not re-mark bob's 100 shares: no book trade, so the reference marks them.
+    assert BookState.objects.get(stock=acme).last_price is None
+    (position,) = positions_for(user=bob)
+    assert (position.current_price, position.price_source) == (Decimal("95.00"), "reference")
+    assert audit_ledger().violations == []
+
+
+def test_a_single_odd_book_trade_marks_holders_no_further_than_the_band(acme, bob, settings):
+    from trading.models import BookState
+    from trading.selectors import positions_for
+    from trading.tests.factories import give_shares
+
+    give_shares(bob, acme, 100)
+    BookState.objects.filter(stock=acme).update(last_price=Decimal("500.00"))
+    (position,) = positions_for(user=bob)
+    assert position.current_price == Decimal("110.00")  # the band's edge (10% over 100.00)
+
+
+def test_a_bidder_hammering_an_auction_cannot_grow_its_history_without_bound(
+    lot, alice, bob, clock, settings
+):
+    settings.AUCTION_REFUSALS_KEPT_PER_MINUTE = 20
+    bid(bob, lot, "95.00")
+    codes = []
+    for _ in range(30):
+        with pytest.raises(DomainError) as refused:
+            bid(alice, lot, "10.00")
+        codes.append(refused.value.code)
+    assert codes == ["bid_too_low"] * 30  # every one answered
+    assert Bid.objects.filter(bidder=alice, status=Bid.Status.REFUSED).count() == 20
+    clock.advance(61)
+    with pytest.raises(DomainError):
+        bid(alice, lot, "10.00")
+    assert Bid.objects.filter(bidder=alice, status=Bid.Status.REFUSED).count() == 21

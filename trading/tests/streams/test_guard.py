@@ -144,3 +144,19 @@ def test_a_nul_in_a_key_id_matches_no_key_and_reaches_no_query(alice):
 
     assert api_key_authenticate(key_id="BK\u0000abc", secret="x") is None
     assert api_key_authenticate(key_id="x" * 10_000, secret="x") is None
+
+
+def test_a_socket_that_holds_nothing_and_says_nothing_is_closed_when_idle(db, settings):
+    settings.WS_IDLE_SECONDS = 1.0
+
+    async def scenario():
+        ws = WebsocketCommunicator(application, "/ws/", headers=BROWSER_HEADERS)
+        assert (await ws.connect(timeout=5))[0]
+        await ws.receive_json_from(timeout=5)  # hello
+        out = await ws.receive_output(timeout=5)
+        await ws.disconnect()
+        return out
+
+    before = guard.stats["idle_closed"]
+    assert run(scenario) == {"type": "websocket.close", "code": 4000}
+    assert guard.stats["idle_closed"] == before + 1
