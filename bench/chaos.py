@@ -581,6 +581,7 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             return reply.status, {}
 
     async def hold_all_but(keep: Decimal) -> list[str]:
+        # Placed as any client's orders are (a client_order_id, retries, reconciled after).
         held = []
         for _ in range(2):  # the first order leaves a margin for fees; the second closes it
             status, account = await call("GET", "/api/v1/account")
@@ -588,11 +589,14 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             qty = int((free - keep) / Decimal("90.99"))
             if qty < 1:
                 break
-            status, order = await call("POST", "/api/v1/orders", {
-                "symbol": orders.SYMBOLS[0], "side": "buy", "type": "limit", "qty": str(qty),
-                "limit_price": "90.00", "time_in_force": "gtc"})  # fmt: skip
-            if status == 201:
-                held.append(order["id"])
+            p = Placement(
+                client_order_id=f"chaos-refused-raise-hold-{len(log.placements):06d}",
+                symbol=orders.SYMBOLS[0], side="buy", qty=qty, limit_price="90.00",
+            )  # fmt: skip
+            log.placements.append(p)
+            await _place(me, log, p, args)
+            if p.ack is not None and p.ack["status"] in OPEN:
+                held.append(p.ack["id"])
         return held
 
     while await _pause(stop, 1.0):
@@ -611,7 +615,9 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             tried += 1
             refused += led == 201 and raised == 403
             for order_id in held:
-                await call("DELETE", f"/api/v1/orders/{order_id}")
+                c = Cancel(order_id=order_id)
+                log.cancels.append(c)
+                await _cancel(me, log, c, args)
             log.faults += 1
     me.drop()
     log.fault_notes.append(f"raises refused for cash while leading: {refused} of {tried} tried")
