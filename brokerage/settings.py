@@ -261,6 +261,9 @@ REST_FRAMEWORK: dict[str, Any] = {
 # (`brokerage.throttles`): 200/min is Alpaca's default; `off` disables a limit.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
 API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
+# The pages' own requests (a signed-in browser session, no API key) have a budget of their own:
+# browsing never spends what a bot's key may send, nor a bot what the ticket needs.
+API_SESSION_RATE_LIMIT = env_rate("API_SESSION_RATE_LIMIT", "600/min")
 API_RATE_LIMIT_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:ratelimit"
 # The web processes say they are alive here (/healthz counts them for staff).
 WEB_PROCESSES_KEY = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:web_processes"

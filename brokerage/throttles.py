@@ -1,7 +1,8 @@
 """API rate limits: a fixed window per API key (or signed-in user, or IP when anonymous), in Redis.
 
-`API_RATE_LIMIT` (default `200/min`, Alpaca's) and `API_ANON_RATE_LIMIT` (default the same)
-say how many requests a window allows; `off` disables a limit. Every answer under /api/ then
+`API_RATE_LIMIT` (default `200/min`, Alpaca's), `API_SESSION_RATE_LIMIT` (a signed-in browser
+session's own budget, default `600/min`) and `API_ANON_RATE_LIMIT` (default the API's) say how
+many requests a window allows; `off` disables a limit. Every answer under /api/ then
 carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds),
 the headers Alpaca sends; a refusal is a 429 with `Retry-After` in the one error shape.
 
@@ -35,7 +36,8 @@ class ApiRateThrottle(BaseThrottle):
         if key_id:
             ident, rate = f"key:{key_id}", settings.API_RATE_LIMIT
         elif user is not None and user.is_authenticated:
-            ident, rate = f"user:{user.pk}", settings.API_RATE_LIMIT
+            # A browser session: the pages' budget, apart from the user's API keys'.
+            ident, rate = f"session:{user.pk}", settings.API_SESSION_RATE_LIMIT
         else:
             ident, rate = f"ip:{self.get_ident(request)}", settings.API_ANON_RATE_LIMIT
         if rate is None:

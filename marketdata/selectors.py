@@ -43,6 +43,24 @@ def featured_stocks() -> list[Stock]:
     return [by_symbol[s] for s in FEATURED if s in by_symbol]
 
 
+SPARKLINE_SPAN = timedelta(hours=2)
+
+
+def sparkline_closes(*, stock_ids: list[int], now: datetime | None = None) -> dict[int, list]:
+    """Each stock's one-minute reference closes over the last two hours, oldest first, in one
+    query (the markets page draws them all without a request per row)."""
+    since = (now or timezone.now()) - SPARKLINE_SPAN
+    closes: dict[int, list] = {stock_id: [] for stock_id in stock_ids}
+    rows = (
+        PriceBar.objects.filter(stock_id__in=stock_ids, start__gte=since)
+        .order_by("stock_id", "start")
+        .values_list("stock_id", "close")
+    )
+    for stock_id, close in rows:
+        closes[stock_id].append(close)
+    return closes
+
+
 # --------------------------------------------------------------------------- pull priorities
 def symbols_watched() -> set[str]:
     """Symbols with a live subscriber somewhere, as the streams record them in Redis."""

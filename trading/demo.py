@@ -25,9 +25,21 @@ from trading.services import order_cancel, order_place
 from trading.services.auctions import auction_bid_place, auction_create, min_next_bid
 
 LOTS_FILE = Path(__file__).resolve().parent / "data" / "auction_lots.csv"
-DEMO_BIDDERS = ("alice", "bob", "carol")  # the demo log-ins
+# The demo's own bidders: accounts nobody logs in to (no usable password), never the demo
+# log-ins (alice, bob, carol), whose cash and bids are theirs alone.
+DEMO_BIDDERS = ("demo-bidder-1", "demo-bidder-2", "demo-bidder-3")
 # Each sweep (once a second) a demo trader bids with this chance.
 BID_CHANCE = 0.15
+
+
+def demo_bidders() -> list[User]:
+    """The demo's bidders, created (each with an account and the starting cash) if missing."""
+    found = {u.username: u for u in User.objects.filter(username__in=DEMO_BIDDERS)}
+    for username in DEMO_BIDDERS:
+        if username not in found:
+            # The post_save signal opens the account with STARTING_CASH, in the same transaction.
+            found[username] = User.objects.create_user(username=username, password=None)
+    return [found[name] for name in DEMO_BIDDERS if found[name].is_active]
 
 
 @cache
@@ -85,7 +97,7 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     rng = rng or random.Random()
     if rng.random() > BID_CHANCE:
         return False
-    bidders = list(User.objects.filter(username__in=DEMO_BIDDERS, is_active=True))
+    bidders = demo_bidders()
     auctions = list(
         Auction.objects.filter(status=Auction.Status.OPEN, seller__is_house=True).select_related(
             "stock", "leading_bid"

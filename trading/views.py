@@ -99,6 +99,16 @@ def portfolio(request):
 
 
 @login_required
+def portfolio_summary(request):
+    """The portfolio's figures and positions as the page shows them: the page swaps them in
+    when its private stream says one of the user's orders filled (no reload, nothing stale)."""
+    summary = selectors.account_summary(user=request.user)
+    priced_at_reference = any(v.price_source == "reference" for v in summary["positions"])
+    context = {"summary": summary, "priced_at_reference": priced_at_reference}
+    return render(request, "trading/_portfolio_live.html", context)
+
+
+@login_required
 def portfolio_equity(request):
     """The equity curve's points for the portfolio chart (the browser's session only)."""
     points = selectors.equity_history(user=request.user)

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def limit_of_three(settings):
     settings.API_RATE_LIMIT = (3, 60)
+    settings.API_SESSION_RATE_LIMIT = (3, 60)
     settings.API_ANON_RATE_LIMIT = (2, 60)
     settings.API_RATE_LIMIT_PREFIX = f"test-ratelimit-{uuid.uuid4().hex}"
 
@@ -44,6 +45,17 @@ def test_a_signed_in_browser_is_limited_per_user(limit_of_three, alice):
     browser = Client()
     browser.force_login(alice)
     assert [browser.get("/api/v1/account").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_a_browser_sessions_budget_is_apart_from_the_users_api_keys(
+    limit_of_three, alice, key_client
+):
+    bot = key_client(alice)
+    assert [bot.get("/api/v1/account").status_code for _ in range(4)] == [200, 200, 200, 429]
+    # The bot spent its key's budget: the pages alice has open still answer her.
+    browser = Client()
+    browser.force_login(alice)
+    assert browser.get("/api/v1/account").status_code == 200
 
 
 def test_anonymous_requests_are_limited_per_ip(limit_of_three, db):

@@ -96,3 +96,39 @@ def test_the_home_page_shows_change_day_range_and_volume(traded, client):
     assert 'data-field="day_low" data-value="97.0000">97.00</td>' in page
     assert 'data-field="volume" data-value="30">30</td>' in page
     assert "stale" in page
+
+
+def test_the_server_draws_each_rows_sparkline_in_the_box_flat_when_nothing_moved():
+    from marketdata.views import sparkline
+
+    assert sparkline([Decimal("1"), Decimal("2")]) == {"path": "M0.0 23.0 L100.0 1.0", "up": True}
+    assert sparkline([5, 5, 5])["path"] == "M0.0 12.0 L50.0 12.0 L100.0 12.0"
+    assert sparkline([7]) == {"path": "M0.0 12.0 L100.0 12.0", "up": True}
+    assert sparkline([3, 1])["up"] is False
+    assert sparkline([]) is None
+
+
+def test_the_markets_page_draws_sparklines_from_the_history_in_one_query(
+    client, acme, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from marketdata.models import PriceBar
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    for minutes, close in ((3, "99.00"), (2, "100.00"), (1, "101.00")):
+        PriceBar.objects.create(
+            stock=acme,
+            start=now - timedelta(minutes=minutes),
+            open=close,
+            high=close,
+            low=close,
+            close=close,
+            source="simulated",
+        )
+    for n in range(30):
+        make_stock(f"ZZ{n:02d}", "10.00")
+    with django_assert_max_num_queries(12):
+        page = client.get("/").content.decode()
+    assert '<span class="spark" data-sparkline="ACME"><svg' in page
+    assert 'd="M0.0 23.0 L50.0 12.0 L100.0 1.0" class="spark-up"' in page

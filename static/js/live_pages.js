@@ -61,6 +61,12 @@
     if (note) note.remove();
   }
 
+  function showEmptyNote(node, text) {
+    const card = node.closest(".card") || node.parentElement;
+    if (!card || card.querySelector(".empty-note")) return;
+    card.append(el("p", { class: "muted empty-note" }, text));
+  }
+
   // ------------------------------------------------------------------ the stock page
   if (bookSection) {
     const symbol = bookSection.dataset.symbol;
@@ -186,6 +192,8 @@
     const onlySymbol = bookSection ? bookSection.dataset.symbol : null;
     const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
     const loadedAt = Date.now();
+    const openOnly = ordersBody.dataset.openOnly !== undefined;
+    const CLOSED_ROW_MS = 2000;
 
     function statusCell(cell, order) {
       cell.replaceChildren(
@@ -211,6 +219,14 @@
       if (CLOSED.has(order.status)) {
         const form = row.querySelector("form");
         if (form) form.remove();
+        // A list of open orders drops a closed one, after a moment to read its last status.
+        if (openOnly && !row.dataset.leaving) {
+          row.dataset.leaving = "true";
+          setTimeout(() => {
+            row.remove();
+            if (!ordersBody.querySelector("tr[data-order-id]")) showEmptyNote(ordersBody, "No open orders.");
+          }, CLOSED_ROW_MS);
+        }
       }
     }
 
@@ -260,6 +276,8 @@
         const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(order.id) + '"]');
         if (row) {
           update(row, order);
+        } else if (openOnly && CLOSED.has(order.status)) {
+          continue; // filled or canceled at once (an IOC, a marketable order): never open
         } else if (event.event === "new" || Date.parse(order.created_at) >= loadedAt - 5000) {
           // New since the page was drawn (a taker that filled at once arrives as a "fill").
           ordersBody.prepend(newRow(order));

@@ -1,7 +1,7 @@
-// The markets page: sortable columns, a sparkline per row from the one-minute history, and
+// The markets page: sortable columns (the server draws each row's sparkline), and
 // today's volume, high and low kept live from the trades and quotes streams.
-import { sortRows, sparklinePath } from "./table_sort.js";
-import { api, on } from "./live.js";
+import { sortRows } from "./table_sort.js";
+import { on } from "./live.js";
 import { dayFromPage, dayFromSnapshot, foldTrades, foldQuote, volumeText } from "./day_figures.js";
 import { price } from "./format.js";
 
@@ -31,26 +31,8 @@ if (table) {
   }
 }
 
-// Sparklines: the last two hours of one-minute bars, drawn as an SVG path (no inline styles).
-const sparks = document.querySelectorAll("[data-sparkline]");
-const SVG = "http://www.w3.org/2000/svg";
-for (const node of [...sparks].slice(0, 60)) {
-  const symbol = node.dataset.sparkline;
-  api("GET", `/api/v1/stocks/${encodeURIComponent(symbol)}/candles?interval=1m`).then(({ ok, body }) => {
-    if (!ok || !body || !body.candles.length) return;
-    const closes = body.candles.slice(-120).map((c) => Number(c.close));
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", "0 0 100 24");
-    svg.setAttribute("preserveAspectRatio", "none");
-    svg.setAttribute("aria-hidden", "true");
-    const path = document.createElementNS(SVG, "path");
-    path.setAttribute("d", sparklinePath(closes, 100, 24));
-    path.setAttribute("class", closes[closes.length - 1] >= closes[0] ? "spark-up" : "spark-down");
-    svg.append(path);
-    node.replaceChildren(svg);
-    node.dataset.drawn = "true";
-  });
-}
+// Sparklines are drawn by the server (marketdata.views.sparkline): no request per row, so
+// browsing never spends the session's request budget that orders need.
 
 // Live day figures. The quotes ride the page's socket (live_pages.js, up to 40 symbols); the
 // trades ride a second one, as a socket takes 50 subscriptions.

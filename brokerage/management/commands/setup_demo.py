@@ -11,7 +11,7 @@ from accounts.models import Account, User
 from accounts.services import account_adjust_cash, account_open
 from marketdata.models import Stock
 from marketdata.selectors import FEATURED
-from trading.demo import MAKER, maker_quote
+from trading.demo import MAKER, demo_bidders, maker_quote
 from trading.models import OPEN_STATUSES, Order, Position
 from trading.services import position_grant
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
                         )
                 if not Account.objects.filter(user=user).exists():
                     account_open(user=user)
+            demo_bidders()  # the auction demo's own bidders: accounts nobody logs in to
         self._stock_up()
         self.stdout.write(
             f"demo log-ins: alice, bob, carol (traders) and staff (admin), password {DEMO_PASSWORD}"
