@@ -14,4 +14,5 @@ urlpatterns = [
     path("auctions/", auction_views.auctions_list, name="auctions"),
     path("auctions/mine/", auction_views.my_auctions, name="my-auctions"),
     path("auctions/<int:auction_id>/", auction_views.auction_detail, name="auction"),
+    path("auctions/<int:auction_id>/live/", auction_views.auction_live, name="auction-live"),
 ]
