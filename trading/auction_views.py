@@ -53,7 +53,7 @@ def auction_detail(request, auction_id: int):
             return redirect(f"/login/?next={request.path}")
         if form.is_valid():
             try:
-                bid = auction_bid_place(
+                auction_bid_place(
                     user=request.user,
                     auction_id=auction.pk,
                     max_price=form.cleaned_data["max_price"],

@@ -478,8 +478,14 @@ def auction_bid_ladder(*, auction: Auction, viewer: User | None) -> list[dict]:
     def row(bidder_id: int, amount: Decimal, at, automatic: bool) -> None:
         label = "you" if bidder_id == viewer_id else labels.get(bidder_id, "bidder")
         rows.append(
-            {"bidder": label, "mine": bidder_id == viewer_id, "amount": amount,
-             "placed_at": at, "automatic": automatic, "order": len(rows)}
+            {
+                "bidder": label,
+                "mine": bidder_id == viewer_id,
+                "amount": amount,
+                "placed_at": at,
+                "automatic": automatic,
+                "order": len(rows),
+            }
         )
 
     leader: Bid | None = None
