@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,6 +152,7 @@ def fills_for(
                 "price": trade.price,
                 "qty": trade.qty,
                 "liquidity": "maker" if trade.maker_side == mine else "taker",
+                "auction_id": trade.auction_id,
                 "fee": trade.buyer_fee if mine == "buy" else trade.seller_fee,
                 "transaction_time": trade.executed_at,
             }
@@ -422,6 +424,23 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
     return points
 
 
+def _fill_words(fill: dict) -> str:
+    """How a fill came about, in a trader's words (not "maker" or "taker")."""
+    if fill["auction_id"] is not None:
+        return "won at auction" if fill["side"] == "buy" else "sold at auction"
+    if fill["liquidity"] == "maker":
+        return "your order was waiting on the book"
+    return "your order met one waiting on the book"
+
+
+_FOUR_PLACES = re.compile(r"\b(\d+\.\d{2})00\b")
+
+
+def _two_places(memo: str) -> str:
+    """ "Bought 10 AAPL @ 270.5000" reads "@ 270.50" (ledger memos keep the stored places)."""
+    return _FOUR_PLACES.sub(r"\1", memo)
+
+
 def activity_for(*, user: User, limit: int = 200) -> list[dict]:
     """Fills and cash movements, newest first, in one list for the activity page."""
     account = Account.objects.get(user=user)
@@ -434,7 +453,7 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
             "price": f["price"],
             "qty": f["qty"],
             "amount": None,
-            "detail": f["liquidity"],
+            "detail": _fill_words(f),
         }
         for f in fills_for(user=user, limit=limit)
     ]
@@ -449,7 +468,7 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
                 "qty": None,
                 "amount": e.amount,
                 "balance": e.balance_after,
-                "detail": e.memo,
+                "detail": _two_places(e.memo),
             }
         )
     rows.sort(key=lambda r: r["time"], reverse=True)

@@ -77,7 +77,7 @@ def _order_message(order: Order) -> str:
     if order.status == "partially_filled":
         return f"{what}: {order.filled_qty} filled, the rest rests on the book."
     if order.status == "canceled":
-        return f"{what}: {order.filled_qty} filled, the rest was canceled ({order.reason.replace('_', ' ')})."
+        return f"{what}: {order.filled_qty} filled, the rest was canceled ({order.reason_words})."
     return f"{what}: placed on the book."
 
 

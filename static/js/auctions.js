@@ -10,7 +10,7 @@
 
   let offset = Date.parse(root.dataset.serverTime) - Date.now(); // server minus browser, ms
   const seqs = new Map();
-  const streams = new BrokerageStreams.Client();
+  const streams = BrokerageStreams.shared();
 
   function fmt(price) {
     return price === null || price === undefined ? "—" : Number(price).toFixed(2);

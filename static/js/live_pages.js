@@ -16,7 +16,7 @@
   const quoteNodes = document.querySelectorAll("[data-live-quotes] [data-symbol]");
   if (!bookSection && !ordersBody && !quoteNodes.length) return;
 
-  const streams = new window.BrokerageStreams.Client();
+  const streams = window.BrokerageStreams.shared();
   // The page bundles (static/dist/) share this one socket and hear the streams as DOM events.
   window.BrokerageLive = { streams: streams };
   function announce(name, detail) {
@@ -28,6 +28,16 @@
   });
   const TRADE_ROWS = 20;
   const CLOSED = new Set(["filled", "canceled", "expired", "replaced", "rejected"]);
+  // Why an order left the book, as trading.models.ORDER_REASON_WORDS says it.
+  const REASON_WORDS = {
+    user_requested: "by you",
+    staff_requested: "by staff",
+    day_order_expired: "the day ended",
+    ioc_remainder: "immediate or cancel: the rest could not fill at once",
+    market_remainder: "the rest found no price inside today's band",
+    self_trade_prevention: "it would have traded with your own order",
+    replaced: "replaced by a new order",
+  };
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -100,7 +110,7 @@
         const bidRows = book.levels("buy", shown).map((l) => levelRow(l, "buy"));
         if (asks) asks.replaceChildren(...askRows);
         if (bids) bids.replaceChildren(...bidRows);
-        if (seqLabel) seqLabel.textContent = "seq " + book.seq;
+        if (seqLabel) seqLabel.textContent = String(book.seq); // for tests and bots, not shown
         bookSection.dataset.bookSeq = String(book.seq);
         announce("book", book);
       },
@@ -174,6 +184,18 @@
             void priceCell.offsetWidth; // restart the flash animation
             priceCell.classList.add("flash");
           }
+          // A halt (or a resume) shows as it happens: the table's status cell, the tile's badge.
+          if (quote.status) {
+            const halted = quote.status === "halted";
+            const statusCell = node.querySelector("[data-field=status]");
+            if (statusCell && statusCell.dataset.status !== quote.status) {
+              statusCell.dataset.status = quote.status;
+              statusCell.replaceChildren(el("span", { class: "badge " + (halted ? "warn" : "ok") }, halted ? "halted" : "active"));
+            }
+            const haltBadge = node.querySelector("[data-field=halt]");
+            if (haltBadge) haltBadge.hidden = !halted;
+            node.dataset.halted = String(halted);
+          }
           if (changeCell && quote.change !== null && quote.change !== undefined) {
             const change = Number(quote.change);
             const sign = change > 0 ? "+" : "";
@@ -200,7 +222,8 @@
         el("span", { class: "badge status-" + order.status.replace(/_/g, "") }, order.status.replace(/_/g, " ")),
       );
       if (order.reason) {
-        cell.append(" ", el("span", { class: "muted small" }, order.reason));
+        const words = REASON_WORDS[order.reason] || order.reason.replace(/_/g, " ");
+        cell.append(" ", el("span", { class: "muted small" }, words));
       }
     }
 
@@ -267,6 +290,52 @@
       update(row, order);
       return row;
     }
+
+    // Cancel in place over the API: no reload, the scroll and the focus stay. The row follows
+    // the answer at once and the stream's update after it (never backwards: updated_at).
+    ordersBody.addEventListener("submit", (event) => {
+      const form = event.target.closest("form");
+      const row = form && form.closest("tr[data-order-id]");
+      if (!row || !/\/cancel\/$/.test(form.getAttribute("action") || "")) return;
+      event.preventDefault();
+      const button = form.querySelector("button");
+      if (button) button.disabled = true;
+      const token = form.querySelector("input[name=csrfmiddlewaretoken]");
+      fetch("/api/v1/orders/" + encodeURIComponent(row.dataset.orderId), {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+      })
+        .then((response) => response.json().catch(() => null).then((body) => ({ ok: response.ok, status: response.status, body: body })))
+        .catch(() => ({ ok: false, status: 0, body: null }))
+        .then((answer) => {
+          if (answer.ok) {
+            // 204: canceled. The row says so now; the stream's message (with the time) follows.
+            const cell = (field) => row.querySelector("[data-field=" + field + "]");
+            const filled = cell("filled_qty");
+            const avg = cell("filled_avg_price");
+            update(row, {
+              status: "canceled",
+              reason: "user_requested",
+              filled_qty: filled ? filled.textContent : "0",
+              filled_avg_price: avg && avg.textContent ? avg.textContent : null,
+            });
+            return;
+          }
+          if (button) button.disabled = false;
+          const words = answer.status === 0
+            ? "No connection to the server: nothing was canceled."
+            : answer.status === 429
+              ? "Too many requests: wait a moment and try again."
+              : (answer.body && answer.body.message) || "The order could not be canceled.";
+          let note = row.querySelector("[data-cancel-error]");
+          if (!note) {
+            note = el("span", { class: "error small", "data-cancel-error": "", role: "alert" });
+            form.after(note);
+          }
+          note.textContent = words;
+        });
+    });
 
     streams.subscribe("orders", null, (message) => {
       announce("orders", message);

@@ -124,3 +124,115 @@ def test_finding_2_a_fill_updates_the_open_portfolios_cash_and_position_within_a
     from accounts.models import Account
 
     assert Account.objects.get(user=alice).cash == Decimal("99800.00")
+
+
+def test_finding_6_an_outbid_shows_on_any_open_page_and_a_cancel_keeps_the_page(
+    daphne: Daphne, browser, alice, bob, settings
+):
+    from trading.services.auctions import auction_bid_place, auction_create
+
+    settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
+    stock = make_stock("ZOB", "50.00")
+    lot = auction_create(
+        seller=None, symbol="ZOB", qty=10, reserve_price="48.00", duration_seconds=120
+    )
+    auction_bid_place(user=alice, auction_id=lot.pk, max_price="49.00")
+    give_shares(alice, stock, 10)
+    order = place(alice, stock, "sell", 5, "55.00")
+    page = signed_in_page(browser, daphne, alice)
+    page.goto(f"{daphne.http}/activity/")  # a page with nothing live of its own
+    page.wait_for_selector("body[data-notices=live]", timeout=15_000)
+    page.wait_for_timeout(500)  # the private subscription is made just after the socket opens
+
+    auction_bid_place(user=bob, auction_id=lot.pk, max_price="52.00")
+    page.wait_for_selector(".toast[data-notice=auction]", timeout=10_000)
+    notice = page.inner_text(".toast[data-notice=auction]")
+    assert "You were outbid on ZOB: the price is now $49.10 a share." in notice
+    assert page.get_attribute(".toast[data-notice=auction] a", "href") == f"/auctions/{lot.pk}/"
+
+    # A cancel happens in place: no reload, and the row says so.
+    page.goto(f"{daphne.http}/portfolio/")
+    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+    page.evaluate("() => { window.notReloaded = true; }")
+    row = f'#open-orders tr[data-order-id="{order.id}"]'
+    page.click(f"{row} button")
+    page.wait_for_selector(f"{row} .status-canceled", timeout=10_000)
+    assert "by you" in page.inner_text(row)
+    assert page.evaluate("() => window.notReloaded") is True
+    page.wait_for_selector(row, state="detached", timeout=5_000)  # it leaves the open orders
+
+
+def test_finding_9_a_halt_saved_in_the_admins_stock_form_shows_on_the_open_markets_page(
+    daphne: Daphne, browser, alice, django_user_model
+):
+    stock = make_stock("AAPL", "100.00")
+    staff = django_user_model.objects.create_user(
+        username="ops", password="x-pass-123456", is_staff=True, is_superuser=True
+    )
+    markets = signed_in_page(browser, daphne, alice)
+    markets.goto(f"{daphne.http}/")
+    markets.wait_for_selector("body[data-stream=live]", timeout=15_000)
+    markets.wait_for_timeout(500)
+    row_status = 'table.stocks tr[data-symbol="AAPL"] [data-field=status]'
+    assert markets.inner_text(row_status) == "active"
+
+    admin = signed_in_page(browser, daphne, staff)
+    admin.goto(f"{daphne.http}/admin/marketdata/stock/{stock.pk}/change/")
+    admin.select_option("#id_status", "halted")
+    admin.click("input[name=_save]")
+    admin.wait_for_selector(".messagelist", timeout=10_000)
+
+    markets.wait_for_function(
+        f"() => document.querySelector('{row_status}').textContent.trim() === 'halted'",
+        timeout=10_000,
+    )
+    assert markets.is_visible('.tile[data-symbol="AAPL"] [data-field=halt]')
+    stock.refresh_from_db()
+    assert stock.status == "halted"
+
+
+def test_finding_10_trader_pages_and_the_admin_speak_plain_words(
+    daphne: Daphne, browser, alice, bob, django_user_model
+):
+    from trading.services import order_cancel
+    from trading.services.auctions import auction_bid_place, auction_create
+
+    stock = make_stock("ZWD", "20.00")
+    give_shares(bob, stock, 50)
+    resting = place(alice, stock, "buy", 5, "19.50")
+    order_cancel(user=alice, order_id=resting.pk)
+    place(bob, stock, "sell", 3, "20.25")
+    place(alice, stock, "buy", 3, "20.25")  # alice takes bob's offer
+    lot = auction_create(
+        seller=None, symbol="ZWD", qty=10, reserve_price="18.00", duration_seconds=120
+    )
+    auction_bid_place(user=alice, auction_id=lot.pk, max_price="19.00")
+    with pytest.raises(Exception):  # noqa: B017 - the refusal is the point; it is kept
+        auction_bid_place(user=alice, auction_id=lot.pk, max_price="18.50")
+
+    page = signed_in_page(browser, daphne, alice)
+    page.goto(f"{daphne.http}/orders/")
+    orders = page.inner_text("main")
+    assert "canceled by you" in orders and "user_requested" not in orders
+    page.goto(f"{daphne.http}/auctions/mine/")
+    mine = page.inner_text("main")
+    assert "not above your own maximum" in mine and "bidnothigher" not in mine
+    page.goto(f"{daphne.http}/activity/")
+    activity = page.inner_text("main")
+    assert "your order met one waiting on the book" in activity
+    assert "taker" not in activity and "20.2500" not in activity
+    assert "Bought 3 ZWD @ 20.25" in activity
+    page.goto(f"{daphne.http}/stocks/ZWD/")
+    assert page.inner_text("#book-title") == "Order book"
+
+    staff = django_user_model.objects.create_user(
+        username="ops", password="x-pass-123456", is_staff=True, is_superuser=True
+    )
+    admin = signed_in_page(browser, daphne, staff)
+    admin.goto(f"{daphne.http}/admin/trading/auction/create/")
+    assert admin.get_attribute("form input[type=submit]", "value") == "Open the auction"
+    admin.goto(f"{daphne.http}/admin/trading/auction/{lot.pk}/change/")
+    assert admin.locator("input[name=_save]").count() == 0
+    admin.goto(f"{daphne.http}/admin/trading/auction/")
+    ends = admin.inner_text("td.field-ends")
+    assert ends.count(":") == 2, ends  # hours, minutes and seconds, even on the hour
