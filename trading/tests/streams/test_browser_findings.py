@@ -13,6 +13,7 @@ from django.utils import timezone
 from trading.tests.factories import give_shares, make_stock, place
 from trading.tests.streams.conftest import Bot, Daphne
 from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page
+from trading.tests.streams.test_browser_ui import shot
 
 __all__ = ["browser", "pytestmark"]
 
@@ -236,3 +237,45 @@ def test_finding_10_trader_pages_and_the_admin_speak_plain_words(
     admin.goto(f"{daphne.http}/admin/trading/auction/")
     ends = admin.inner_text("td.field-ends")
     assert ends.count(":") == 2, ends  # hours, minutes and seconds, even on the hour
+
+
+def test_finding_7_on_a_phone_positions_orders_and_activity_are_cards_with_nothing_off_screen(
+    daphne: Daphne, browser, alice, bob
+):
+    stock = make_stock("ZPH", "182.17")
+    give_shares(bob, stock, 100)
+    place(bob, stock, "sell", 3, "182.17")
+    place(alice, stock, "buy", 3, "182.17")  # 546.51 out of alice's cash
+    resting = place(alice, stock, "buy", 2, "180.00")
+    page = signed_in_page(browser, daphne, alice)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    def inside(selector: str) -> None:
+        box = page.locator(selector).first.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
+
+    def no_inner_scroll() -> None:
+        scrolled = page.evaluate(
+            "() => [...document.querySelectorAll('.table-wrap')]"
+            ".filter(w => w.scrollWidth > w.clientWidth + 1).length"
+        )
+        assert scrolled == 0
+
+    page.goto(f"{daphne.http}/portfolio/")
+    inside("#positions tr[data-symbol=ZPH] [data-field=value]")
+    inside("#positions tr[data-symbol=ZPH] [data-field=unrealized]")
+    row = f'#open-orders tr[data-order-id="{resting.id}"]'
+    inside(f"{row} [data-field=status]")
+    inside(f"{row} button")
+    no_inner_scroll()
+    shot(page, "cards-portfolio-390")
+    page.goto(f"{daphne.http}/activity/")
+    amount = page.locator("table.activity tr[data-kind] td:nth-child(4)").filter(has_text="546")
+    assert amount.first.inner_text() == "-546.51"
+    inside("table.activity tr[data-kind] td:nth-child(4)")
+    no_inner_scroll()
+    shot(page, "cards-activity-390")
+    page.goto(f"{daphne.http}/orders/")
+    inside(f"{row} [data-field=status]")
+    inside(f"{row} button")
+    no_inner_scroll()
