@@ -20,8 +20,8 @@ from django.conf import settings
 from accounts.models import User
 from core.errors import DomainError
 from marketdata.models import Stock
-from trading.models import OPEN_STATUSES, Auction, Order
-from trading.services import order_cancel, order_place
+from trading.models import OPEN_STATUSES, Auction, Order, Position
+from trading.services import order_cancel, order_place, position_grant
 from trading.services.auctions import auction_bid_place, auction_create, min_next_bid
 
 LOTS_FILE = Path(__file__).resolve().parent / "data" / "auction_lots.csv"
@@ -217,3 +217,23 @@ def demo_maker_requote(*, symbols: list[str] | None = None) -> int:
         maker_quote(maker, stock)
         requoted += 1
     return requoted
+
+
+MAKER_SHARES = 20_000
+
+
+def demo_maker_open(*, symbol: str) -> int:
+    """The maker quotes `symbol` (shares granted first if it has none), unless its ladder is
+    there already; from then on it follows the price like its other stocks. Returns how many
+    orders it placed."""
+    maker = User.objects.filter(username=MAKER, is_active=True).first()
+    stock = Stock.objects.filter(
+        symbol=symbol, status="active", reference_price__isnull=False
+    ).first()
+    if maker is None or stock is None:
+        return 0
+    if Order.objects.filter(user=maker, stock=stock, status__in=OPEN_STATUSES).exists():
+        return 0
+    if not Position.objects.filter(user=maker, stock=stock, qty__gt=0).exists():
+        position_grant(user=maker, symbol=stock.symbol, qty=MAKER_SHARES, memo="Demo shares")
+    return maker_quote(maker, stock)

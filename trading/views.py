@@ -44,6 +44,11 @@ def stock_detail(request, symbol: str):
                 messages.success(request, _order_message(order))
                 return redirect("stock", symbol=stock.symbol)
     book = selectors.book_snapshot(stock=stock, depth=10)
+    if settings.DEMO_MARKET_MAKER and not (book["bids"] and book["asks"]):
+        # The demo's maker quotes any stock someone opens: its ladder arrives over the stream.
+        from trading.tasks import open_demo_market
+
+        open_demo_market.delay(stock.symbol)
     state = BookState.objects.filter(stock=stock).first()
     context = {
         "stock": stock,

@@ -279,3 +279,33 @@ def test_finding_7_on_a_phone_positions_orders_and_activity_are_cards_with_nothi
     inside(f"{row} [data-field=status]")
     inside(f"{row} button")
     no_inner_scroll()
+
+
+def test_finding_8_a_market_order_is_not_offered_where_nobody_is_on_the_other_side(
+    daphne: Daphne, browser, alice, bob
+):
+    from marketdata.services import history_backfill
+
+    stock = make_stock("ZNM", "30.00")
+    history_backfill(stocks=[stock])
+    give_shares(bob, stock, 10)
+    page = signed_in_page(browser, daphne, alice)
+    page.goto(f"{daphne.http}/stocks/ZNM/")
+    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+    # The chart is full from the first minute: a day of one-minute history.
+    page.wait_for_selector("#price-chart[data-state=drawn]", timeout=15_000)
+    assert int(page.get_attribute("#price-chart", "data-bars")) >= 500
+
+    page.select_option("#id_type", "market")
+    assert page.inner_text("[data-submit]") == "No market yet: limit orders only"
+    assert page.is_disabled("[data-submit]")
+    assert page.is_visible("[data-no-market]")
+    # A market order starts as a day order, whatever a limit order used last.
+    assert page.input_value("#id_time_in_force") == "day"
+
+    Bot(daphne, bob).order("ZNM", "sell", 10, "30.10")  # now someone sells
+    page.wait_for_function(
+        "() => !document.querySelector('[data-submit]').disabled", timeout=10_000
+    )
+    assert page.inner_text("[data-submit]") == "Review buy at market"
+    assert not page.is_visible("[data-no-market]")
