@@ -2,7 +2,7 @@
 // the page as its licence asks).
 import { createChart, createSeriesMarkers, CandlestickSeries, HistogramSeries, AreaSeries, ColorType } from "lightweight-charts";
 import { marketTz } from "./live.js";
-import { auctionMarkers } from "./candles.js";
+import { auctionMarkers, dollarsAxis, equityRange } from "./candles.js";
 
 const UP = "#2ecc71";
 const DOWN = "#ff5c5c";
@@ -74,7 +74,11 @@ export function equityChart(container, points) {
   const chart = baseChart(container);
   const area = chart.addSeries(AreaSeries, {
     lineColor: "#6ea8ff", topColor: "rgba(110,168,255,0.35)", bottomColor: "rgba(110,168,255,0.02)", lineWidth: 2,
-    priceFormat: { type: "price", precision: 2, minMove: 0.01 },
+    priceFormat: { type: "custom", formatter: dollarsAxis, minMove: 0.01 },
+    autoscaleInfoProvider: (original) => {
+      const info = original();
+      return info && { ...info, priceRange: equityRange(info.priceRange) };
+    },
   });
   area.setData(points);
   chart.timeScale().fitContent();

@@ -219,10 +219,11 @@ function defaultPrice() {
 }
 
 async function refreshAccount() {
-  const [acct, pos] = await Promise.all([
-    api("GET", "/api/v1/account"),
-    api("GET", `/api/v1/positions/${encodeURIComponent(form.dataset.symbol)}`),
-  ]);
+  // The list of positions, not the one position: a stock you don't hold is simply not in it
+  // (no 404 in the console on every fill).
+  const [acct, all] = await Promise.all([api("GET", "/api/v1/account"), api("GET", "/api/v1/positions")]);
+  const held = all.ok && Array.isArray(all.body) ? all.body.find((p) => p.symbol === form.dataset.symbol) : undefined;
+  const pos = { ok: Boolean(held), status: all.ok ? (held ? 200 : 404) : all.status, body: held };
   if (acct.ok && powerNode) {
     account.buyingPower = acct.body.buying_power;
     powerNode.textContent = money(acct.body.buying_power);

@@ -309,3 +309,48 @@ def test_finding_8_a_market_order_is_not_offered_where_nobody_is_on_the_other_si
     )
     assert page.inner_text("[data-submit]") == "Review buy at market"
     assert not page.is_visible("[data-no-market]")
+
+
+def test_finding_11_the_smaller_things(daphne: Daphne, browser, alice, bob):
+    stock = make_stock("ZSM", "40.00")
+    give_shares(alice, stock, 3)
+    place(bob, stock, "buy", 3, "40.00")
+    page = signed_in_page(browser, daphne, alice)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    console: list[str] = []
+    page.on("console", lambda m: m.type == "error" and console.append(m.text))
+    page.goto(f"{daphne.http}/stocks/ZSM/")
+    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+
+    # alice sells all she holds into bob's bid: the page follows without a 404 in the console.
+    page.check("[name=side][value=sell]")
+    page.fill("#id_qty", "3")
+    page.fill("#id_limit_price", "40.00")
+    page.click("[data-submit]")
+    page.wait_for_selector(".toast.up", timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-you-hold]').textContent.startsWith('0 shares')",
+        timeout=10_000,
+    )
+    # The toasts keep off the ticket's button.
+    toast = page.locator(".toast").first.bounding_box()
+    submit = page.locator("[data-submit]").bounding_box()
+    assert toast["x"] + toast["width"] < submit["x"] or toast["y"] > submit["y"] + submit["height"]
+    assert console == []
+
+    # The API docs lead back to the site.
+    page.goto(f"{daphne.http}/api/docs/")
+    page.click("text=← Back to the markets")
+    assert page.url == f"{daphne.http}/"
+
+    # API keys: a copy button for the secret, and a revoke asks first.
+    page.goto(f"{daphne.http}/settings/api-keys/")
+    page.fill("#id_name", "my bot")
+    page.click("text=Create key")
+    assert page.locator("#new-key [data-copy]").count() == 2
+    answers = iter([False, True])
+    page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
+    page.click("text=Revoke")
+    assert page.locator("td .badge.ok").count() == 1  # dismissed: still active
+    page.click("text=Revoke")
+    page.wait_for_selector("td .badge.muted:text('revoked')", timeout=10_000)
