@@ -16,13 +16,17 @@ export function baseChart(container, { daily = false } = {}) {
   const time = etFormatter({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   const hm = etFormatter({ hour: "2-digit", minute: "2-digit" });
   const day = etFormatter({ month: "short", day: "numeric" });
+  // The page's theme (dark, or light when the system asks): lines and labels from its colours.
+  const css = getComputedStyle(document.documentElement);
+  const line = css.getPropertyValue("--line").trim() || "#2a3240";
+  const muted = css.getPropertyValue("--muted").trim() || "#a3adba";
   return createChart(container, {
     autoSize: true,
-    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#a3adba", attributionLogo: true },
-    grid: { vertLines: { color: "rgba(42,50,64,0.5)" }, horzLines: { color: "rgba(42,50,64,0.5)" } },
-    rightPriceScale: { borderColor: "#2a3240" },
+    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: muted, attributionLogo: true },
+    grid: { vertLines: { color: line }, horzLines: { color: line } },
+    rightPriceScale: { borderColor: line },
     timeScale: {
-      borderColor: "#2a3240",
+      borderColor: line,
       maxBarSpacing: 18, // a young history stays readable bars, not slabs
       timeVisible: !daily,
       secondsVisible: false,
