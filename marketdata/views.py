@@ -2,9 +2,16 @@
 
 from django.apps import apps
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import render
 
-from marketdata.selectors import day_figures, featured_stocks, sparkline_closes, stock_search
+from marketdata.selectors import (
+    day_figures,
+    featured_stocks,
+    market_movers,
+    sparkline_closes,
+    stock_search,
+)
 
 SPARK_WIDTH, SPARK_HEIGHT = 100, 24
 
@@ -57,5 +64,22 @@ def market(request):
     return render(
         request,
         "marketdata/market.html",
-        {"watched": watched, "featured": featured, "page": page, "query": query},
+        {
+            "watched": watched,
+            "featured": featured,
+            "page": page,
+            "query": query,
+            "movers": None if query else market_movers(),
+        },
     )
+
+
+SUGGESTIONS = 8
+
+
+def stock_suggest(request):
+    """Type-ahead for the search box: the first stocks whose symbol starts with, or whose name
+    contains, what was typed (a page's own request, not the API's: no key, no rate limit)."""
+    query = request.GET.get("q", "").strip()[:50]
+    stocks = stock_search(query=query)[:SUGGESTIONS] if query else []
+    return JsonResponse({"results": [{"symbol": s.symbol, "name": s.name} for s in stocks]})

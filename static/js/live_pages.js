@@ -291,6 +291,33 @@
       return row;
     }
 
+    // Cancel all, after asking: one request; each row follows the answer (and the stream).
+    const cancelAll = ordersBody.closest(".card") && ordersBody.closest(".card").querySelector("[data-cancel-all]");
+    if (cancelAll) {
+      cancelAll.addEventListener("click", () => {
+        const open = ordersBody.querySelectorAll("tr[data-open=true]").length;
+        if (!open || !window.confirm(`Cancel all ${open} open order${open === 1 ? "" : "s"}?`)) return;
+        cancelAll.disabled = true;
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        fetch("/api/v1/orders", {
+          method: "DELETE",
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+        })
+          .then((response) => response.json())
+          .then((answers) => {
+            for (const answer of answers) {
+              const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(answer.id) + '"]');
+              if (row && answer.body) update(row, answer.body);
+            }
+          })
+          .catch(() => {})
+          .finally(() => {
+            cancelAll.disabled = false;
+          });
+      });
+    }
+
     // Cancel in place over the API: no reload, the scroll and the focus stay. The row follows
     // the answer at once and the stream's update after it (never backwards: updated_at).
     ordersBody.addEventListener("submit", (event) => {
@@ -351,6 +378,7 @@
           // New since the page was drawn (a taker that filled at once arrives as a "fill").
           ordersBody.prepend(newRow(order));
           hideEmptyNote(ordersBody);
+          if (cancelAll) cancelAll.hidden = false;
         }
       }
     });

@@ -126,3 +126,16 @@ export function equityRange(range, share = 0.02) {
   const half = Math.max((maxValue - minValue) / 2, (Math.abs(mid) * share) / 2);
   return { minValue: mid - half, maxValue: mid + half };
 }
+
+// The chart's read-out of one bar: "O 273.10  H 273.50  L 272.90  C 273.20  +0.10 (+0.04%)  Vol 1,200".
+export function ohlcText(bar) {
+  if (!bar) return "";
+  const p = (v) => Number(v).toFixed(2);
+  const change = bar.close - bar.open;
+  const pct = bar.open ? (change / bar.open) * 100 : 0;
+  const sign = change > 0 ? "+" : change < 0 ? "-" : "";
+  return (
+    `O ${p(bar.open)}  H ${p(bar.high)}  L ${p(bar.low)}  C ${p(bar.close)}  ` +
+    `${sign}${p(Math.abs(change))} (${sign}${Math.abs(pct).toFixed(2)}%)  Vol ${Number(bar.volume || 0).toLocaleString("en-US")}`
+  );
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toBar, applyTrade, applyCandle, equityPoints, auctionMarkers, isAuctionPrint, dollarsAxis, equityRange } from "./candles.js";
+import { toBar, applyTrade, applyCandle, equityPoints, auctionMarkers, isAuctionPrint, dollarsAxis, equityRange, ohlcText } from "./candles.js";
 
 const t0 = "2026-12-01T14:30:00Z";
 const s0 = Date.parse(t0) / 1000;
@@ -95,4 +95,11 @@ test("the equity axis writes dollars and spans at least 2% of the equity", () =>
   // A move larger than 2% keeps its own range.
   assert.deepEqual(equityRange({ minValue: 90000, maxValue: 110000 }), { minValue: 90000, maxValue: 110000 });
   assert.equal(equityRange(null), null);
+});
+
+test("the chart's read-out gives a bar's open, high, low, close, change and volume", () => {
+  const bar = { time: 1, open: 273.1, high: 273.5, low: 272.9, close: 273.2, volume: 1200 };
+  assert.equal(ohlcText(bar), "O 273.10  H 273.50  L 272.90  C 273.20  +0.10 (+0.04%)  Vol 1,200");
+  assert.equal(ohlcText({ ...bar, close: 273.0 }), "O 273.10  H 273.50  L 272.90  C 273.00  -0.10 (-0.04%)  Vol 1,200");
+  assert.equal(ohlcText(undefined), "");
 });

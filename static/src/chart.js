@@ -2,7 +2,7 @@
 // the page as its licence asks).
 import { createChart, createSeriesMarkers, CandlestickSeries, HistogramSeries, AreaSeries, ColorType } from "lightweight-charts";
 import { marketTz } from "./live.js";
-import { auctionMarkers, dollarsAxis, equityRange } from "./candles.js";
+import { auctionMarkers, dollarsAxis, equityRange, ohlcText } from "./candles.js";
 
 const UP = "#2ecc71";
 const DOWN = "#ff5c5c";
@@ -56,10 +56,22 @@ export function priceChart(container) {
     markers.setMarkers(wanted);
     container.dataset.auctionMarkers = String(wanted.length);
   };
+  // The OHLC read-out: the bar under the pointer, else the latest one.
+  const readout = container.parentElement && container.parentElement.querySelector("[data-ohlc]");
+  const show = (bar) => {
+    if (!readout) return;
+    readout.textContent = ohlcText(bar);
+    readout.dataset.time = bar ? String(bar.time) : "";
+  };
+  chart.subscribeCrosshairMove((param) => {
+    const hovered = param.time !== undefined ? shown.find((b) => b.time === param.time) : null;
+    show(hovered || shown[shown.length - 1]);
+  });
   return {
     chart,
     set(bars, daily) {
       shown = bars;
+      show(bars[bars.length - 1]);
       chart.applyOptions({ timeScale: { timeVisible: !daily } });
       candles.setData(bars.map(({ time, open, high, low, close }) => ({ time, open, high, low, close })));
       volume.setData(bars.map(volumeBar));

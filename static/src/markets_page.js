@@ -95,3 +95,39 @@ if (Client && window.WebSocket && figureNodes.size) {
     });
   }
 }
+
+// Type-ahead: suggestions as you type (symbol and name); picking one opens its page.
+const search = document.querySelector("input[data-suggest]");
+const suggestions = document.getElementById("stock-suggestions");
+if (search && suggestions) {
+  let timer = null;
+  let asked = 0;
+  const known = new Set();
+  // A suggestion picked from the list: straight to its stock page.
+  search.addEventListener("change", () => {
+    const value = search.value.trim();
+    if (known.has(value)) window.location.assign("/stocks/" + encodeURIComponent(value) + "/");
+  });
+  search.addEventListener("input", () => {
+    const value = search.value.trim();
+    clearTimeout(timer);
+    if (!value) return;
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const response = await fetch(search.dataset.suggest + "?q=" + encodeURIComponent(value), { headers: { Accept: "application/json" } });
+      if (!response.ok || mine !== asked) return;
+      const { results } = await response.json();
+      known.clear();
+      suggestions.replaceChildren(
+        ...results.map((s) => {
+          known.add(s.symbol);
+          const option = document.createElement("option");
+          option.value = s.symbol;
+          option.label = s.name;
+          return option;
+        }),
+      );
+      search.dataset.suggested = String(results.length);
+    }, 150);
+  });
+}

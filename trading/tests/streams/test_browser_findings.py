@@ -295,6 +295,15 @@ def test_finding_8_a_market_order_is_not_offered_where_nobody_is_on_the_other_si
     # The chart is full from the first minute: a day of one-minute history.
     page.wait_for_selector("#price-chart[data-state=drawn]", timeout=15_000)
     assert int(page.get_attribute("#price-chart", "data-bars")) >= 500
+    # The OHLC read-out: the latest bar, then the bar under the pointer.
+    latest = page.inner_text("[data-ohlc]")
+    assert latest.startswith("O ") and " C 30.00 " in latest
+    box = page.locator("#price-chart").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-ohlc]').textContent !== {latest!r}", timeout=5_000
+    )
+    assert page.inner_text("[data-ohlc]").startswith("O ")
 
     page.select_option("#id_type", "market")
     assert page.inner_text("[data-submit]") == "No market yet: limit orders only"
@@ -354,3 +363,31 @@ def test_finding_11_the_smaller_things(daphne: Daphne, browser, alice, bob):
     assert page.locator("td .badge.ok").count() == 1  # dismissed: still active
     page.click("text=Revoke")
     page.wait_for_selector("td .badge.muted:text('revoked')", timeout=10_000)
+
+
+def test_build_type_ahead_search_and_cancel_all(daphne: Daphne, browser, alice):
+    stock = make_stock("ZTA", "12.00")
+    make_stock("ZTB", "13.00")
+    for price in ("11.50", "11.60", "11.70"):
+        place(alice, stock, "buy", 1, price)
+    page = signed_in_page(browser, daphne, alice)
+    page.goto(f"{daphne.http}/")
+    page.fill("input[data-suggest]", "zt")
+    page.wait_for_selector("input[data-suggest][data-suggested='2']", timeout=5_000)
+    options = page.eval_on_selector_all("#stock-suggestions option", "os => os.map(o => o.value)")
+    assert options == ["ZTA", "ZTB"]
+    page.fill("input[data-suggest]", "ZTA")
+    page.dispatch_event("input[data-suggest]", "change")
+    page.wait_for_url(f"{daphne.http}/stocks/ZTA/", timeout=5_000)
+
+    page.goto(f"{daphne.http}/portfolio/")
+    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+    assert page.locator("#open-orders tr[data-open=true]").count() == 3
+    page.on("dialog", lambda d: d.accept())
+    page.click("[data-cancel-all]")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#open-orders tr[data-open=true]').length === 0",
+        timeout=10_000,
+    )
+    page.wait_for_selector("#open-orders tr", state="detached", timeout=5_000)
+    assert "No open orders." in page.inner_text("main")
