@@ -57,8 +57,8 @@ def market_movers(*, limit: int = 5, now: datetime | None = None) -> Movers:
     priced = Stock.objects.filter(
         reference_price__isnull=False, previous_close__gt=0, status="active"
     ).annotate(move=(F("reference_price") - F("previous_close")) / F("previous_close"))
-    gainers = list(priced.filter(move__gt=0).order_by("-move", "symbol")[:limit])
-    losers = list(priced.filter(move__lt=0).order_by("move", "symbol")[:limit])
+    gainers: list[Stock] = list(priced.filter(move__gt=0).order_by("-move", "symbol")[:limit])
+    losers: list[Stock] = list(priced.filter(move__lt=0).order_by("move", "symbol")[:limit])
     traded = trade_activity().ranges(
         stock_ids=list(Stock.objects.values_list("id", flat=True)),
         start=market_day_start(now),

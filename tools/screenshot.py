@@ -8,6 +8,7 @@ Dark is `NAME-SIZE.png`, light `NAME-SIZE-light.png`.
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 from playwright.sync_api import sync_playwright
 
@@ -27,7 +28,7 @@ PAGES = {
 }
 SIGNED_OUT = {"login": "/login/", "sign-up": "/signup/"}
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
-SCHEMES = {"dark": "", "light": "-light"}
+SCHEMES: dict[Literal["dark", "light"], str] = {"dark": "", "light": "-light"}
 
 OUT.mkdir(parents=True, exist_ok=True)
 with sync_playwright() as p:

@@ -99,20 +99,21 @@ def _live_context(auction: Auction, user) -> dict:
         "auction": auction,
         "history": selectors.auction_bid_ladder(auction=auction, viewer=user)[:50],
         "my_max": my_max,
-        "status_line": status_line(auction, auction.standing, my_max),
+        "status_line": status_line(auction, getattr(auction, "standing", None), my_max),
     }
 
 
 def status_line(auction: Auction, standing: str | None, my_max: Decimal | None) -> str:
     """The one sentence that says where the user stands, from the auction's state now."""
     tick = auction.stock.tick_size
-    at = words.price(auction.current_price, tick) if auction.current_price is not None else None
+    price = auction.current_price
+    at = words.price(price, tick) if price is not None else None
     held = words.dollars(reservation(my_max, auction.qty)) if my_max is not None else None
     if standing == "seller":
         if auction.status == Auction.Status.CLOSED:
             return f"Your lot sold at {at} a share."
         return "You are selling this lot."
-    if standing == "leading" and auction.is_live:
+    if standing == "leading" and auction.is_live and my_max is not None:
         return f"You lead at {at} a share. Your maximum: {words.price(my_max, tick)}."
     if standing == "outbid" and auction.is_live:
         minimum = words.price(min_next_bid(auction), tick)
@@ -121,8 +122,8 @@ def status_line(auction: Auction, standing: str | None, my_max: Decimal | None) 
             f"The {held} held for your bid is back in your buying power. Bid {minimum} or "
             "more to lead."
         )
-    if standing in ("won", "leading") and auction.status == Auction.Status.CLOSED:
-        total = words.dollars(auction.current_price * auction.qty)
+    if standing in ("won", "leading") and auction.status == Auction.Status.CLOSED and price:
+        total = words.dollars(price * auction.qty)
         return (
             f"You won: {words.shares(auction.qty, auction.stock.symbol)} at {at} a share, "
             f"{total} in all. They are in your portfolio."
