@@ -266,10 +266,11 @@
       const status = el("td", { "data-field": "status" });
       const actions = el("td");
       if (!CLOSED.has(order.status) && csrf) {
-        const form = el("form", { method: "post", action: "/orders/" + order.id + "/cancel/" });
+        const form = el("form", { method: "post", action: "/orders/" + order.id + "/cancel/", class: "row-actions" });
         form.append(
           el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf.value }),
           el("input", { type: "hidden", name: "next", value: window.location.pathname }),
+          ...(order.type === "limit" ? [el("button", { type: "button", class: "button small", "data-modify": "" }, "Modify")] : []),
           el("button", { class: "button small danger" }, "Cancel"),
         );
         actions.append(form);
@@ -280,8 +281,8 @@
         symbolCell,
         el("td", { class: order.side === "buy" ? "up" : "down" }, order.side),
         el("td", {}, order.type + " · " + order.time_in_force),
-        el("td", { class: "num" }, order.qty),
-        el("td", { class: "num" }, order.limit_price ? price(order.limit_price) : "market"),
+        el("td", { class: "num", "data-field": "qty" }, order.qty),
+        el("td", { class: "num", "data-field": "limit_price" }, order.limit_price ? price(order.limit_price) : "market"),
         el("td", { class: "num", "data-field": "filled_qty" }),
         el("td", { class: "num", "data-field": "filled_avg_price" }),
         status,
@@ -290,6 +291,69 @@
       update(row, order);
       return row;
     }
+
+    // Modify an open limit order in place: its quantity and price become fields; Save replaces
+    // it over the API (a new order takes its place: the stream drops the old row, adds the new).
+    ordersBody.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-modify]");
+      const row = button && button.closest("tr[data-order-id]");
+      if (!row || row.dataset.editing) return;
+      row.dataset.editing = "true";
+      const qtyCell = row.querySelector("[data-field=qty]");
+      const limitCell = row.querySelector("[data-field=limit_price]");
+      const before = [qtyCell.textContent, limitCell.textContent];
+      const qty = el("input", { class: "inline-input", inputmode: "numeric", "aria-label": "New quantity", value: before[0].trim() });
+      const limit = el("input", { class: "inline-input", inputmode: "decimal", "aria-label": "New limit price", value: before[1].trim() });
+      qtyCell.replaceChildren(qty);
+      limitCell.replaceChildren(limit);
+      const save = el("button", { type: "button", class: "button small primary", "data-modify-save": "" }, "Save");
+      const keep = el("button", { type: "button", class: "button small" }, "Keep");
+      const box = el("span", { class: "modify-box" });
+      box.append(save, keep);
+      button.replaceWith(box);
+      qty.focus();
+      const done = () => {
+        delete row.dataset.editing;
+        qtyCell.textContent = before[0];
+        limitCell.textContent = before[1];
+        box.replaceWith(button);
+      };
+      keep.addEventListener("click", done);
+      save.addEventListener("click", () => {
+        save.disabled = true;
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        fetch("/api/v1/orders/" + encodeURIComponent(row.dataset.orderId), {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+          body: JSON.stringify({ qty: qty.value.trim(), limit_price: limit.value.trim() }),
+        })
+          .then((response) => response.json().catch(() => null).then((body) => ({ ok: response.ok, status: response.status, body: body })))
+          .catch(() => ({ ok: false, status: 0, body: null }))
+          .then((answer) => {
+            if (answer.ok) {
+              done();
+              const avg = row.querySelector("[data-field=filled_avg_price]");
+              update(row, {
+                status: "replaced",
+                reason: "replaced",
+                filled_qty: row.querySelector("[data-field=filled_qty]").textContent,
+                filled_avg_price: avg && avg.textContent ? avg.textContent : null,
+              });
+              return;
+            }
+            save.disabled = false;
+            let note = row.querySelector("[data-cancel-error]");
+            if (!note) {
+              note = el("span", { class: "error small", "data-cancel-error": "", role: "alert" });
+              box.after(note);
+            }
+            note.textContent = answer.status === 0
+              ? "No connection to the server: nothing was changed."
+              : (answer.body && answer.body.message) || "The order could not be changed.";
+          });
+      });
+    });
 
     // Cancel all, after asking: one request; each row follows the answer (and the stream).
     const cancelAll = ordersBody.closest(".card") && ordersBody.closest(".card").querySelector("[data-cancel-all]");

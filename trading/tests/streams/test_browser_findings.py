@@ -60,7 +60,7 @@ def test_finding_1_browsing_the_markets_page_never_spends_the_tickets_budget(
 
     # Then the ticket places a 1-share order: the page's budget is intact.
     page.goto(f"{limited_daphne.http}/stocks/ZM00/")
-    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+    page.wait_for_selector("[data-connection=live]", timeout=30_000)
     page.fill("#id_qty", "1")
     page.fill("#id_limit_price", "19.90")
     page.click("[data-submit]")
@@ -156,7 +156,7 @@ def test_finding_6_an_outbid_shows_on_any_open_page_and_a_cancel_keeps_the_page(
     page.wait_for_selector("[data-connection=live]", timeout=15_000)
     page.evaluate("() => { window.notReloaded = true; }")
     row = f'#open-orders tr[data-order-id="{order.id}"]'
-    page.click(f"{row} button")
+    page.click(f"{row} button.danger")
     page.wait_for_selector(f"{row} .status-canceled", timeout=10_000)
     assert "by you" in page.inner_text(row)
     assert page.evaluate("() => window.notReloaded") is True
@@ -266,7 +266,7 @@ def test_finding_7_on_a_phone_positions_orders_and_activity_are_cards_with_nothi
     inside("#positions tr[data-symbol=ZPH] [data-field=unrealized]")
     row = f'#open-orders tr[data-order-id="{resting.id}"]'
     inside(f"{row} [data-field=status]")
-    inside(f"{row} button")
+    inside(f"{row} button.danger")
     no_inner_scroll()
     shot(page, "cards-portfolio-390")
     page.goto(f"{daphne.http}/activity/")
@@ -277,7 +277,7 @@ def test_finding_7_on_a_phone_positions_orders_and_activity_are_cards_with_nothi
     shot(page, "cards-activity-390")
     page.goto(f"{daphne.http}/orders/")
     inside(f"{row} [data-field=status]")
-    inside(f"{row} button")
+    inside(f"{row} button.danger")
     no_inner_scroll()
 
 
@@ -391,3 +391,27 @@ def test_build_type_ahead_search_and_cancel_all(daphne: Daphne, browser, alice):
     )
     page.wait_for_selector("#open-orders tr", state="detached", timeout=5_000)
     assert "No open orders." in page.inner_text("main")
+
+
+def test_build_an_open_order_is_modified_in_place(daphne: Daphne, browser, alice):
+    from trading.models import Order
+
+    stock = make_stock("ZMO", "20.00")
+    order = place(alice, stock, "buy", 5, "19.50")
+    page = signed_in_page(browser, daphne, alice)
+    page.goto(f"{daphne.http}/portfolio/")
+    page.wait_for_selector("[data-connection=live]", timeout=15_000)
+    page.evaluate("() => { window.notReloaded = true; }")
+    row = f'#open-orders tr[data-order-id="{order.id}"]'
+    page.click(f"{row} [data-modify]")
+    page.fill(f"{row} input[aria-label='New quantity']", "8")
+    page.fill(f"{row} input[aria-label='New limit price']", "19.60")
+    page.click(f"{row} [data-modify-save]")
+    page.wait_for_selector("#open-orders tr[data-limit='19.6000']", timeout=10_000)
+    new = page.locator("#open-orders tr[data-limit='19.6000']")
+    assert new.locator("[data-field=qty]").inner_text() == "8"
+    page.wait_for_selector(row, state="detached", timeout=5_000)  # the replaced order leaves
+    assert page.evaluate("() => window.notReloaded") is True
+    assert Order.objects.get(pk=order.pk).status == "replaced"
+    assert Order.objects.filter(user=alice, status="new", qty=8).count() == 1
+    assert page.inner_text("[data-testid=held]") == "$156.80"  # 8 × 19.60, refreshed live
