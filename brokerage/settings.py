@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the path: `/api//v2/...` (a base URL ending in a slash) routes.
+    "brokerage.middleware.RepeatedSlashMiddleware",
     # First, so that its figure covers every other middleware.
     "brokerage.middleware.ServerTimingMiddleware",
     "brokerage.middleware.DatabaseUnavailablePageMiddleware",
@@ -210,6 +212,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- the product ------------------------------------------------------------------------
 STARTING_CASH = env_decimal("STARTING_CASH", "100000.00", minimum=Decimal("0"))
+# The price band a new stock starts with: orders within this fraction of the reference price
+# (staff set each stock's own in the admin, up to 1).
+PRICE_BAND_PCT = env_decimal("PRICE_BAND_PCT", "0.10", minimum=Decimal("0.0001"))
+if PRICE_BAND_PCT > 1:
+    raise ConfigError(f"PRICE_BAND_PCT={PRICE_BAND_PCT} must be at most 1")
 # Fees in basis points of each fill's notional, paid to the house account.
 TRADING_MAKER_FEE_BPS = env_decimal("TRADING_MAKER_FEE_BPS", "0", minimum=Decimal("0"))
 TRADING_TAKER_FEE_BPS = env_decimal("TRADING_TAKER_FEE_BPS", "0", minimum=Decimal("0"))
@@ -221,9 +228,14 @@ AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, mi
 # Websockets one client address may hold open at once in one web process (the next handshake
 # gets a 403); the benchmarks, whose thousands of clients share 127.0.0.1, raise it.
 WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1)
+# A websocket with no subscription that has sent nothing this long is closed (4000).
+WS_IDLE_SECONDS = env_float("WS_IDLE_SECONDS", 300.0, minimum=1.0)
 # Auction prints are held within this many percent over the reference price: a maximum above
 # it is refused, and a lot whose reference fell meanwhile prints at the edge; 0 turns it off.
 AUCTION_COLLAR_PCT = env_decimal("AUCTION_COLLAR_PCT", "10", minimum=Decimal("0"))
+# Refused bids kept for an auction's history, per bidder per minute (the rest are answered,
+# not stored).
+AUCTION_REFUSALS_KEPT_PER_MINUTE = env_int("AUCTION_REFUSALS_KEPT_PER_MINUTE", 20, minimum=0)
 # A close that failed (set aside with its reason for staff) is tried again after this long.
 AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum=1)
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)

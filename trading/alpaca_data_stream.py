@@ -41,7 +41,6 @@ from typing import Any
 
 import msgpack
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import api_key_authenticate
 from core import streams
@@ -162,7 +161,7 @@ def _moment_from_ms(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-class DataStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class DataStreamConsumer(SocketGuard):
     """One client's market data: connect, auth, subscribe; then trades, quotes and bars."""
 
     user = None
@@ -192,6 +191,9 @@ class DataStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
         if self.user is None:
             await self._error(NOT_AUTHENTICATED, "auth timeout")
             await self.close(code=1008)
+
+    def holds_something(self) -> bool:
+        return any(getattr(self, "subscriptions", {}).values())
 
     async def frame_too_large(self) -> None:
         await self._error(INVALID_SYNTAX, "invalid syntax")

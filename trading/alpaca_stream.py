@@ -48,7 +48,7 @@ def _authenticate(key_id: str, secret: str):
 _access_valid = database_sync_to_async(stream_access_valid)
 
 
-class TradingStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class TradingStreamConsumer(SocketGuard):
     """One bot's trade updates. Authenticate, listen, receive; nothing else is spoken."""
 
     max_frame_bytes = MAX_FRAME_BYTES
@@ -74,6 +74,9 @@ class TradingStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
         if self.auth_timer is not None:
             self.auth_timer.cancel()
         await self._leave_groups()
+
+    def holds_something(self) -> bool:
+        return self.group is not None
 
     async def _error(self, text: str) -> None:
         await self._send({"stream": "error", "data": {"error": text}})

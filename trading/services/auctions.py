@@ -260,15 +260,7 @@ def _bid_under_lock(
         with transaction.atomic():
             return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
     except _Refusal as exc:
-        bid = Bid.objects.create(
-            auction=auction,
-            bidder=user,
-            max_price=_stored_price(max_price),
-            status=Bid.Status.REFUSED,
-            reason=exc.error.code,
-            placed_at=now,
-        )
-        return bid, exc.error
+        return _keep_refusal(auction, user, _stored_price(max_price), exc.error, now), exc.error
 
 
 def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | None:
@@ -292,15 +284,33 @@ def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | No
     if price >= min_next_bid(auction) or now >= auction.ends_at or user.id == auction.seller_id:
         return None
     refusal = _too_low(auction).error
-    Bid.objects.create(
+    _keep_refusal(auction, user, price, refusal, now)
+    return refusal
+
+
+def _keep_refusal(
+    auction: Auction, user: User, price: Decimal | None, error: DomainError, now: datetime
+) -> Bid:
+    """Keep a refused bid for the history, up to AUCTION_REFUSALS_KEPT_PER_MINUTE a bidder an
+    auction: past that a refusal is still answered, but a client hammering one auction cannot
+    grow its history without bound (the returned bid is then not stored)."""
+    bid = Bid(
         auction=auction,
         bidder=user,
         max_price=price,
         status=Bid.Status.REFUSED,
-        reason=refusal.code,
+        reason=error.code,
         placed_at=now,
     )
-    return refusal
+    recent = Bid.objects.filter(
+        auction=auction,
+        bidder=user,
+        status=Bid.Status.REFUSED,
+        placed_at__gt=now - timedelta(minutes=1),
+    )[: settings.AUCTION_REFUSALS_KEPT_PER_MINUTE]
+    if recent.count() < settings.AUCTION_REFUSALS_KEPT_PER_MINUTE:
+        bid.save(force_insert=True)
+    return bid
 
 
 def _auction_pk(auction_id: object) -> int:

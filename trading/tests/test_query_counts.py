@@ -121,8 +121,9 @@ def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice
     assert _statements(bid(second, "97.00")) == 8
     # outbid at once: key, auction, leader, account, insert bid, auction (nothing reserved)
     assert _statements(bid(first, "96.00")) == 6
-    # under the minimum: key, auction, leader, the refused bid kept
-    assert _statements(bid(first, "90.00")) == 4
+    # under the minimum: key, auction, leader, the bidder's recent refusals counted, the
+    # refused bid kept
+    assert _statements(bid(first, "90.00")) == 5
     # Many bids later, a bid costs the same: nothing is read per earlier bid.
     for i in range(20):
         bidder = (first, second)[i % 2]

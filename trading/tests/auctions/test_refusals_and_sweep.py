@@ -174,3 +174,21 @@ def test_a_single_odd_book_trade_marks_holders_no_further_than_the_band(acme, bo
     BookState.objects.filter(stock=acme).update(last_price=Decimal("500.00"))
     (position,) = positions_for(user=bob)
     assert position.current_price == Decimal("110.00")  # the band's edge (10% over 100.00)
+
+
+def test_a_bidder_hammering_an_auction_cannot_grow_its_history_without_bound(
+    lot, alice, bob, clock, settings
+):
+    settings.AUCTION_REFUSALS_KEPT_PER_MINUTE = 20
+    bid(bob, lot, "95.00")
+    codes = []
+    for _ in range(30):
+        with pytest.raises(DomainError) as refused:
+            bid(alice, lot, "10.00")
+        codes.append(refused.value.code)
+    assert codes == ["bid_too_low"] * 30  # every one answered
+    assert Bid.objects.filter(bidder=alice, status=Bid.Status.REFUSED).count() == 20
+    clock.advance(61)
+    with pytest.raises(DomainError):
+        bid(alice, lot, "10.00")
+    assert Bid.objects.filter(bidder=alice, status=Bid.Status.REFUSED).count() == 21
