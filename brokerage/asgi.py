@@ -18,12 +18,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from brokerage import long_lines  # noqa: E402
 from brokerage.health import web_heartbeat_start  # noqa: E402
 from brokerage.proxies import TrustedProxyMiddleware, parse_networks  # noqa: E402
 from brokerage.routing import websocket_urlpatterns  # noqa: E402
 
 # A web process (daphne) says it is alive, for /healthz; `runstack` may run several.
 web_heartbeat_start()
+long_lines.install()
 
 
 class BrowserOriginValidator:

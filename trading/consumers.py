@@ -53,6 +53,7 @@ import json
 import logging
 import re
 import time
+import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,7 +61,6 @@ from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -139,6 +139,51 @@ def _book_snapshot(symbol: str, depth: int) -> dict:
         "depth": depth,
         **selectors.book_snapshot(stock=stock, depth=depth),
     }
+
+
+class _SharedSnapshots:
+    """Book snapshots one event loop's sockets share: a delta that moves a depth-limited
+    window makes every socket with that window need a snapshot at once, and one read (in
+    flight, or the last one when it is new enough) serves them all instead of one each."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, int], dict] = {}
+        self.reading: dict[tuple[str, int], asyncio.Future] = {}
+        self.reads = 0
+
+    async def book(self, symbol: str, depth: int, min_seq: int) -> dict:
+        key = (symbol, depth)
+        last = self.last.get(key)
+        if last is not None and last["seq"] >= min_seq:
+            return last
+        reading = self.reading.get(key)
+        if reading is not None:
+            snapshot = await asyncio.shield(reading)
+            if snapshot["seq"] >= min_seq:
+                return snapshot
+        reading = self.reading[key] = asyncio.ensure_future(_reader(_book_snapshot)(symbol, depth))
+        self.reads += 1
+        try:
+            snapshot = await asyncio.shield(reading)
+        finally:
+            if self.reading.get(key) is reading:
+                del self.reading[key]
+        if key not in self.last or self.last[key]["seq"] <= snapshot["seq"]:
+            self.last[key] = snapshot
+        return snapshot
+
+
+_shared_snapshots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedSnapshots] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_snapshots() -> _SharedSnapshots:
+    loop = asyncio.get_running_loop()
+    found = _shared_snapshots.get(loop)
+    if found is None:
+        found = _shared_snapshots[loop] = _SharedSnapshots()
+    return found
 
 
 def _trades_snapshot(symbol: str) -> dict:
@@ -265,6 +310,8 @@ class Subscription:
     # The private orders channel: the last seq the client has (asked for on subscribe with
     # `since_seq`, then the last one sent), from which a snapshot replays what it missed.
     since_seq: int | None = None
+    # A window resync: any book snapshot at this seq or later will do (one shared per process).
+    resync_from_seq: int | None = None
 
     @property
     def sequenced(self) -> bool:
@@ -332,7 +379,7 @@ def _windowed(sub: Subscription, text: str) -> str | None:
     return streams.encode(message)
 
 
-class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class StreamConsumer(SocketGuard):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
 
     max_frame_bytes = MAX_FRAME_BYTES
@@ -766,6 +813,7 @@ class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
                 if windowed is None:
                     # The window's membership changed (a level left it, or a better one pushed
                     # the last out): only a snapshot can say what is in it now.
+                    sub.resync_from_seq = ready["seq"]
                     self._start_resync(sub)
                     return
                 text = windowed
@@ -806,7 +854,11 @@ class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
             return  # one is being read; it serves this request too
         self._sync_gap_timer(sub)
         try:
-            if sub.channel == "book":
+            if sub.channel == "book" and sub.resync_from_seq is not None:
+                assert sub.symbol is not None
+                snapshot = await shared_snapshots().book(sub.symbol, sub.depth, sub.resync_from_seq)
+                sub.resync_from_seq = None
+            elif sub.channel == "book":
                 snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
             elif sub.channel == "orders":
                 assert self.user is not None

@@ -12,11 +12,12 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from brokerage.asgi import application
+from core.redis import redis_client
 from trading.streams import guard
 from trading.streams.relay import relay
 from trading.tests.alpaca.test_data_stream import Client, api_key
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import BROWSER_HEADERS, in_thread
+from trading.tests.streams.conftest import BROWSER_HEADERS, LAYER_PREFIX, in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,19 +89,28 @@ def test_a_consumer_that_dies_still_releases_its_groups_and_watched_symbols(alic
         await client.send({"action": "subscribe", "trades": ["AAPL"], "quotes": ["MSFT"]})
         await client.receive()
         held = {g: len(m) for g, m in relay().members.items() if m}
+        subscribed = redis_subscriptions()
         # Kill it as a crash would: the consumer's task ends with an exception, not a
         # websocket.disconnect.
         client.ws.future.cancel()
         with pytest.raises(asyncio.CancelledError):
             await client.ws.future
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)
         left = {g: len(m) for g, m in relay().members.items() if m}
-        return held, left
+        return held, subscribed, left, redis_subscriptions()
+
+    def redis_subscriptions() -> dict[str, int]:
+        """Redis subscribers of each group's pub/sub channel (the layer's group membership)."""
+        groups = ("market.AAPL", "market.MSFT")
+        counts = redis_client().pubsub_numsub(*(f"{LAYER_PREFIX}__group__{g}" for g in groups))
+        return {group: count for group, (_, count) in zip(groups, counts, strict=True)}
 
     before = guard.stats["crashed_released"]
-    held, left = run(scenario)
+    held, subscribed, left, unsubscribed = run(scenario)
     assert held == {"market.AAPL": 1, "market.MSFT": 1}
+    assert subscribed == {"market.AAPL": 1, "market.MSFT": 1}
     assert left == {}
+    assert unsubscribed == {"market.AAPL": 0, "market.MSFT": 0}
     assert guard.stats["crashed_released"] == before + 1
 
 
