@@ -18,7 +18,7 @@ def stock_pages_full(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketdata", "0003_class_shares_dot_form")]
+    dependencies = [("marketdata", "0005_stock_band_default")]
 
     operations = [
         migrations.RunPython(stock_pages_half_free, stock_pages_full, elidable=False),
