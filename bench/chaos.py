@@ -583,12 +583,13 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             return reply.status, {}
 
     async def hold_all_but(keep: Decimal) -> list[str]:
-        # Placed as any client's orders are (a client_order_id, retries, reconciled after).
+        # Placed as any client's orders are (a client_order_id, retries, reconciled after);
+        # each order holds most of what is left, until less than one more share's worth is.
         held = []
-        for _ in range(2):  # the first order leaves a margin for fees; the second closes it
+        for _ in range(8):
             status, account = await call("GET", "/api/v1/account")
             free = Decimal(account.get("buying_power", "0")) if status == 200 else Decimal(0)
-            qty = int((free - keep) / Decimal("96.99"))
+            qty = int((free - keep) / Decimal("96.00") * Decimal("0.999"))
             if qty < 1:
                 break
             p = Placement(
@@ -602,8 +603,9 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
                 held.append(p.ack["id"])
         return held
 
+    done: set[int] = set()  # once it has led there, it may only raise: one try an auction
     while await _pause(stop, 1.0):
-        for auction_id in stack.auction_ids:
+        for auction_id in [a for a in stack.auction_ids if a not in done]:
             status, auction = await call("GET", f"/api/v1/auctions/{auction_id}")
             lead = Decimal(auction.get("min_next_bid") or "999") if status == 200 else None
             if lead is None or lead > 90:
@@ -617,6 +619,8 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             )
             tried += 1
             refused += led == 201 and raised == 403
+            if led == 201:
+                done.add(auction_id)
             answers[f"lead {led} {led_body.get('code', '')}".strip()] += 1
             answers[f"raise {raised} {raised_body.get('code', '')}".strip()] += 1
             for order_id in held:
