@@ -267,6 +267,13 @@ class Cluster:
         servers = "\n".join(
             f"    server {app} {self.addr(app)}:{APP_PORT} check" for app in self.apps
         )
+        body = json.dumps({"code": "service_unavailable", "fields": {},
+                           "message": "No server could take the request; try again."})  # fmt: skip
+        (self.state / "503.http").write_text(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Retry-After: 1\r\nCache-Control: no-store\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n{body}"
+        )
         cfg.write_text(HAPROXY.format(lb=self.addr("lb"), servers=servers, state=self.state))
         run(*self.in_ns("lb", "haproxy", "-D", "-f", str(cfg),
                         "-p", str(self.state / "haproxy.pid")))  # fmt: skip
@@ -395,6 +402,12 @@ defaults
     timeout tunnel 1h
     timeout client-fin 5s
     timeout http-request 10s
+    # A host that dies mid-request or never answers: the client is told what the app itself
+    # says when its database fails under a request, a 503 that may or may not have taken
+    # effect (retry with the same client_order_id), not a 502 or 504.
+    errorfile 502 {state}/503.http
+    errorfile 504 {state}/503.http
+    errorfile 503 {state}/503.http
 
 frontend web
     bind {lb}:80
@@ -405,7 +418,11 @@ backend app
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {lb}
     http-check expect status 200
-    default-server inter 1s fastinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    # A check waits up to 3 s: a busy host answers /healthz after the requests ahead of it,
+    # and a host marked down for being busy would leave the other with everything. A killed
+    # host refuses at once; a cut one is out after three silent checks.
+    timeout check 3s
+    default-server inter 1s fastinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions
 {servers}
 """
 
