@@ -150,18 +150,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that stops answering (cut off, its machine gone) fails a request within
     # about this many seconds, a 503, instead of holding it for the kernel's TCP timeouts
     # (minutes): libpq's connect timeout, TCP_USER_TIMEOUT for sent data never acknowledged,
-    # and keepalives for a query waiting on a silent peer.
-    _db_timeout = env_int("DATABASE_TIMEOUT_SECONDS", 5, minimum=1)
+    # and keepalives (after as many idle seconds, two probes a second apart) for a query
+    # waiting on a silent peer.
+    _db_timeout = env_int("DATABASE_TIMEOUT_SECONDS", 3, minimum=2)  # libpq's floor is 2
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": _db_timeout,
             "tcp_user_timeout": _db_timeout * 1000,
             "keepalives": 1,
-            "keepalives_idle": max(1, _db_timeout - 3),
+            "keepalives_idle": _db_timeout,
             "keepalives_interval": 1,
-            "keepalives_count": 3,
+            "keepalives_count": 2,
         }
     )
+    # Django's backend, but after a failed connection attempt the process waits this long
+    # before the next one, answering 503 at once meanwhile (core.postgres.base says why).
+    DATABASES["default"]["ENGINE"] = "core.postgres"
+    DATABASES["default"]["UNREACHABLE_PAUSE"] = env_float("DATABASE_RETRY_SECONDS", 2.0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: channel layer and celery broker ---------------------------------------------
