@@ -264,8 +264,14 @@ class Cluster:
 
     def _haproxy(self) -> None:
         cfg = self.state / "haproxy.cfg"
+        # Checked servers first; the same hosts unchecked as backups, used only when every
+        # checked one is down. A shared dependency failing (Redis restarting) fails every
+        # host's /healthz at once: rather than answer 503 for everything, the balancer then
+        # sends each request on, and the app answers for itself (most succeed; 503 where the
+        # database is the problem).
         servers = "\n".join(
-            f"    server {app} {self.addr(app)}:{APP_PORT} check" for app in self.apps
+            [f"    server {app} {self.addr(app)}:{APP_PORT} check" for app in self.apps]
+            + [f"    server {app}-any {self.addr(app)}:{APP_PORT} backup" for app in self.apps]
         )
         body = json.dumps({"code": "service_unavailable", "fields": {},
                            "message": "No server could take the request; try again."})  # fmt: skip
@@ -344,6 +350,16 @@ class Cluster:
         return latest[1] if latest else None
 
     # ------------------------------------------------------------------ down
+    @property
+    def logs(self) -> Path:
+        """Where `down` leaves the hosts' logs (the state folder goes)."""
+        return Path(f"/tmp/{self.name}-cluster-logs")
+
+    def _keep_logs(self) -> None:
+        if self.state.exists():
+            shutil.rmtree(self.logs, ignore_errors=True)
+            _copy_logs(self.state, self.logs)
+
     def down(self, quiet: bool = False) -> None:
         """Every process in the cluster's namespaces, the namespaces, the bridge, the files."""
         for host in HOSTS:
@@ -357,9 +373,17 @@ class Cluster:
         run("ip", "link", "del", self.bridge, check=False)
         for host in HOSTS:  # a veth left on this side by a half-made namespace
             run("ip", "link", "del", self.ns(host), check=False)
+        self._keep_logs()
         shutil.rmtree(self.state, ignore_errors=True)
         if not quiet:
             print(f"cluster {self.name} is down")
+
+
+def _copy_logs(state: Path, to: Path) -> None:
+    to.mkdir(parents=True, exist_ok=True)
+    for log in [*state.glob("*.log"), state / "pg" / "server.log"]:
+        if log.exists():
+            shutil.copy(log, to / log.name)
 
 
 def _alive(pid: int) -> bool:
@@ -415,6 +439,7 @@ frontend web
 
 backend app
     balance leastconn
+    option allbackups
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {lb}
     http-check expect status 200

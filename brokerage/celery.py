@@ -5,11 +5,28 @@ from __future__ import annotations
 import logging
 import os
 
+import kombu
 import redis
 from celery import Celery
 from redbeat.schedulers import LUA_EXTEND_TO_SCRIPT, RedBeatScheduler, get_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brokerage.settings")
+
+
+def _maybe_close_channel(self, channel) -> None:
+    """kombu's `Connection.maybe_close_channel`, also ignoring the AttributeError that kombu
+    5.7's Redis channel raises when closed after its connection broke (it restores unacked
+    messages through a client already gone). Celery 5.7 closes the broken connection before
+    reconnecting, so without this a Redis restart made every worker exit ("Unrecoverable
+    error"), and under runstack its host's web processes with it. Unacked messages are
+    restored after the visibility timeout instead, as after any lost worker."""
+    try:
+        channel.close()
+    except (*self.connection_errors, *self.channel_errors, AttributeError):
+        pass
+
+
+kombu.Connection.maybe_close_channel = _maybe_close_channel  # type: ignore[method-assign]
 
 app = Celery("brokerage")
 app.config_from_object("django.conf:settings", namespace="CELERY")

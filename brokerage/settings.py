@@ -203,7 +203,7 @@ CELERY_TIMEZONE = TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 CELERY_BEAT_SCHEDULER = "brokerage.celery:ClockScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1  # seconds: how often the lock is renewed, or tried for
 CELERY_REDBEAT_KEY_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:redbeat"
-CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_SECONDS", 4, minimum=2)
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_SECONDS", 3, minimum=2)
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
