@@ -188,9 +188,13 @@ class Cluster:
 
     def pg_ctl(self, *action: str) -> None:
         data = self.state / "pg"
+        # A client that vanishes mid-transaction (its host cut off) must not hold its row locks
+        # until the network heals: its session ends after 5 s idle in the transaction, and a
+        # silent peer is noticed by keepalives within about 8 s.
         options = (
             f"-c listen_addresses={self.addr('db')} -c port=5432 -c max_connections=200 "
-            f"-c unix_socket_directories={data}"
+            f"-c unix_socket_directories={data} -c idle_in_transaction_session_timeout=5s "
+            "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3"
         )
         run(*self.in_ns("db", "runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"),
                         "-D", str(data), "-l", str(data / "server.log"), "-w",
@@ -210,6 +214,9 @@ class Cluster:
         run(*self.in_ns("db", "redis-server", "--bind", self.addr("db"), "--port", "6379",
                         "--protected-mode", "no", "--dir", str(self.state / "redis"),
                         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                        # A vanished client's blocked BRPOP would take queue messages into a
+                        # dead socket: keepalives end such connections within seconds.
+                        "--tcp-keepalive", "3",
                         "--daemonize", "yes", "--pidfile", str(self.state / "redis.pid"),
                         "--logfile", str(self.state / "redis.log")))  # fmt: skip
         self._wait(lambda: self.redis_ping(), "redis on db")
@@ -422,7 +429,7 @@ defaults
     retries 2
     timeout connect 2s
     timeout client 60s
-    timeout server 60s
+    timeout server 10s
     timeout tunnel 1h
     timeout client-fin 5s
     timeout http-request 10s
@@ -443,10 +450,10 @@ backend app
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {lb}
     http-check expect status 200
-    # A check waits up to 3 s: a busy host answers /healthz after the requests ahead of it,
+    # A check waits up to 2 s: a busy host answers /healthz after the requests ahead of it,
     # and a host marked down for being busy would leave the other with everything. A killed
     # host refuses at once; a cut one is out after three silent checks.
-    timeout check 3s
+    timeout check 2s
     default-server inter 1s fastinter 500ms fall 3 rise 2 on-marked-down shutdown-sessions
 {servers}
 """

@@ -174,8 +174,8 @@ def _pubsub_prefix(layer: BaseChannelLayer) -> tuple[str, str] | None:
 
 PUBLISH_QUEUE_SIZE = 10_000
 PUBLISH_TIMEOUT_SECONDS = 0.5
-# Long enough to ride out a Redis restart or failover, or a few seconds frozen.
-PUBLISH_RETRY_SECONDS = 10.0
+# Long enough to ride out a Redis restart or failover, or this host cut off for a while.
+PUBLISH_RETRY_SECONDS = 30.0
 _BATCH = 200
 
 
