@@ -163,10 +163,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "keepalives_count": 2,
         }
     )
-    # Django's backend, but after a failed connection attempt the process waits this long
-    # before the next one, answering 503 at once meanwhile (core.postgres.base says why).
+    # Django's backend, but after a failed connection attempt a process answers 503 at once
+    # for DATABASE_RETRY_SECONDS before trying again (core.postgres.base says why).
     DATABASES["default"]["ENGINE"] = "core.postgres"
-    DATABASES["default"]["UNREACHABLE_PAUSE"] = env_float("DATABASE_RETRY_SECONDS", 2.0, minimum=0)
+DATABASE_RETRY_SECONDS = env_float("DATABASE_RETRY_SECONDS", 2.0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: channel layer and celery broker ---------------------------------------------

@@ -1,6 +1,5 @@
 """Django's PostgreSQL backend, with one difference: after a connection attempt fails, the
-process does not try again for `UNREACHABLE_PAUSE` seconds (a setting of the database, from
-`DATABASE_RETRY_SECONDS`); requests meanwhile fail at once, and answer 503.
+process does not try again for `DATABASE_RETRY_SECONDS`; requests meanwhile fail at once, and answer 503.
 
 Why: a web process runs its requests one after another in one thread. When its database host
 goes silent (a cut network, a dead machine), each request would wait out the connect timeout
@@ -14,28 +13,28 @@ before: only a failed *connection attempt* starts a pause.
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.db.backends.postgresql import base
-
-Database = base.Database
 
 # Per process: every thread's connection reaches the same database.
 _unreachable_until = 0.0
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_new_connection(self, conn_params):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         global _unreachable_until
         left = _unreachable_until - time.monotonic()
         if left > 0:
-            raise Database.OperationalError(
+            raise psycopg.OperationalError(
                 f"the database could not be reached moments ago; next attempt in {left:.1f} s"
             )
         try:
             return super().get_new_connection(conn_params)
-        except Database.OperationalError:
-            pause = float(self.settings_dict.get("UNREACHABLE_PAUSE") or 0)
-            _unreachable_until = time.monotonic() + pause
+        except psycopg.OperationalError:
+            _unreachable_until = time.monotonic() + float(settings.DATABASE_RETRY_SECONDS)
             raise
 
 

@@ -17,10 +17,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def unreachable():
+def unreachable(settings):
     """A second connection to a port where nothing listens, with a 30 s pause."""
-    settings = {**connection.settings_dict, "PORT": "1", "UNREACHABLE_PAUSE": 30}
-    wrapper = base.DatabaseWrapper(settings, alias="unreachable")
+    settings.DATABASE_RETRY_SECONDS = 30
+    wrapper = base.DatabaseWrapper({**connection.settings_dict, "PORT": "1"}, alias="unreachable")
     base.reset_pause()
     yield wrapper
     base.reset_pause()
@@ -39,8 +39,8 @@ def test_the_first_attempt_fails_and_the_next_fails_at_once_without_trying(unrea
     assert time.monotonic() - start < 0.1
 
 
-def test_after_the_pause_it_tries_again(unreachable):
-    unreachable.settings_dict["UNREACHABLE_PAUSE"] = 0.2
+def test_after_the_pause_it_tries_again(unreachable, settings):
+    settings.DATABASE_RETRY_SECONDS = 0.2
     with pytest.raises(OperationalError):
         unreachable.ensure_connection()
     time.sleep(0.25)
