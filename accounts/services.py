@@ -310,6 +310,10 @@ _KEY_WITH_USER = Prepared(
 
 def api_key_authenticate(*, key_id: str, secret: str) -> ApiKey | None:
     """Return the active key matching the id and secret, or None."""
+    # Key ids are short and printable; anything else (a NUL, which PostgreSQL refuses in text,
+    # or a megabyte of junk) matches no key and must not reach the database.
+    if not (0 < len(key_id) <= 64 and key_id.isascii() and key_id.isprintable()):
+        return None
     key = _KEY_WITH_USER.first(key_id)
     if key is None or key.revoked_at is not None or not key.user.is_active:
         return None

@@ -54,6 +54,7 @@ def _server_env(args: argparse.Namespace, var_dir: str) -> dict[str, str]:
         "REDIS_URL": args.redis_url,
         "DJANGO_DEBUG": "false",
         "API_RATE_LIMIT": "off",  # the load is the point, not the limit
+        "WS_MAX_SOCKETS_PER_ADDRESS": "100000",  # every client is 127.0.0.1
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",

@@ -1,7 +1,9 @@
 """Faults under load: kill -9 daphne, kill -9 the Celery worker, terminated database backends,
-a frozen Redis; after each, the ledger audit and a check of every order a client was told about.
+a frozen Redis; a bid raise refused for cash mid-auction, websocket floods on every endpoint,
+one key looping the heaviest read; after each, the ledger audit and a check of every order a
+client was told about.
 
-    .venv/bin/python bench/chaos.py                                  # all four, 30 s each
+    .venv/bin/python bench/chaos.py                                  # all seven, 30 s each
     .venv/bin/python bench/chaos.py --scenarios kill-web,freeze-redis --seconds 60
 
 It starts a stack of its own, the way `runstack` and the Procfile do: a private `redis-server`
@@ -47,7 +49,10 @@ import api_orders as orders
 
 PYTHON = orders.PYTHON
 ROOT = orders.ROOT
-SCENARIOS = ("kill-web", "kill-worker", "kill-backends", "freeze-redis")
+SCENARIOS = (
+    "kill-web", "kill-worker", "kill-backends", "freeze-redis",
+    "refused-raise", "flood", "heavy-reads",
+)  # fmt: skip
 EXTRA_SCENARIOS = ("none",)  # the same load with no fault: a baseline
 TERMINAL = ("filled", "canceled", "expired", "rejected", "replaced")
 OPEN = ("new", "partially_filled")
@@ -237,6 +242,10 @@ class Stack:
         self.args = args
         self.var_dir = var_dir
         self.procs: dict[str, subprocess.Popen] = {}
+        # Set per scenario: the clients' keys, the port, the scenario's auctions.
+        self.keys: list = []
+        self.port = 0
+        self.auction_ids: list[int] = []
         self.redis_port = _free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.listener: socket.socket | None = None
@@ -532,10 +541,12 @@ async def _kill_backends(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             row = conn.execute(TERMINATE, (args.db_name,)).fetchone()
             return int(row[0]) if row else 0
 
+    terminated: list[str] = []
     while await _pause(stop, args.terminate_every):
         killed = await asyncio.to_thread(terminate)
         log.faults += 1
-        log.fault_notes.append(str(killed))
+        terminated.append(str(killed))
+    log.fault_notes.append(f"backends terminated per round {', '.join(terminated)}")
 
 
 async def _freeze_redis(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
@@ -552,11 +563,173 @@ async def _no_fault(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
     await stop.wait()
 
 
+async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
+    """A bidder leads, then raises past its buying power (403) while others keep bidding: the
+    refused raise must leave its standing bid and reservation whole (the audit and the
+    closes after the scenario check it). Resting buy orders first hold all but about $900 of
+    its cash, so a lead of at most $90 a share fits and a raise to $109 does not."""
+    key_id, secret = stack.keys[-1]
+    me = Client(stack.port, key_id, secret)
+    refused = tried = 0
+
+    async def call(method: str, path: str, body: dict | None = None) -> tuple[int | None, dict]:
+        reply = await me.send(method, path, body, args.timeout)
+        log.requests += 1
+        try:
+            return reply.status, json.loads(reply.body) if reply.body else {}
+        except ValueError:
+            return reply.status, {}
+
+    async def hold_all_but(keep: Decimal) -> list[str]:
+        # Placed as any client's orders are (a client_order_id, retries, reconciled after).
+        held = []
+        for _ in range(2):  # the first order leaves a margin for fees; the second closes it
+            status, account = await call("GET", "/api/v1/account")
+            free = Decimal(account.get("buying_power", "0")) if status == 200 else Decimal(0)
+            qty = int((free - keep) / Decimal("90.99"))
+            if qty < 1:
+                break
+            p = Placement(
+                client_order_id=f"chaos-refused-raise-hold-{len(log.placements):06d}",
+                symbol=orders.SYMBOLS[0], side="buy", qty=qty, limit_price="90.00",
+            )  # fmt: skip
+            log.placements.append(p)
+            await _place(me, log, p, args)
+            if p.ack is not None and p.ack["status"] in OPEN:
+                held.append(p.ack["id"])
+        return held
+
+    while await _pause(stop, 1.0):
+        for auction_id in stack.auction_ids:
+            status, auction = await call("GET", f"/api/v1/auctions/{auction_id}")
+            lead = Decimal(auction.get("min_next_bid") or "999") if status == 200 else None
+            if lead is None or lead > 90:
+                continue
+            held = await hold_all_but(Decimal("900"))
+            led, _ = await call(
+                "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": str(lead)}
+            )
+            raised, _ = await call(
+                "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": "109.00"}
+            )
+            tried += 1
+            refused += led == 201 and raised == 403
+            for order_id in held:
+                c = Cancel(order_id=order_id)
+                log.cancels.append(c)
+                await _cancel(me, log, c, args)
+            log.faults += 1
+    me.drop()
+    log.fault_notes.append(f"raises refused for cash while leading: {refused} of {tried} tried")
+
+
+def _rss_mb(stack: Stack) -> float:
+    total = 0
+    for name in stack.web_names():
+        with open(f"/proc/{stack.procs[name].pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+async def _flood(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
+    """Sockets that send as fast as they can without reading, on every endpoint: each must be
+    closed (4008) before it grows the web processes; the orders go on meanwhile."""
+    import websockets
+
+    key_id, secret = stack.keys[-1]
+    frames = {
+        "/ws/": json.dumps({"action": "ping"}),
+        "/stream": json.dumps({"action": "listen", "data": {"streams": []}}),
+        "/v2/iex": json.dumps({"action": "auth", "key": key_id, "secret": secret}),
+    }
+    rss_before, codes, sent_total = _rss_mb(stack), Counter(), 0
+
+    async def one(path: str) -> None:
+        # 5,000 frames at once, then read until the server closes (a client that kept
+        # sending would see a reset instead of the close frame: see test_live_limits.py).
+        nonlocal sent_total
+        try:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{stack.port}{path}", max_queue=None, open_timeout=10
+            ) as ws:
+                for _ in range(5000):
+                    await ws.send(frames[path])
+                sent_total += 5000
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+        except websockets.ConnectionClosed as closed:
+            codes[closed.rcvd.code if closed.rcvd else "reset"] += 1
+        except (OSError, TimeoutError) as exc:
+            codes[type(exc).__name__] += 1
+
+    while await _pause(stop, 1.0):
+        await asyncio.gather(*(one(path) for path in frames for _ in range(3)))
+        log.faults += 1
+    log.fault_notes.append(
+        f"flood sockets closed by code {dict(codes)}; frames sent {sent_total}; web RSS "
+        f"{rss_before:.0f} -> {_rss_mb(stack):.0f} MB"
+    )
+
+
+async def _heavy_reads(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
+    """Another user's GET /api/v1/account timed on a connection of its own, first alone for
+    a third of the time, then while one key loops the heaviest read (snapshots of every
+    symbol): side by side, in one run."""
+    heavy = Client(stack.port, *stack.keys[-1])
+    probe = Client(stack.port, *stack.keys[-2])
+    path = "/api/v2/stocks/snapshots?symbols=" + ",".join(orders.SYMBOLS)
+    statuses: Counter = Counter()
+    alone: list[float] = []
+    beside: list[float] = []
+    reads_ms: list[float] = []
+    looping = asyncio.Event()
+
+    async def loop_heavy() -> None:
+        await asyncio.sleep(max(1.0, args.seconds / 3))
+        looping.set()
+        while not stop.is_set():
+            start = time.perf_counter()
+            reply = await heavy.send("GET", path, None, args.timeout)
+            reads_ms.append((time.perf_counter() - start) * 1000)
+            statuses[reply.status] += 1
+            log.requests += 1
+
+    async def loop_probe() -> None:
+        while await _pause(stop, 0.05):
+            start = time.perf_counter()
+            reply = await probe.send("GET", "/api/v1/account", None, args.timeout)
+            if reply.status == 200:
+                (beside if looping.is_set() else alone).append((time.perf_counter() - start) * 1000)
+            log.requests += 1
+
+    await asyncio.gather(loop_heavy(), loop_probe())
+    heavy.drop()
+    probe.drop()
+    log.faults += 1
+
+    def figures(ms: list[float]) -> str:
+        if not ms:
+            return "no probes"
+        p50, p99 = orders._percentile(ms, 0.5), orders._percentile(ms, 0.99)
+        return f"{len(ms)} probes, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms"
+
+    log.fault_notes.append(
+        f"heavy read ({len(orders.SYMBOLS)} symbols): answers {dict(statuses)}, {figures(reads_ms)}"
+    )
+    log.fault_notes.append(f"another user's /account alone: {figures(alone)}")
+    log.fault_notes.append(f"another user's /account beside the heavy loop: {figures(beside)}")
+
+
 FAULTS = {
     "kill-web": _kill_web,
     "kill-worker": _kill_worker,
     "kill-backends": _kill_backends,
     "freeze-redis": _freeze_redis,
+    "refused-raise": _refused_raise,
+    "flood": _flood,
+    "heavy-reads": _heavy_reads,
     "none": _no_fault,
 }
 
@@ -566,6 +739,7 @@ async def _scenario(name: str, stack: Stack, keys, port: int, args) -> Log:
     clients = [Client(port, k, s) for k, s in keys]
     auctions = await _create_auctions(clients[0], log, args.seconds, args) if args.auctions else []
     log.auctions = len(auctions)
+    stack.keys, stack.port, stack.auction_ids = keys, port, auctions
     deadline = time.monotonic() + args.seconds
     stop = asyncio.Event()
 
@@ -686,7 +860,7 @@ def _report(row: Row) -> None:
     if log.server_errors:
         details.append(f"5xx by status {dict(log.server_errors)}")
     if log.fault_notes:
-        details.append(f"backends terminated per round {', '.join(log.fault_notes)}")
+        details.extend(log.fault_notes)
     refusals = Counter(p.refusal for p in log.placements if p.outcome == "rejected")
     if refusals:
         details.append(f"refusals {dict(refusals)}")

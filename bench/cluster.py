@@ -128,7 +128,7 @@ class Cluster:
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_HSTS_SECONDS": "0",
-            "DJANGO_NUM_PROXIES": "1",
+            "TRUSTED_PROXIES": self.addr("lb"),
             "WEB_CONCURRENCY": str(self.web),
             "BROKERAGE_VAR_DIR": str(self.state / (host or "manage")),
             **self.env,

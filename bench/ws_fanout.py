@@ -267,6 +267,7 @@ def _setup_django(args) -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop")
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ["API_RATE_LIMIT"] = "off"  # the load is the point, not the limit
+    os.environ["WS_MAX_SOCKETS_PER_ADDRESS"] = "100000"  # every client is 127.0.0.1
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     os.environ["STARTING_CASH"] = "1000000000"

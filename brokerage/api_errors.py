@@ -50,6 +50,7 @@ DOMAIN_STATUS = {
     "invalid_period": 422,
     "unknown_symbol": 422,
     "bid_too_low": 422,
+    "bid_outside_collar": 422,
     "bid_not_higher": 422,
     "fixed_increment_required": 422,
     "invalid_end": 422,

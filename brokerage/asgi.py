@@ -16,12 +16,16 @@ django_asgi_app = SyncChainHandler()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from brokerage import long_lines  # noqa: E402
 from brokerage.health import web_heartbeat_start  # noqa: E402
+from brokerage.proxies import TrustedProxyMiddleware, parse_networks  # noqa: E402
 from brokerage.routing import websocket_urlpatterns  # noqa: E402
 
 # A web process (daphne) says it is alive, for /healthz; `runstack` may run several.
 web_heartbeat_start()
+long_lines.install()
 
 
 class BrowserOriginValidator:
@@ -62,12 +66,15 @@ class BrowserOriginValidator:
         return origin.removesuffix(default_port) == f"{scheme}://{host.removesuffix(default_port)}"
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # The URLRouter stub wants a URLPattern subclass of its own that path() never returns.
-        "websocket": BrowserOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
-        ),
-    }
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # The URLRouter stub wants a URLPattern subclass of its own that path() never returns.
+            "websocket": BrowserOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+            ),
+        }
+    ),
+    parse_networks(settings.TRUSTED_PROXIES),
 )

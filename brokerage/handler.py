@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase
+
+# Market-data reads (history, bars, trades, quotes, snapshots, candles): each may cost tens
+# of milliseconds or more. They run in a lane of their own, one thread a process, so that one
+# client looping the heaviest read never queues order entry, the account or the pages behind
+# it; the two threads share the GIL, switching every few milliseconds, so a placement waits
+# for a slice, not for the whole read.
+HEAVY_READS = re.compile(r"^/(?:api/)?v2/stocks/|^/api/v1/stocks/[^/]+/(?:candles|trades)")
+_reads_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy-reads")
+
+
+def is_heavy_read(request: HttpRequest) -> bool:
+    return request.method in ("GET", "HEAD") and bool(HEAVY_READS.match(request.path_info))
+
+
+def _in_lane(get_response):
+    """`get_response` in the reads lane, which manages its own database connection (the
+    request signals that close connections run in the main sync thread)."""
+
+    def run(request: HttpRequest) -> HttpResponseBase:
+        close_old_connections()
+        try:
+            return get_response(request)
+        finally:
+            close_old_connections()
+
+    return run
 
 
 class SyncChainHandler(ASGIHandler):
@@ -29,7 +58,8 @@ class SyncChainHandler(ASGIHandler):
       once.
 
     The event loop itself (websockets, the stream relay, reading requests) is untouched; a
-    websocket consumer's database reads queue in the same thread as the requests.
+    websocket consumer's database reads queue in the same thread as the requests. Market-data
+    reads (`HEAVY_READS`) take a second lane, so that they never hold the first one up.
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -41,4 +71,9 @@ class SyncChainHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        if is_heavy_read(request):
+            lane = sync_to_async(
+                _in_lane(self.get_response), thread_sensitive=False, executor=_reads_lane
+            )
+            return await lane(request)
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)

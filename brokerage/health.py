@@ -40,6 +40,19 @@ def _check_redis() -> tuple[bool, str]:
     return True, "ok"
 
 
+def _alerts() -> list[dict[str, str]]:
+    """What needs staff: auctions whose close failed and was set aside (see the admin)."""
+    from trading.selectors import auctions_set_aside
+
+    return [
+        {
+            "code": "auction_close_failed",
+            "message": f"Auction {a.pk} ({a.stock.symbol}) could not close: {a.close_error}",
+        }
+        for a in auctions_set_aside()
+    ]
+
+
 def healthz(request):
     """Answer 200 when the database and Redis both answer, 503 otherwise."""
     db_ok, db_detail = _check_database()
@@ -51,6 +64,7 @@ def healthz(request):
         body["database"] = {"ok": db_ok, "detail": db_detail, "vendor": connection.vendor}
         body["redis"] = {"ok": redis_ok, "detail": redis_detail}
         body["web"] = web_processes() if redis_ok else {"answered_by": _me()}
+        body["alerts"] = _alerts() if db_ok else []
     return JsonResponse(body, status=200 if healthy else 503)
 
 

@@ -218,7 +218,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15.0, minimum=0.1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per account and per address, each on its own: a new address (or a forged
+# X-Forwarded-For, which brokerage.proxies drops) does not reset an account's count.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "brokerage.proxies.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
@@ -241,6 +244,19 @@ AUCTION_DURATION_SECONDS = env_int("AUCTION_DURATION_SECONDS", 300, minimum=1)
 AUCTION_SOFT_CLOSE_SECONDS = env_int("AUCTION_SOFT_CLOSE_SECONDS", 30, minimum=0)
 AUCTION_MAX_EXTENSION_SECONDS = env_int("AUCTION_MAX_EXTENSION_SECONDS", 300, minimum=0)
 # A close task at each auction's end, besides the sweep every second.
+# Websockets one client address may hold open at once in one web process (the next handshake
+# gets a 403); the benchmarks, whose thousands of clients share 127.0.0.1, raise it.
+WS_MAX_SOCKETS_PER_ADDRESS = env_int("WS_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1)
+# A websocket with no subscription that has sent nothing this long is closed (4000).
+WS_IDLE_SECONDS = env_float("WS_IDLE_SECONDS", 300.0, minimum=1.0)
+# Auction prints are held within this many percent over the reference price: a maximum above
+# it is refused, and a lot whose reference fell meanwhile prints at the edge; 0 turns it off.
+AUCTION_COLLAR_PCT = env_decimal("AUCTION_COLLAR_PCT", "10", minimum=Decimal("0"))
+# Refused bids kept for an auction's history, per bidder per minute (the rest are answered,
+# not stored).
+AUCTION_REFUSALS_KEPT_PER_MINUTE = env_int("AUCTION_REFUSALS_KEPT_PER_MINUTE", 20, minimum=0)
+# A close that failed (set aside with its reason for staff) is tried again after this long.
+AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum=1)
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
 # The demo keeps this many house auctions running (0: none).
 AUCTION_DEMO_LOTS = env_int("AUCTION_DEMO_LOTS", 0, minimum=0)
@@ -280,13 +296,21 @@ REST_FRAMEWORK: dict[str, Any] = {
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": ["brokerage.throttles.ApiRateThrottle"],
-    # Proxies in front of daphne whose X-Forwarded-For the anonymous limit may trust.
-    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0) or None,
+    # 0: the anonymous limit counts REMOTE_ADDR, which brokerage.proxies has already made
+    # the real client's (X-Forwarded-For is believed only from TRUSTED_PROXIES).
+    "NUM_PROXIES": 0,
 }
 # Requests a window allows per API key or signed-in user, and per IP when anonymous
 # (`brokerage.throttles`): 200/min is Alpaca's default; `off` disables a limit.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "200/min")
 API_ANON_RATE_LIMIT = env_rate("API_ANON_RATE_LIMIT", env_str("API_RATE_LIMIT", "200/min"))
+# Server time one multi-symbol market-data read may take before it is refused whole (422
+# request_too_large): such reads run in a lane of their own (brokerage.handler), and this
+# bounds how long one holds it.
+READ_BUDGET_MS = env_int("READ_BUDGET_MS", 1000, minimum=10)
+# How long a rate-limit count may wait for Redis, and how long a process then stops asking.
+RATE_LIMIT_REDIS_TIMEOUT_MS = env_int("RATE_LIMIT_REDIS_TIMEOUT_MS", 50, minimum=1)
+RATE_LIMIT_BREAKER_SECONDS = env_float("RATE_LIMIT_BREAKER_SECONDS", 5.0, minimum=0.1)
 API_RATE_LIMIT_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:ratelimit"
 # The web processes say they are alive here (/healthz counts them for staff).
 WEB_PROCESSES_KEY = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:web_processes"
@@ -325,6 +349,9 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000,
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancers whose X-Forwarded-For / -Proto are believed (addresses or CIDR networks,
+# comma-separated); none by default, so a client cannot choose its own address.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # The pages' policy (`brokerage.middleware.ContentSecurityPolicyMiddleware`); `{ws}` stands for

@@ -203,6 +203,21 @@ class AuctionCreateForm(forms.Form):
     duration_seconds = forms.IntegerField(min_value=10, initial=300)
 
 
+class SetAsideFilter(admin.SimpleListFilter):
+    """Auctions whose close failed: set aside with the reason, retried by the sweep."""
+
+    title = "close"
+    parameter_name = "close"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Failed (set aside)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.exclude(close_error="")
+        return queryset
+
+
 @admin.register(Auction)
 class AuctionAdmin(ReadOnlyAdmin):
     """Staff create house auctions and cancel any auction; every bid is listed."""
@@ -218,8 +233,9 @@ class AuctionAdmin(ReadOnlyAdmin):
         "bid_count",
         "ends_at",
         "close_lateness_ms",
+        "close_error",
     )
-    list_filter = ("status",)
+    list_filter = ("status", SetAsideFilter)
     search_fields = ("stock__symbol", "seller__username")
     list_select_related = ("stock", "seller")
     inlines = [BidInline]

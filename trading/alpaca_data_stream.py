@@ -21,6 +21,12 @@ What is sent, all of it ours (`trading.alpaca.market` has the shapes):
 
 Like `/ws/`, the socket does not join channel-layer groups itself: the process's relay
 (`trading.streams.relay`) does, once per group. Nothing here writes to the database.
+
+Symbols not listed here are left out of a subscription (the `subscription` answer lists what
+was taken). A socket authenticates once (a second `auth` is error 403), and within
+`AUTH_TIMEOUT_SECONDS` or it is closed. Per-socket bounds (queue, rate, frame size, crashes —
+after which the relay groups and watched symbols are still released —, unread backlog):
+`trading.streams.guard`.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from core import streams
 from core.times import rfc3339
 from marketdata.models import Stock
 from trading.alpaca import market
+from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.streams.relay import relay
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,7 @@ MAX_FRAME_BYTES = 64 * 1024
 # A trade committed in the last instant of a minute is published a moment later: wait that
 # long after the minute closes before reading its bar.
 BAR_DELAY_SECONDS = 2.0
+AUTH_TIMEOUT_SECONDS = 30.0
 
 # Alpaca's stream error codes.
 INVALID_SYNTAX = 400
@@ -79,6 +87,14 @@ def closed_minute() -> datetime:
 def _authenticate(key_id: str, secret: str):
     key = api_key_authenticate(key_id=key_id, secret=secret)
     return None if key is None else key.user
+
+
+@database_sync_to_async
+def _listed(symbols: set[str]) -> set[str]:
+    """Those of `symbols` that are stocks here."""
+    if not symbols:
+        return set()
+    return set(Stock.objects.filter(symbol__in=symbols).values_list("symbol", flat=True))
 
 
 @database_sync_to_async
@@ -146,11 +162,16 @@ def _moment_from_ms(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-class DataStreamConsumer(AsyncWebsocketConsumer):
+class DataStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
     """One client's market data: connect, auth, subscribe; then trades, quotes and bars."""
 
     user = None
     use_msgpack = False
+    max_frame_bytes = MAX_FRAME_BYTES
+    clock: asyncio.Task | None = None
+    auth_timer: asyncio.Task | None = None
+    market_groups: set[str] = set()
+    watched: set[str] = set()
 
     async def connect(self) -> None:
         self.subscriptions: dict[str, set[str]] = {c: set() for c in CHANNELS}
@@ -164,10 +185,30 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         self.use_msgpack = "msgpack" in content_type
         await self.accept()
         await self._send([{"T": "success", "msg": "connected"}])
+        self.auth_timer = asyncio.create_task(self._auth_deadline())
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.user is None:
+            await self._error(NOT_AUTHENTICATED, "auth timeout")
+            await self.close(code=1008)
+
+    def holds_something(self) -> bool:
+        return any(getattr(self, "subscriptions", {}).values())
+
+    async def frame_too_large(self) -> None:
+        await self._error(INVALID_SYNTAX, "invalid syntax")
+
+    async def handler_failed(self, exc: Exception) -> None:
+        await self._error(INVALID_SYNTAX, "invalid syntax")
+
+    async def over_rate(self) -> None:
+        await self._error(INVALID_SYNTAX, "too many messages")
 
     async def disconnect(self, code: int) -> None:
-        if self.clock is not None:
-            self.clock.cancel()
+        for task in (self.clock, self.auth_timer):
+            if task is not None:
+                task.cancel()
         for group in list(self.market_groups):
             await relay().leave(group, self)
         self.market_groups.clear()
@@ -230,6 +271,12 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         if any(not streams.streamable(streams.market_group(s)) for v in wanted.values() for s in v):
             await self._error(INVALID_SYNTAX, "invalid syntax")
             return
+        if add:
+            if len(set().union(*wanted.values())) > MAX_SYMBOLS:
+                await self._error(SYMBOL_LIMIT, "symbol limit exceeded")
+                return
+            listed = await _listed(set().union(*wanted.values()))
+            wanted = {c: symbols & listed for c, symbols in wanted.items()}
         after = {
             c: (self.subscriptions[c] | wanted[c]) if add else (self.subscriptions[c] - wanted[c])
             for c in CHANNELS
@@ -346,6 +393,9 @@ class DataStreamConsumer(AsyncWebsocketConsumer):
         await self._send([{"T": "error", "code": code, "msg": message}])
 
     async def _send(self, messages: list[dict]) -> None:
+        if self.too_slow():
+            await self.close(code=CLOSE_SLOW_CONSUMER)
+            return
         if self.use_msgpack:
             await self.send(bytes_data=msgpack.packb(messages))
         else:

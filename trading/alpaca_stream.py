@@ -9,7 +9,10 @@ events. A client that speaks msgpack (binary frames) is answered in msgpack; JSO
 
 When the key is revoked or the user deactivated (a `stream.revoke` event on `access.<user id>`,
 or the re-check every `ACCESS_RECHECK_SECONDS`), the socket is told `unauthorized` and closed
-with 4001, as for a wrong key.
+with 4001, as for a wrong key. A socket authenticates once: a second `authenticate` is
+answered with an error ("already authenticated") and the first key stays the socket's.
+A socket that has not authenticated within `AUTH_TIMEOUT_SECONDS` is closed with 4001.
+Per-socket bounds (queue, rate, frame size, crashes, unread backlog): `trading.streams.guard`.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
 from trading.alpaca.presenters import trade_updates
+from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 
 log = logging.getLogger(__name__)
 
 TRADE_UPDATES = "trade_updates"
 CLOSE_UNAUTHORIZED = 4001
 ACCESS_RECHECK_SECONDS = 30.0
+AUTH_TIMEOUT_SECONDS = 30.0
+MAX_FRAME_BYTES = 16 * 1024
 
 
 @database_sync_to_async
@@ -42,8 +48,11 @@ def _authenticate(key_id: str, secret: str):
 _access_valid = database_sync_to_async(stream_access_valid)
 
 
-class TradingStreamConsumer(AsyncWebsocketConsumer):
+class TradingStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
     """One bot's trade updates. Authenticate, listen, receive; nothing else is spoken."""
+
+    max_frame_bytes = MAX_FRAME_BYTES
+    auth_timer: asyncio.Task | None = None
 
     user = None
     key_id: str | None = None
@@ -54,9 +63,32 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
+        self.auth_timer = asyncio.create_task(self._auth_deadline())
+
+    async def _auth_deadline(self) -> None:
+        await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
+        if self.user is None:
+            await self._unauthorize()
 
     async def disconnect(self, code: int) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
         await self._leave_groups()
+
+    def holds_something(self) -> bool:
+        return self.group is not None
+
+    async def _error(self, text: str) -> None:
+        await self._send({"stream": "error", "data": {"error": text}})
+
+    async def frame_too_large(self) -> None:
+        await self._error(f"message over {MAX_FRAME_BYTES} bytes")
+
+    async def handler_failed(self, exc: Exception) -> None:
+        await self._error("malformed message")
+
+    async def over_rate(self) -> None:
+        await self._error("too many messages: dropped until you slow down")
 
     async def _leave_groups(self) -> None:
         if self.recheck_task is not None:
@@ -81,20 +113,30 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
             await self._send({"stream": "error", "data": {"error": "malformed message"}})
             return
         if not isinstance(message, dict):
-            await self._send({"stream": "error", "data": {"error": "malformed message"}})
+            await self._error("malformed message")
             return
         action, data = message.get("action"), message.get("data") or {}
+        if not isinstance(data, dict):
+            await self._error("malformed message: data must be an object")
+            return
         if action in ("authenticate", "auth"):
             await self._authenticate(message, data)
         elif action == "listen":
             await self._listen(data)
         else:
-            await self._send({"stream": "error", "data": {"error": f"unknown action {action!r}"}})
+            await self._error(f"unknown action {str(action)[:40]!r}")
 
     async def _authenticate(self, message: dict, data: dict) -> None:
+        if self.user is not None:
+            # One key a socket: another key's user must not inherit this feed (nor this key's
+            # revocation be missed because the socket now names another).
+            await self._error("already authenticated")
+            return
         key_id = data.get("key_id") or message.get("key") or ""
         secret = data.get("secret_key") or message.get("secret") or ""
-        key = await _authenticate(str(key_id), str(secret)) if key_id and secret else None
+        if not isinstance(key_id, str) or not isinstance(secret, str):
+            key_id = secret = ""
+        key = await _authenticate(key_id, secret) if key_id and secret else None
         status = "authorized" if key is not None else "unauthorized"
         await self._send(
             {"stream": "authorization", "data": {"status": status, "action": "authenticate"}}
@@ -102,10 +144,9 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
         if key is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        if self.user is None:
-            self.access_group = streams.access_group(key.user.pk)
-            await self.channel_layer.group_add(self.access_group, self.channel_name)
-            self.recheck_task = asyncio.create_task(self._recheck())
+        self.access_group = streams.access_group(key.user.pk)
+        await self.channel_layer.group_add(self.access_group, self.channel_name)
+        self.recheck_task = asyncio.create_task(self._recheck())
         self.user, self.key_id = key.user, key.key_id
 
     async def _recheck(self) -> None:
@@ -151,7 +192,11 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
                 }
             )
             return
-        wanted = [s for s in data.get("streams") or [] if s == TRADE_UPDATES]
+        asked = data.get("streams") or []
+        if not isinstance(asked, list):
+            await self._error("malformed message: streams must be a list")
+            return
+        wanted = [s for s in asked if s == TRADE_UPDATES]
         group = streams.orders_group(self.user.pk)
         if wanted and self.group is None:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -173,6 +218,9 @@ class TradingStreamConsumer(AsyncWebsocketConsumer):
             await self._send(update)
 
     async def _send(self, message: dict) -> None:
+        if self.too_slow():
+            await self.close(code=CLOSE_SLOW_CONSUMER)
+            return
         if self.binary:
             await self.send(bytes_data=msgpack.packb(message))
         else:

@@ -102,13 +102,19 @@ PRICE_PATTERN = (
 )
 QTY_SCHEMA = {
     "oneOf": [
-        {"type": "string", "pattern": QTY_PATTERN, "description": 'Whole shares, e.g. "10".'},
+        {
+            "type": "string",
+            "pattern": QTY_PATTERN,
+            "maxLength": 40,  # what _AsSent takes, leading zeros included
+            "description": 'Whole shares, e.g. "10".',
+        },
         {"type": "integer", "minimum": 1, "maximum": MAX_QTY},
     ]
 }
 PRICE_SCHEMA = {
     "type": "string",
     "pattern": PRICE_PATTERN,
+    "maxLength": 40,  # what _AsSent takes, leading zeros included
     "description": "Dollars as a string, at most 4 decimals, on the stock's tick.",
 }
 

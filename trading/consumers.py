@@ -53,6 +53,7 @@ import json
 import logging
 import re
 import time
+import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,7 +62,6 @@ from typing import Any
 from autobahn.websocket.protocol import PreparedMessage
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -73,7 +73,16 @@ from marketdata.models import Stock
 from marketdata.streams import quote_message
 from trading import broadcast, selectors
 from trading.models import Auction, BookState
-from trading.streams.limits import RecentErrors, TokenBucket
+from trading.streams.guard import (
+    CLOSE_FLOOD,
+    CLOSE_SLOW_CONSUMER,
+    MAX_SEND_BACKLOG_BYTES,
+    SocketGuard,
+    daphne_protocol,
+    server_send,
+    transport_backlog,
+)
+from trading.streams.limits import RecentErrors
 from trading.streams.relay import relay
 from trading.streams.sequencer import Part, Sequencer, Verdict
 
@@ -105,11 +114,11 @@ RATE_PER_SECOND = 20.0
 ACCESS_RECHECK_SECONDS = 30.0
 
 CLOSE_AUTH_FAILED = 4401
-CLOSE_ABUSE = 4008
+# Too many errors, or a flood (trading.streams.guard): more than its queue bound waiting, or
+# far over the rate.
+CLOSE_ABUSE = CLOSE_FLOOD
 # A client that does not read what it is sent: the bytes waiting in its socket's send buffer
-# (daphne's transport, past what the kernel holds) passed MAX_SEND_BACKLOG_BYTES.
-CLOSE_SLOW_CONSUMER = 4009
-MAX_SEND_BACKLOG_BYTES = 4 * 1024 * 1024
+# (daphne's transport, past what the kernel holds) passed MAX_SEND_BACKLOG_BYTES (guard).
 # Sockets closed for it since the process started (logged, and shown here for /healthz-like
 # introspection and the benchmarks).
 slow_consumers_closed = 0
@@ -131,6 +140,51 @@ def _book_snapshot(symbol: str, depth: int) -> dict:
         "depth": depth,
         **selectors.book_snapshot(stock=stock, depth=depth),
     }
+
+
+class _SharedSnapshots:
+    """Book snapshots one event loop's sockets share: a delta that moves a depth-limited
+    window makes every socket with that window need a snapshot at once, and one read (in
+    flight, or the last one when it is new enough) serves them all instead of one each."""
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, int], dict] = {}
+        self.reading: dict[tuple[str, int], asyncio.Future] = {}
+        self.reads = 0
+
+    async def book(self, symbol: str, depth: int, min_seq: int) -> dict:
+        key = (symbol, depth)
+        last = self.last.get(key)
+        if last is not None and last["seq"] >= min_seq:
+            return last
+        reading = self.reading.get(key)
+        if reading is not None:
+            snapshot = await asyncio.shield(reading)
+            if snapshot["seq"] >= min_seq:
+                return snapshot
+        reading = self.reading[key] = asyncio.ensure_future(_reader(_book_snapshot)(symbol, depth))
+        self.reads += 1
+        try:
+            snapshot = await asyncio.shield(reading)
+        finally:
+            if self.reading.get(key) is reading:
+                del self.reading[key]
+        if key not in self.last or self.last[key]["seq"] <= snapshot["seq"]:
+            self.last[key] = snapshot
+        return snapshot
+
+
+_shared_snapshots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedSnapshots] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_snapshots() -> _SharedSnapshots:
+    loop = asyncio.get_running_loop()
+    found = _shared_snapshots.get(loop)
+    if found is None:
+        found = _shared_snapshots[loop] = _SharedSnapshots()
+    return found
 
 
 def _trades_snapshot(symbol: str) -> dict:
@@ -204,40 +258,6 @@ def _authenticate_key(key_id: str, secret: str):
     return api_key_authenticate(key_id=key_id, secret=secret)
 
 
-def server_send(send: Any) -> Any:
-    """The server's own `send` beneath Channels' session middleware (`AuthMiddlewareStack`).
-
-    The session wrapper acts only on `http.response.start` (saving the session, setting its
-    cookie), never on a websocket frame; yet it reads the lazy session on every message it
-    passes up, a tenth of a fan-out's time at a thousand sockets, and it hides daphne's
-    transport from `send_backlog`. Stream frames therefore go to the send beneath it.
-    """
-    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
-        send = send.__self__.real_send
-    return send
-
-
-def daphne_protocol(send: Any) -> Any | None:
-    """The websocket protocol (autobahn's, under daphne) behind a server's `send`, or None.
-    Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)`."""
-    return send.args[0] if isinstance(send, functools.partial) and send.args else None
-
-
-def send_backlog(send: Any) -> int | None:
-    """Bytes written to a socket that its client has not taken yet, or None when the server
-    does not say. The protocol's Twisted transport buffers what the kernel would not take,
-    without bound."""
-    return transport_backlog(getattr(daphne_protocol(send), "transport", None))
-
-
-def transport_backlog(transport: Any) -> int | None:
-    """`send_backlog` from the Twisted transport itself (None: not one)."""
-    buffered = getattr(transport, "dataBuffer", None)
-    if buffered is None:
-        return None
-    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
-
-
 @functools.lru_cache(maxsize=64)
 def prepared_frame(text: str) -> PreparedMessage:
     """The websocket frame of a stream message, built once per process and written as it is to
@@ -291,6 +311,8 @@ class Subscription:
     # The private orders channel: the last seq the client has (asked for on subscribe with
     # `since_seq`, then the last one sent), from which a snapshot replays what it missed.
     since_seq: int | None = None
+    # A window resync: any book snapshot at this seq or later will do (one shared per process).
+    resync_from_seq: int | None = None
 
     @property
     def sequenced(self) -> bool:
@@ -358,8 +380,12 @@ def _windowed(sub: Subscription, text: str) -> str | None:
     return streams.encode(message)
 
 
-class StreamConsumer(AsyncWebsocketConsumer):
+class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
+
+    max_frame_bytes = MAX_FRAME_BYTES
+    rate_burst = RATE_BURST
+    rate_per_second = RATE_PER_SECOND
 
     # The socket has no channel of its own: stream messages come through the process's relay
     # (`trading.streams.relay`), so the per-socket layer channel and its receive loop are not created.
@@ -376,8 +402,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.access_group: str | None = None
         self.recheck_task: asyncio.Task | None = None
         self.errors = RecentErrors(window=ERROR_WINDOW_SECONDS)
-        self.rate = TokenBucket(burst=RATE_BURST, per_second=RATE_PER_SECOND, now=time.monotonic())
-        self.rate_limited = False  # told already: dropping until a message is let through
         self.closing = False
         # Snapshot reads started from stream messages, kept until done (the loop keeps only
         # weak references to tasks).
@@ -440,25 +464,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         request_id = None
-        if not self.rate.take(time.monotonic()):
-            # Over the rate: dropped, not answered one by one (a flood must not double itself
-            # in replies) and not a protocol error: a client that is only fast is not closed.
-            if not self.rate_limited:
-                self.rate_limited = True
-                await self._send_error(
-                    "rate_limited",
-                    f"More than {RATE_PER_SECOND:g} messages a second: "
-                    "messages are dropped until you slow down.",
-                )
-            return
-        self.rate_limited = False
         try:
             if text_data is None:
                 raise ProtocolError("binary_not_supported", "Send JSON text frames.")
-            if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
-                raise ProtocolError(
-                    "frame_too_large", f"Messages may be at most {MAX_FRAME_BYTES} bytes."
-                )
             try:
                 content = json.loads(text_data)
             except ValueError:
@@ -485,6 +493,27 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self._send_error(
                 "unavailable", "The stream service could not do that; try again.", request_id
             )
+
+    async def over_rate(self) -> None:
+        # Over the rate (the guard's bucket): dropped, not answered one by one (a flood must
+        # not double itself in replies); told once per episode. Far over it, the guard closes.
+        await self._send_error(
+            "rate_limited",
+            f"More than {RATE_PER_SECOND:g} messages a second: "
+            "messages are dropped until you slow down.",
+        )
+
+    async def frame_too_large(self) -> None:
+        await self._client_error(
+            ProtocolError("frame_too_large", f"Messages may be at most {MAX_FRAME_BYTES} bytes."),
+            None,
+        )
+
+    async def guard_close(self, code: int) -> None:
+        await self._close(code)
+
+    def holds_something(self) -> bool:
+        return bool(self.subs)
 
     async def _client_error(self, exc: ProtocolError, request_id) -> None:
         await self._send_error(exc.code, exc.message, request_id)
@@ -785,6 +814,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 if windowed is None:
                     # The window's membership changed (a level left it, or a better one pushed
                     # the last out): only a snapshot can say what is in it now.
+                    sub.resync_from_seq = ready["seq"]
                     self._start_resync(sub)
                     return
                 text = windowed
@@ -825,7 +855,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return  # one is being read; it serves this request too
         self._sync_gap_timer(sub)
         try:
-            if sub.channel == "book":
+            if sub.channel == "book" and sub.resync_from_seq is not None:
+                assert sub.symbol is not None
+                snapshot = await shared_snapshots().book(sub.symbol, sub.depth, sub.resync_from_seq)
+                sub.resync_from_seq = None
+            elif sub.channel == "book":
                 snapshot = await _reader(_book_snapshot)(sub.symbol, sub.depth)
             elif sub.channel == "orders":
                 assert self.user is not None

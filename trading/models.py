@@ -314,6 +314,11 @@ class Auction(models.Model):
     close_lateness_ms = models.IntegerField(
         null=True, blank=True, help_text="How long after its end the close ran."
     )
+    # A close that failed is set aside with its reason for staff, retried by the sweep every
+    # AUCTION_CLOSE_RETRY_SECONDS, and never holds up another auction's close.
+    close_error = models.CharField(max_length=500, blank=True, default="")
+    close_failures = models.PositiveIntegerField(default=0)
+    close_failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

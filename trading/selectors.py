@@ -26,6 +26,7 @@ from trading.models import (
     Position,
     Trade,
 )
+from trading.pricing import band
 
 CLOSED_STATUSES = ("filled", "canceled", "expired", "replaced", "rejected")
 
@@ -221,11 +222,17 @@ class PositionView:
 
 
 def _mark(stock: Stock, state_price: Decimal | None) -> tuple[Decimal, str]:
-    # The last trade on this exchange is what the shares would fetch; a stock nobody has
-    # traded yet falls back to the market-data reference price.
+    # The last trade on this book is what the shares would fetch, held inside the stock's
+    # price band around the reference (so one odd trade cannot re-price every holder beyond
+    # what an order could); auction prints do not set it. A stock nobody has traded yet falls
+    # back to the market-data reference price.
+    reference = stock.reference_price
     if state_price:
+        if reference:
+            low, high = band(reference, stock.band_pct, stock.tick_size)
+            state_price = min(max(state_price, low), high)
         return state_price, "last_trade"
-    return stock.reference_price or Decimal("0"), "reference"
+    return reference or Decimal("0"), "reference"
 
 
 def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView]:
@@ -454,3 +461,13 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
         )
     rows.sort(key=lambda r: r["time"], reverse=True)
     return rows[:limit]
+
+
+def auctions_set_aside(limit: int = 20) -> list[Auction]:
+    """Live auctions whose close failed (oldest end first), for staff."""
+    return list(
+        Auction.objects.filter(status__in=(Auction.Status.SCHEDULED, Auction.Status.OPEN))
+        .exclude(close_error="")
+        .select_related("stock")
+        .order_by("ends_at")[:limit]
+    )

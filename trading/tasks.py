@@ -7,7 +7,7 @@ from django.utils import timezone
 from marketdata import calendar
 from trading.demo import demo_auctions_keep, demo_bid, demo_maker_requote
 from trading.services import orders_expire_day
-from trading.services.auctions import auction_close, auctions_sweep
+from trading.services.auctions import auction_close_or_set_aside, auctions_sweep
 
 
 @shared_task(
@@ -39,16 +39,11 @@ def close_due_auctions() -> dict[str, int]:
     return done
 
 
-@shared_task(
-    name="trading.close_auction",
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="trading.close_auction")
 def close_auction(auction_id: int) -> str | None:
-    """Close one auction at its end; a no-op if it is already closed or its end moved."""
-    auction = auction_close(auction_id=auction_id)
+    """Close one auction at its end; a no-op if it is already closed or its end moved. A close
+    that fails is set aside for staff and retried by the sweep (not here)."""
+    auction = auction_close_or_set_aside(auction_id=auction_id)
     return None if auction is None else auction.status
 
 

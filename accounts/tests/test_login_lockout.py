@@ -43,9 +43,31 @@ def test_the_right_password_before_the_limit_resets_the_count(lockout, alice):
     assert log_in(browser, PASSWORD).status_code == 302
 
 
-def test_another_user_is_not_locked_out_by_alices_attacker(lockout, alice, bob):
-    attacker = Client()
+def test_another_user_elsewhere_is_not_locked_out_by_alices_attacker(lockout, alice, bob):
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
     for i in range(6):
         log_in(attacker, f"guess-{i}")
-    answer = attacker.post("/login/", {"username": "bob", "password": PASSWORD})
+    answer = Client(REMOTE_ADDR="198.51.100.2").post(
+        "/login/", {"username": "bob", "password": PASSWORD}
+    )
     assert answer.status_code == 302
+
+
+def test_failures_count_per_account_whatever_address_they_come_from(lockout, alice):
+    """An attacker who changes address (or forges X-Forwarded-For) at every guess still locks
+    the account: the count is per account as well as per address."""
+    for i in range(30):
+        guess = Client(REMOTE_ADDR=f"203.0.113.{i + 1}", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        log_in(guess, f"guess-{i}")
+    owner = Client(REMOTE_ADDR="192.0.2.10")
+    right = log_in(owner, PASSWORD)
+    assert right.status_code == 429
+    assert "_auth_user_id" not in owner.session
+
+
+def test_failures_count_per_address_across_accounts(lockout, alice, bob):
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for i in range(5):
+        attacker.post("/login/", {"username": f"user{i}", "password": "nope-nope-nope"})
+    answer = attacker.post("/login/", {"username": "bob", "password": PASSWORD})
+    assert answer.status_code == 429

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.times import rfc3339
+from core.times import parse_count, parse_moment, rfc3339
 from marketdata import calendar
 from marketdata.models import Stock
 from trading import selectors, services
@@ -361,9 +361,9 @@ def _date(raw, name: str) -> date | None:
     if _blank(raw):
         return None
     try:
-        return date.fromisoformat(str(raw)[:10])
+        return parse_moment(str(raw)[:10]).date()
     except ValueError:
-        raise _invalid(name, f"{name} must be a date like 2026-01-02") from None
+        raise _invalid(name, f"{name} must be a date like 2026-01-02, 1970 to 2200") from None
 
 
 class CalendarApi(AlpacaApi):
@@ -429,9 +429,16 @@ MAX_POINTS = 2000
 def _period(raw) -> timedelta:
     text = str(raw or "1M").strip().upper()
     number, unit = text[:-1] or "1", text[-1:]
-    if unit not in PERIOD_UNITS or not number.isdigit() or int(number) < 1:
-        raise _invalid("period", "period must be a number and D, W, M or A, like 1W")
-    return timedelta(days=int(number) * PERIOD_UNITS[unit])
+    try:
+        # At most 100 years back, whatever the unit.
+        count = parse_count(number, low=1, high=36_500 // PERIOD_UNITS.get(unit, 365))
+    except ValueError:
+        count = 0
+    if unit not in PERIOD_UNITS or not count:
+        raise _invalid(
+            "period", "period must be a number and D, W, M or A, like 1W (100 years at most)"
+        )
+    return timedelta(days=count * PERIOD_UNITS[unit])
 
 
 class PortfolioHistoryApi(AlpacaApi):
@@ -478,10 +485,9 @@ class PortfolioHistoryApi(AlpacaApi):
 
 def _moment(raw, name: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00").replace(" ", "+"))
+        return parse_moment(raw)
     except ValueError:
-        raise _invalid(name, f"{name} must be an RFC 3339 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise _invalid(name, f"{name} must be an RFC 3339 time between 1970 and 2200") from None
 
 
 # --------------------------------------------------------------------------- activities
@@ -494,13 +500,10 @@ class ActivitiesApi(AlpacaApi):
         types = [activity_type] if activity_type else None
         if not types and not _blank(query.get("activity_types")):
             types = [t.strip().upper() for t in query["activity_types"].split(",")]
-        size = (
-            int(query.get("page_size") or 100)
-            if str(query.get("page_size") or "100").isdigit()
-            else None
-        )
-        if size is None or not 1 <= size <= 100:
-            raise _invalid("page_size", "page_size must be 1 to 100")
+        try:
+            size = parse_count(query.get("page_size") or "100", low=1, high=100)
+        except ValueError:
+            raise _invalid("page_size", "page_size must be 1 to 100") from None
         direction = query.get("direction") or "desc"
         if direction not in ("asc", "desc"):
             raise _invalid("direction", "direction must be asc or desc")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+import time
+from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework.response import Response
 
-from core.times import rfc3339
+from core.times import parse_count, parse_moment, rfc3339
 from marketdata.models import Stock
 from marketdata.selectors import market_day_start
 from trading.alpaca import market
@@ -75,10 +77,11 @@ def _moment(raw, name: str) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00").replace(" ", "+"))
+        return parse_moment(raw)
     except ValueError:
-        raise _invalid(name, f"{name} must be an RFC 3339 time or a date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise _invalid(
+            name, f"{name} must be an RFC 3339 time or a date between 1970 and 2200"
+        ) from None
 
 
 def _limit(query) -> int:
@@ -86,12 +89,9 @@ def _limit(query) -> int:
     if raw in (None, ""):
         return DEFAULT_LIMIT
     try:
-        limit = int(raw)
+        return parse_count(raw, low=1, high=MAX_LIMIT)
     except ValueError:
-        raise _invalid("limit", "limit must be a whole number") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise _invalid("limit", f"limit must be between 1 and {MAX_LIMIT}")
-    return limit
+        raise _invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from None
 
 
 def _descending(query) -> bool:
@@ -177,7 +177,7 @@ class BarsApi(DataApi):
         def page_of(stock, position, room):
             low, high = first, last
             if position:
-                at = datetime.fromisoformat(position)
+                at = parse_moment(position)  # ValueError: the token was not ours
                 low, high = (low, frame.after(at)) if descending else (at, high)
             bars, more = market.bars_page(
                 stock, frame, start=low, end=high, limit=room, descending=descending
@@ -228,6 +228,21 @@ class QuotesApi(DataApi):
         )
 
 
+def _within_budget(items, started: float):
+    """Yield `items` while the request has server time left (READ_BUDGET_MS); past it the
+    request is refused whole (422 `request_too_large`), never answered in part."""
+    budget = settings.READ_BUDGET_MS / 1000
+    for item in items:
+        if time.monotonic() - started > budget:
+            raise TradingError(
+                "request_too_large",
+                f"This request would take more than {settings.READ_BUDGET_MS} ms of server "
+                "time: ask for fewer symbols at once.",
+                fields={"symbols": ["Too many for one request."]},
+            )
+        yield item
+
+
 class LatestApi(DataApi):
     """`.../latest`: one item per symbol, the unknown and the never-traded left out."""
 
@@ -239,9 +254,9 @@ class LatestApi(DataApi):
         _check_common(query)
         symbols = _symbols(query, symbol)
         stocks = _stocks(symbols, symbol is not None)
-        now = timezone.now()
+        now, started = timezone.now(), time.monotonic()
         data = {}
-        for name in symbols:
+        for name in _within_budget(symbols, started):
             if name in stocks:
                 item = self.item(stocks[name], now)
                 if item is not None:
@@ -283,8 +298,12 @@ class SnapshotsApi(DataApi):
         _check_common(query)
         symbols = _symbols(query, symbol)
         stocks = _stocks(symbols, symbol is not None)
-        now = timezone.now()
-        data = {s: market.snapshot_json(stocks[s], now) for s in symbols if s in stocks}
+        now, started = timezone.now(), time.monotonic()
+        data = {
+            s: market.snapshot_json(stocks[s], now)
+            for s in _within_budget(symbols, started)
+            if s in stocks
+        }
         if symbol is not None:
             return Response({"symbol": symbols[0], **data[symbols[0]]})
         return Response(data)

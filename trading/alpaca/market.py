@@ -159,6 +159,11 @@ class Bar:
 
 
 # --------------------------------------------------------------------------- reads
+DataRange = tuple[datetime, datetime] | None
+# "Not read yet" for a data range a caller may pass in (None means the stock has no data).
+_UNREAD: Any = object()
+
+
 def data_range(stock: Stock) -> tuple[datetime, datetime] | None:
     """The first and last moment anything priced the stock (a trade or a reference bar)."""
     trades = Trade.objects.filter(stock=stock).order_by("executed_at")
@@ -237,13 +242,16 @@ def bars_page(
     end: datetime,
     limit: int,
     descending: bool = False,
+    found: DataRange = _UNREAD,
 ) -> tuple[list[Bar], datetime | None]:
     """Up to `limit` bars starting in [start, end) (bar starts), and where the next page starts.
 
     Read a window of about `limit` bars at a time, so a long range costs what its data costs,
-    not what its length does; the range is first narrowed to where the stock has any data.
+    not what its length does; the range is first narrowed to where the stock has any data
+    (`found`: the stock's data_range when the caller has read it already).
     """
-    found = data_range(stock)
+    if found is _UNREAD:
+        found = data_range(stock)
     if found is None:
         return [], None
     start = max(start, frame.start_of(found[0]))
@@ -270,9 +278,15 @@ def bars_page(
     return bars, None
 
 
-def latest_bar(stock: Stock, frame: TimeFrame, before: int = 0) -> Bar | None:
+def latest_bar(
+    stock: Stock,
+    frame: TimeFrame,
+    before: int = 0,
+    found: DataRange = _UNREAD,
+) -> Bar | None:
     """The stock's latest bar of `frame` (or the `before`-th one before it)."""
-    found = data_range(stock)
+    if found is _UNREAD:
+        found = data_range(stock)
     if found is None:
         return None
     last = frame.start_of(found[1])
@@ -283,6 +297,7 @@ def latest_bar(stock: Stock, frame: TimeFrame, before: int = 0) -> Bar | None:
         end=frame.after(last),
         limit=before + 1,
         descending=True,
+        found=found,
     )
     return bars[before] if len(bars) > before else None
 
@@ -388,9 +403,10 @@ def quote_wire(top: TopOfBook, moment: Any) -> dict[str, Any]:
 def snapshot_json(stock: Stock, now: datetime) -> dict[str, Any]:
     """Latest trade, the book's quote now, the latest minute bar, the latest two daily bars."""
     trade = latest_trade(stock)
-    minute = latest_bar(stock, MINUTE)
-    daily = latest_bar(stock, DAY)
-    previous = latest_bar(stock, DAY, before=1) if daily is not None else None
+    found = data_range(stock)  # read once for the three bars
+    minute = latest_bar(stock, MINUTE, found=found)
+    daily = latest_bar(stock, DAY, found=found)
+    previous = latest_bar(stock, DAY, before=1, found=found) if daily is not None else None
     return {
         "latestTrade": None if trade is None else trade_json(trade),
         "latestQuote": quote_wire(top_of_book(stock), rfc3339(now)),

@@ -15,12 +15,13 @@ never held up by another bid's lock. The server is the clock: every time here is
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts import services as accounts
@@ -32,11 +33,13 @@ from marketdata.models import Stock
 from trading.errors import TradingError
 from trading.events import AuctionEvents, MarketEvents
 from trading.models import Auction, Bid, BookState, Trade
-from trading.pricing import fee, maker_fee_bps, reservation, taker_fee_bps
+from trading.pricing import band, fee, maker_fee_bps, reservation, taker_fee_bps
 from trading.services.locks import book_lock, positions_lock
 from trading.services.parsing import MAX_QTY, parse_decimal, parse_price, parse_qty
 from trading.services.positions import position_grant
 from trading.services.settlement import Ledger, Party, fill_settle
+
+log = logging.getLogger(__name__)
 
 # Increments by the current price per share, like the ladders of auction sites (then rounded
 # up to the stock's tick): (below this price, the increment).
@@ -60,6 +63,17 @@ def increment_at(auction: Auction, price: Decimal) -> Decimal:
     else:
         step = next((inc for below, inc in LADDER if price < below), TOP_INCREMENT)
     return max(tick, (step / tick).to_integral_value(rounding=ROUND_CEILING) * tick)
+
+
+def collar_high(auction: Auction) -> Decimal | None:
+    """The highest price a lot may print at: AUCTION_COLLAR_PCT over the reference price, on
+    the tick (None while the stock has no reference, or with the collar off: 0). One lot
+    must not set a price far from the market, for its holders or the tape."""
+    stock = auction.stock
+    if not stock.reference_price or not settings.AUCTION_COLLAR_PCT:
+        return None
+    pct = settings.AUCTION_COLLAR_PCT / 100
+    return band(stock.reference_price, pct, stock.tick_size)[1]
 
 
 def min_next_bid(auction: Auction) -> Decimal:
@@ -241,17 +255,12 @@ def _bid_under_lock(
     """The bid, accepted or refused (and then kept with its reason), on the locked auction."""
     now = timezone.now()
     try:
-        return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
+        # A savepoint: a refusal raised part-way (the bidder's cash, after the standing bid was
+        # touched) rolls back whatever the acceptance had written before the refusal is kept.
+        with transaction.atomic():
+            return _bid_accept(auction, user, _parse_max(max_price, auction), now), None
     except _Refusal as exc:
-        bid = Bid.objects.create(
-            auction=auction,
-            bidder=user,
-            max_price=_stored_price(max_price),
-            status=Bid.Status.REFUSED,
-            reason=exc.error.code,
-            placed_at=now,
-        )
-        return bid, exc.error
+        return _keep_refusal(auction, user, _stored_price(max_price), exc.error, now), exc.error
 
 
 def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | None:
@@ -275,15 +284,33 @@ def _too_low_already(pk: int, user: User, max_price: object) -> DomainError | No
     if price >= min_next_bid(auction) or now >= auction.ends_at or user.id == auction.seller_id:
         return None
     refusal = _too_low(auction).error
-    Bid.objects.create(
+    _keep_refusal(auction, user, price, refusal, now)
+    return refusal
+
+
+def _keep_refusal(
+    auction: Auction, user: User, price: Decimal | None, error: DomainError, now: datetime
+) -> Bid:
+    """Keep a refused bid for the history, up to AUCTION_REFUSALS_KEPT_PER_MINUTE a bidder an
+    auction: past that a refusal is still answered, but a client hammering one auction cannot
+    grow its history without bound (the returned bid is then not stored)."""
+    bid = Bid(
         auction=auction,
         bidder=user,
         max_price=price,
         status=Bid.Status.REFUSED,
-        reason=refusal.code,
+        reason=error.code,
         placed_at=now,
     )
-    return refusal
+    recent = Bid.objects.filter(
+        auction=auction,
+        bidder=user,
+        status=Bid.Status.REFUSED,
+        placed_at__gt=now - timedelta(minutes=1),
+    )[: settings.AUCTION_REFUSALS_KEPT_PER_MINUTE]
+    if recent.count() < settings.AUCTION_REFUSALS_KEPT_PER_MINUTE:
+        bid.save(force_insert=True)
+    return bid
 
 
 def _auction_pk(auction_id: object) -> int:
@@ -327,12 +354,15 @@ def _bid_accept(auction: Auction, user: User, price: Decimal, now: datetime) -> 
     bid = Bid(auction=auction, bidder=user, max_price=price, placed_at=now)
     if leader is not None and raising:
         accounts.cash_release(account=locked[user.id], amount=leader.reserved_cash)
-        _end_bid(leader, Bid.Status.CANCELED, "raised")
     bid.reserved_cash = reservation(price, auction.qty)
     try:
         accounts.cash_reserve(account=locked[user.id], amount=bid.reserved_cash)
     except DomainError as exc:
         raise _Refusal(exc) from None
+    # The standing bid ends only once the raise is sure to be taken (no write before the
+    # last check; the savepoint in _bid_under_lock backs this up).
+    if leader is not None and raising:
+        _end_bid(leader, Bid.Status.CANCELED, "raised")
     auction.bid_count += 1
     auction.bidder_numbers.setdefault(str(user.id), len(auction.bidder_numbers) + 1)
     if leader is None or raising or price > _max_of(leader):
@@ -378,6 +408,14 @@ def _check_bid(
             )
     elif price < min_next_bid(auction):
         raise _too_low(auction)
+    high = collar_high(auction)
+    if high is not None and price > high:
+        tick = auction.stock.tick_size
+        raise _refuse(
+            "bid_outside_collar",
+            f"A maximum may be at most {words.price(high, tick)} a share "
+            f"({settings.AUCTION_COLLAR_PCT:g}% over the reference price).",
+        )
 
 
 def _too_low(auction: Auction) -> _Refusal:
@@ -480,6 +518,7 @@ def auction_close(*, auction_id: int) -> Auction | None:
             _return_lot(auction, leader, events, Auction.Status.NO_SALE, "reserve_not_met")
         auction.closed_at = now
         auction.close_lateness_ms = int((now - auction.ends_at).total_seconds() * 1000)
+        auction.close_error, auction.close_failed_at = "", None
         events.public("closed")
         auction.save()
         events.publish_on_commit()
@@ -489,6 +528,11 @@ def auction_close(*, auction_id: int) -> Auction | None:
 def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: AuctionEvents) -> None:
     stock, price, qty = auction.stock, auction.current_price, auction.qty
     assert price is not None, "a winner stands at a price"
+    high = collar_high(auction)
+    if high is not None and price > high:
+        # The reference fell since the bidding: the lot prints at the collar's edge, below
+        # the winner's standing price (never above what they bid).
+        price = auction.current_price = high
     notional = price * qty
     buyer_fee, seller_fee = fee(notional, taker_fee_bps()), fee(notional, maker_fee_bps())
     house_id = accounts.house_account_id() if (buyer_fee or seller_fee) else None
@@ -526,8 +570,9 @@ def _settle_winner(auction: Auction, leader: Bid, state: BookState, events: Auct
     for pos in positions.values():
         pos.save(update_fields=["qty", "reserved_qty", "avg_cost", "realized_pl", "updated_at"])
     ledger.write(locked, before, [trade])
-    state.last_price, state.last_trade_at = price, now
-    state.save(update_fields=["trade_seq", "last_price", "last_trade_at"])
+    # Not the last-sale price that marks positions (trading.selectors): one lot, sold to one
+    # bidder, must not re-price every holder of the stock.
+    state.save(update_fields=["trade_seq"])
     _end_bid(leader, Bid.Status.WON, "won")
     auction.status, auction.winning_bid = Auction.Status.CLOSED, leader
     market = MarketEvents(stock, positions={uid: pos.qty for uid, pos in positions.items()})
@@ -624,12 +669,44 @@ def auctions_sweep() -> dict[str, int]:
                 auction.save(update_fields=["status", "seq"])
                 events.publish_on_commit()
                 opened += 1
-    closed = 0
-    due = Auction.objects.filter(status__in=LIVE, ends_at__lte=now).order_by("ends_at")
+    closed = set_aside = 0
+    retry_before = now - timedelta(seconds=settings.AUCTION_CLOSE_RETRY_SECONDS)
+    due = (
+        Auction.objects.filter(status__in=LIVE, ends_at__lte=now)
+        .filter(Q(close_failed_at__isnull=True) | Q(close_failed_at__lte=retry_before))
+        .order_by("ends_at")
+    )
     for pk in due.values_list("pk", flat=True)[:500]:
-        result = auction_close(auction_id=pk)
-        closed += bool(result is not None and result.status not in LIVE)
-    return {"opened": opened, "closed": closed}
+        result = auction_close_or_set_aside(auction_id=pk)
+        if result is None:
+            set_aside += 1
+        else:
+            closed += result.status not in LIVE
+    return {"opened": opened, "closed": closed, "set_aside": set_aside}
+
+
+def auction_close_or_set_aside(*, auction_id: int) -> Auction | None:
+    """Close one auction; if its close fails, set it aside with the reason and return None.
+
+    Each close is its own transaction: a failure rolls back that close alone (nothing is half
+    applied), is recorded on the auction for staff (admin, /healthz), and the caller goes on
+    with the next. The sweep tries it again after AUCTION_CLOSE_RETRY_SECONDS.
+    """
+    try:
+        return auction_close(auction_id=auction_id)
+    except Exception as exc:  # any failure: the other auctions must still close
+        reason = (
+            f"{exc.code}: {exc.message}"
+            if isinstance(exc, DomainError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        log.exception("auction %s could not close; set aside", auction_id)
+        Auction.objects.filter(pk=auction_id).update(
+            close_error=reason[:500],
+            close_failures=F("close_failures") + 1,
+            close_failed_at=timezone.now(),
+        )
+        return None
 
 
 __all__ = [
@@ -637,6 +714,7 @@ __all__ = [
     "auction_bid_place",
     "auction_cancel",
     "auction_close",
+    "auction_close_or_set_aside",
     "auction_create",
     "auctions_sweep",
     "increment_at",

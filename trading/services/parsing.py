@@ -6,6 +6,7 @@ The refusals' messages are sentences a trader reads (see core.words); their `cod
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -30,12 +31,25 @@ def _not_a_number(code: str, name: str) -> str:
     return f"{label(name)} must be a positive amount, like 101.25."
 
 
+# A number as people and programs write one: ASCII digits, an optional point and exponent.
+# Decimal() alone also takes "1_000", "١٢" and "NaN", and a 4,000-digit string whose later
+# arithmetic (quantize, %) fails with InvalidOperation instead of a refusal.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+MAX_NUMBER_LENGTH = 40
+
+
 def parse_decimal(raw: object, *, name: str, code: str) -> Decimal:
     """A finite, positive number; anything else is refused with `code`."""
+    text = str(raw).strip()
+    if len(text) > MAX_NUMBER_LENGTH or not _NUMBER.fullmatch(text):
+        raise _refuse(code, name, _not_a_number(code, name), "Not a number.")
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(text)
     except (InvalidOperation, ValueError):
         raise _refuse(code, name, _not_a_number(code, name), "Not a number.") from None
+    if value.adjusted() > 15 or (value and value.adjusted() < -15):
+        # Far outside any price or quantity: refused before any arithmetic on it.
+        raise _refuse(code, name, _not_a_number(code, name), "Out of range.")
     if not value.is_finite():
         raise _refuse(code, name, _not_a_number(code, name), "Not finite.")
     if value <= 0:

@@ -105,7 +105,7 @@ def test_filling_three_makers_writes_them_in_the_same_statements(market, alice, 
 def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice, bob, key_client):
     from trading.services.auctions import auction_create
 
-    make_stock("ACME", "100.00")
+    make_stock("ACME", "140.00")  # bids up to 150.00 stay inside the collar
     lot = auction_create(seller=None, symbol="ACME", qty=10, reserve_price="95.00")
     first, second = key_client(alice), key_client(bob)
     first.get("/api/v1/account")
@@ -121,8 +121,9 @@ def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice
     assert _statements(bid(second, "97.00")) == 8
     # outbid at once: key, auction, leader, account, insert bid, auction (nothing reserved)
     assert _statements(bid(first, "96.00")) == 6
-    # under the minimum: key, auction, leader, the refused bid kept
-    assert _statements(bid(first, "90.00")) == 4
+    # under the minimum: key, auction, leader, the bidder's recent refusals counted, the
+    # refused bid kept
+    assert _statements(bid(first, "90.00")) == 5
     # Many bids later, a bid costs the same: nothing is read per earlier bid.
     for i in range(20):
         bidder = (first, second)[i % 2]

@@ -24,6 +24,13 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+@pytest.fixture(autouse=True)
+def _no_collar(settings):
+    """These tests bid far over ACME's 100.00 to test other rules; the collar has its own
+    tests (test_refusals_and_sweep.py), which turn it back on."""
+    settings.AUCTION_COLLAR_PCT = 0
+
+
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()

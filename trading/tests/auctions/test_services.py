@@ -182,7 +182,7 @@ def test_closing_twice_or_early_settles_once(lot, alice, clock):
     clock.now = lot.ends_at
     auction_close(auction_id=lot.pk)
     auction_close(auction_id=lot.pk)
-    assert auctions_sweep() == {"opened": 0, "closed": 0}
+    assert auctions_sweep() == {"opened": 0, "closed": 0, "set_aside": 0}
     assert Trade.objects.filter(auction=lot).count() == 1
 
 

@@ -189,6 +189,7 @@ class Daphne:
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DJANGO_DEBUG": "false",
             "API_RATE_LIMIT": "off",  # the load is the point, not the limit
+            "WS_MAX_SOCKETS_PER_ADDRESS": "100000",  # every test client is 127.0.0.1
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -581,3 +582,27 @@ def test_the_orders_channel_numbers_each_users_messages_and_replays_what_a_clien
     assert missed_events == ["new", "fill"]
     # The snapshot's open orders: 10.60 and 10.70 rest; 10.50 was filled.
     assert sorted(o["limit_price"] for o in again["orders"]) == ["10.6000", "10.7000"]
+
+
+def test_many_depth_limited_watchers_share_one_snapshot_read_when_their_window_moves(alice):
+    """160 `depth: 10` subscribers each read their own snapshot at every window change; one
+    read a process now serves every socket whose window the same delta moved."""
+    from trading.consumers import shared_snapshots
+
+    zwq = make_stock("ZWQ", "20.00")
+    place(alice, zwq, "buy", 1, "19.50")
+    place(alice, zwq, "buy", 1, "19.40")
+
+    async def scenario():
+        async with contextlib.AsyncExitStack() as stack:
+            sockets = [await stack.enter_async_context(open_socket()) for _ in range(12)]
+            for ws in sockets:
+                await ws.subscribe("book", "ZWQ", depth=2)
+            reads = shared_snapshots().reads
+            await in_thread(place)(alice, zwq, "buy", 5, "19.45")  # pushes 19.40 out of windows
+            snapshots = [await ws.receive_until("book.snapshot") for ws in sockets]
+            return shared_snapshots().reads - reads, [s for s, _ in snapshots]
+
+    reads, snapshots = run(scenario)
+    assert reads == 1
+    assert {tuple(levels(s["bids"])) for s in snapshots} == {(("19.5000", "1"), ("19.4500", "5"))}

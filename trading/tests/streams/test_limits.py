@@ -38,8 +38,8 @@ def test_a_fast_client_is_slowed_down_not_closed(monkeypatch):
     from trading import consumers
     from trading.tests.streams.conftest import open_socket
 
-    monkeypatch.setattr(consumers, "RATE_BURST", 5)
-    monkeypatch.setattr(consumers, "RATE_PER_SECOND", 0.5)
+    monkeypatch.setattr(consumers.StreamConsumer, "rate_burst", 5)
+    monkeypatch.setattr(consumers.StreamConsumer, "rate_per_second", 0.5)
 
     async def scenario():
         async with open_socket() as ws:
@@ -101,6 +101,7 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
     from asgiref.sync import async_to_sync
 
     from trading import consumers
+    from trading.streams import guard
 
     monkeypatch.setattr(consumers, "MAX_SEND_BACKLOG_BYTES", 1000)
     sent: list = []
@@ -120,7 +121,7 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
         {"type": "websocket.close", "code": 4009},
     ]
     assert consumers.slow_consumers_closed == before + 1
-    assert consumers.send_backlog(lambda message: None) is None  # another server: no check
+    assert guard.send_backlog(lambda message: None) is None  # another server: no check
 
 
 def test_stream_frames_go_past_the_session_middleware_without_reading_the_session():
