@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -195,7 +196,8 @@ def publish(sends: list[Send]) -> None:
 
 def publish_now(sends: list[Send], *, batch_id: str | None = None) -> bool:
     """Send layer events in order, on this thread; with the pub/sub layer, in one round trip.
-    True when Redis took them; False (logged) when it could not be reached in time.
+    True when Redis took them (or they failed for another reason, logged: trying again would
+    not help); False (logged) when Redis could not be reached in time.
 
     Writing the layer's own wire format (its serializer, its `<prefix>__group__<group>`
     channel) with a plain Redis pipeline costs one round trip and no hop onto an event loop.
@@ -221,9 +223,12 @@ def publish_now(sends: list[Send], *, batch_id: str | None = None) -> bool:
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
-    except Exception as exc:  # a stream outage must never undo or fail a committed trade
+    except (redis.RedisError, OSError) as exc:  # Redis out of reach: worth another try
         log.warning("could not publish %d stream messages: %r", len(sends), exc)
         return False
+    except Exception:  # a stream failure must never undo or fail a committed trade
+        _publisher.failed += len(sends)
+        log.exception("could not publish %d stream messages", len(sends))
     return True
 
 
