@@ -100,9 +100,9 @@ def seed(clients: int) -> None:
     for i in range(clients + 1):
         user = User.objects.create_user(username=f"bench{i:03d}")  # no password: keys only
         account = Account.objects.get(user=user)  # opened with the user, with the starting cash
-        account_adjust_cash(
-            account_id=account.pk, amount=Decimal("100000000") - account.cash, memo="bench"
-        )
+        # Enough for the maker's 200 bid levels (about $2M) on every symbol, and then some.
+        cash = Decimal(max(100_000_000, 3_000_000 * len(SYMBOLS)))
+        account_adjust_cash(account_id=account.pk, amount=cash - account.cash, memo="bench")
         for symbol in SYMBOLS:
             position_grant(user=user, symbol=symbol, qty=1_000_000, memo="bench")
         key, secret = api_key_create(user=user, name="bench")

@@ -571,6 +571,7 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
     key_id, secret = stack.keys[-1]
     me = Client(stack.port, key_id, secret)
     refused = tried = 0
+    answers: Counter = Counter()
 
     async def call(method: str, path: str, body: dict | None = None) -> tuple[int | None, dict]:
         reply = await me.send(method, path, body, args.timeout)
@@ -606,21 +607,25 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             if lead is None or lead > 90:
                 continue
             held = await hold_all_but(Decimal("900"))
-            led, _ = await call(
+            led, led_body = await call(
                 "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": str(lead)}
             )
-            raised, _ = await call(
+            raised, raised_body = await call(
                 "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": "109.00"}
             )
             tried += 1
             refused += led == 201 and raised == 403
+            answers[f"lead {led} {led_body.get('code', '')}".strip()] += 1
+            answers[f"raise {raised} {raised_body.get('code', '')}".strip()] += 1
             for order_id in held:
                 c = Cancel(order_id=order_id)
                 log.cancels.append(c)
                 await _cancel(me, log, c, args)
             log.faults += 1
     me.drop()
-    log.fault_notes.append(f"raises refused for cash while leading: {refused} of {tried} tried")
+    log.fault_notes.append(
+        f"raises refused for cash while leading: {refused} of {tried} tried {dict(answers)}"
+    )
 
 
 def _rss_mb(stack: Stack) -> float:

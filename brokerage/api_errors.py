@@ -15,6 +15,7 @@ from core.errors import (
     database_unavailable,
     flatten_detail,
 )
+from core.http import is_alpaca_path
 from core.words import label
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def page_not_found(request, exception=None):
     from django.http import JsonResponse
     from django.views import defaults
 
-    if request.path.startswith("/api/v2/"):
+    if is_alpaca_path(request.path):
         from trading.alpaca.errors import not_found_json
 
         return not_found_json(request)
@@ -146,7 +147,7 @@ def server_error(request):
     from django.http import JsonResponse
     from django.views import defaults
 
-    if request.path.startswith("/api/v2/"):
+    if is_alpaca_path(request.path):
         from trading.alpaca.errors import server_error_json
 
         return server_error_json()

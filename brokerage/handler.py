@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponseBase
 # client looping the heaviest read never queues order entry, the account or the pages behind
 # it; the two threads share the GIL, switching every few milliseconds, so a placement waits
 # for a slice, not for the whole read.
-HEAVY_READS = re.compile(r"^/(?:api/)?v2/stocks/|^/api/v1/stocks/[^/]+/(?:candles|trades)")
+# Read before the middleware collapses repeated slashes (`/api//v2/…`, a base URL ending in one).
+HEAVY_READS = re.compile(r"^/+(?:api/+)?v2/+stocks/|^/api/v1/stocks/[^/]+/(?:candles|trades)")
 _reads_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy-reads")
 
 

@@ -13,6 +13,24 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.errors import database_unavailable
+from core.http import is_alpaca_path, is_api_path
+
+_REPEATED_SLASHES = re.compile(r"//+")
+
+
+class RepeatedSlashMiddleware:
+    """`/api//v2/account` is `/api/v2/account`: an SDK given a base URL that ends in a slash
+    (`http://HOST/api/`) appends `/v2/...` to it, and Alpaca's own servers take the result.
+    Collapsed before anything reads the path, so routing, error shapes and limits agree."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "//" in request.path_info:
+            request.path_info = _REPEATED_SLASHES.sub("/", request.path_info)
+            request.path = _REPEATED_SLASHES.sub("/", request.path)
+        return self.get_response(request)
 
 
 class ServerTimingMiddleware:
@@ -26,7 +44,7 @@ class ServerTimingMiddleware:
     def __call__(self, request):
         start = time.perf_counter()
         response = self.get_response(request)
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path) or request.path.startswith("/api/"):
             response["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.2f}"
         return response
 
@@ -43,7 +61,7 @@ class DatabaseUnavailablePageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if request.path.startswith("/api/") or not database_unavailable(exception):
+        if is_api_path(request.path) or not database_unavailable(exception):
             return None
         # Rendered without the request: its context processors would ask the database again.
         response = HttpResponse(render_to_string("503.html"), status=503)
@@ -61,7 +79,7 @@ class ApiUtcMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith("/api/"):
+        if not is_api_path(request.path):
             return self.get_response(request)
         with timezone.override(UTC):
             return self.get_response(request)
@@ -74,7 +92,7 @@ _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def _api_error(request, status: int, code: str, message: str) -> HttpResponse:
     """The error shape of the API the path belongs to (Alpaca's under /api/v2/)."""
-    if request.path.startswith("/api/v2/"):
+    if is_alpaca_path(request.path):
         from trading.alpaca.errors import body
 
         # Alpaca's numeric code: the HTTP status followed by 10000.
@@ -83,9 +101,7 @@ def _api_error(request, status: int, code: str, message: str) -> HttpResponse:
 
 
 def _is_api(request) -> bool:
-    return request.path.startswith("/api/") and not request.path.startswith(
-        ("/api/docs/", "/api/schema/")
-    )
+    return is_api_path(request.path)
 
 
 class InputGuardMiddleware:

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the path: `/api//v2/...` (a base URL ending in a slash) routes.
+    "brokerage.middleware.RepeatedSlashMiddleware",
     # First, so that its figure covers every other middleware.
     "brokerage.middleware.ServerTimingMiddleware",
     "brokerage.middleware.DatabaseUnavailablePageMiddleware",
@@ -236,6 +238,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- the product ------------------------------------------------------------------------
 STARTING_CASH = env_decimal("STARTING_CASH", "100000.00", minimum=Decimal("0"))
+# The price band a new stock starts with: orders within this fraction of the reference price
+# (staff set each stock's own in the admin, up to 1).
+PRICE_BAND_PCT = env_decimal("PRICE_BAND_PCT", "0.10", minimum=Decimal("0.0001"))
+if PRICE_BAND_PCT > 1:
+    raise ConfigError(f"PRICE_BAND_PCT={PRICE_BAND_PCT} must be at most 1")
 # Fees in basis points of each fill's notional, paid to the house account.
 TRADING_MAKER_FEE_BPS = env_decimal("TRADING_MAKER_FEE_BPS", "0", minimum=Decimal("0"))
 TRADING_TAKER_FEE_BPS = env_decimal("TRADING_TAKER_FEE_BPS", "0", minimum=Decimal("0"))

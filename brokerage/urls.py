@@ -14,6 +14,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("brokerage.api_urls")),
     path("api/v2/", include("trading.alpaca.urls")),
+    # The same views at the host root: Alpaca's SDKs are given a host and append `/v2` (the
+    # names resolve to the `/api/v2/` paths above, which come first).
+    path("v2/", include("trading.alpaca.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

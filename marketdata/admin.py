@@ -24,6 +24,7 @@ class StockAdmin(admin.ModelAdmin):
     list_display = (
         "symbol",
         "name",
+        "exchange",
         "status",
         "reference_price",
         "previous_close",
@@ -32,7 +33,7 @@ class StockAdmin(admin.ModelAdmin):
         "day_low",
         "day_high",
     )
-    list_filter = ("status", "price_stale", "price_source")
+    list_filter = ("status", "exchange", "price_stale", "price_source")
     search_fields = ("symbol", "name", "isin")
     readonly_fields = (
         "price_source",

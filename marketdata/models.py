@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -15,6 +16,11 @@ from core.fields import price_field
 SYMBOL_VALIDATOR = RegexValidator(
     r"^[A-Z0-9][A-Z0-9.\-]{0,11}$", "Capital letters, digits, '.' and '-' (class shares: BRK.B)."
 )
+
+
+def default_band_pct() -> Decimal:
+    """The band a new stock starts with: `PRICE_BAND_PCT` (staff change each stock's after)."""
+    return settings.PRICE_BAND_PCT
 
 
 def symbol_dot_form(symbol: str) -> str:
@@ -29,16 +35,34 @@ class Stock(models.Model):
         ACTIVE = "active", "Active"
         HALTED = "halted", "Halted"
 
+    class Exchange(models.TextChoices):
+        """Primary listing venues, in Alpaca's names (its SDKs refuse any other)."""
+
+        NASDAQ = "NASDAQ", "NASDAQ"
+        NYSE = "NYSE", "NYSE"
+        ARCA = "ARCA", "NYSE Arca"
+        AMEX = "AMEX", "NYSE American"
+        BATS = "BATS", "Cboe BZX"
+        OTC = "OTC", "OTC (no listing)"
+
     symbol = models.CharField(max_length=12, unique=True, validators=[SYMBOL_VALIDATOR])
     name = models.CharField(max_length=200)
     isin = models.CharField(max_length=12, blank=True)
+    # Where the stock is listed in the wider market (bots pick stocks by it); trades here all
+    # happen on this exchange's own book whatever it says.
+    exchange = models.CharField(
+        max_length=8,
+        choices=Exchange.choices,
+        default=Exchange.OTC,
+        help_text="The primary listing exchange, as Alpaca names it.",
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     tick_size = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0.01"))
     lot_size = models.PositiveIntegerField(default=1, help_text="Orders are whole multiples of it.")
     band_pct = models.DecimalField(
         max_digits=6,
         decimal_places=4,
-        default=Decimal("0.10"),
+        default=default_band_pct,
         help_text="Orders must be priced within this fraction of the reference price.",
     )
     reference_price = price_field(null=True, blank=True)

@@ -65,8 +65,9 @@ class UniverseLoad:
 def universe_load(*, everything: bool = False, path: Path = UNIVERSE_FILE) -> UniverseLoad:
     """Load the shipped stock universe: the demo set, or every symbol. Safe to run again.
 
-    Existing stocks keep their status and live prices; only names and ISINs are refreshed,
-    and a stock that never had a reference price gets the file's starting price.
+    Existing stocks keep their status, live prices and listing exchange (staff may have set
+    it); only names and ISINs are refreshed, and a stock that never had a reference price gets
+    the file's starting price.
     """
     with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if everything or r["demo"] == "1"]
@@ -87,6 +88,7 @@ def universe_load(*, everything: bool = False, path: Path = UNIVERSE_FILE) -> Un
                         symbol=row["symbol"],
                         name=row["name"],
                         isin=row["isin"],
+                        exchange=row.get("exchange") or Stock.Exchange.OTC,
                         reference_price=price,
                         previous_close=price,
                         price_source="universe",

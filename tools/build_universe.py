@@ -4,10 +4,16 @@ Run once by a developer when the seed lists change (the site never reads ../shar
 
     python tools/build_universe.py ../shared/data/seed
 
-Columns: symbol, name, isin, price, demo. Prices: the real last close from the minute bars
+Columns: symbol, name, isin, price, demo, exchange. Prices: the real last close from the minute bars
 for the five symbols they cover, approximate late-2025 closes for a few well-known names, and
 a deterministic plausible price (log-uniform between $5 and $400, from a hash of the symbol)
 for the rest. `demo=1` marks the few hundred symbols loaded by default.
+
+`exchange` is the primary listing, in Alpaca's names: NASDAQ for every symbol of the auction
+list (NASDAQ's own) and for the featured names NASDAQ lists, NYSE Arca for SPY, and for the
+rest the US symbol conventions: five letters ending in Y or F (foreign shares and ADRs) or Q
+(in bankruptcy) trade OTC, one to three letters list on the NYSE, four and five on NASDAQ.
+Staff correct any in the admin.
 """
 
 from __future__ import annotations
@@ -32,6 +38,19 @@ KNOWN_PRICES = {
     "AMD": "214.00",
 }
 DEMO_SIZE = 300
+KNOWN_EXCHANGES = {"SPY": "ARCA"}
+
+
+def listing_exchange(symbol: str, nasdaq: set[str]) -> str:
+    """The primary listing exchange: NASDAQ's list first, then the symbol's conventions."""
+    if symbol in KNOWN_EXCHANGES:
+        return KNOWN_EXCHANGES[symbol]
+    if symbol in nasdaq:
+        return "NASDAQ"
+    root = symbol.replace("/", ".").split(".")[0]
+    if len(root) == 5 and root[-1] in "YFQ":
+        return "OTC"
+    return "NYSE" if len(root) <= 3 else "NASDAQ"
 
 
 def plausible_price(symbol: str) -> Decimal:
@@ -60,13 +79,15 @@ def main(seed_dir: str) -> None:
     out = Path(__file__).resolve().parent.parent / "marketdata" / "data" / "universe.csv"
     with open(out, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["symbol", "name", "isin", "price", "demo"])
+        writer.writerow(["symbol", "name", "isin", "price", "demo", "exchange"])
         for symbol in symbols:
             name, isin = names.get(symbol, (KNOWN_NAMES.get(symbol, symbol), ""))
             price = last_close.get(symbol) or Decimal(KNOWN_PRICES.get(symbol, "0"))
             if not price:
                 price = plausible_price(symbol)
-            writer.writerow([symbol, name, isin, f"{price}", "1" if symbol in demo else "0"])
+            demo_flag = "1" if symbol in demo else "0"
+            exchange = listing_exchange(symbol, auction)
+            writer.writerow([symbol, name, isin, f"{price}", demo_flag, exchange])
     print(f"wrote {len(symbols)} symbols ({len(demo)} in the demo set) to {out}")
 
 

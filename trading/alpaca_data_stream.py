@@ -41,7 +41,6 @@ from typing import Any
 
 import msgpack
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import api_key_authenticate
 from core import streams
@@ -162,7 +161,7 @@ def _moment_from_ms(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-class DataStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class DataStreamConsumer(SocketGuard):
     """One client's market data: connect, auth, subscribe; then trades, quotes and bars."""
 
     user = None

@@ -48,7 +48,7 @@ def _authenticate(key_id: str, secret: str):
 _access_valid = database_sync_to_async(stream_access_valid)
 
 
-class TradingStreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class TradingStreamConsumer(SocketGuard):
     """One bot's trade updates. Authenticate, listen, receive; nothing else is spoken."""
 
     max_frame_bytes = MAX_FRAME_BYTES

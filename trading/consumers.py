@@ -61,7 +61,6 @@ from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
 from django.utils import timezone
 
@@ -380,7 +379,7 @@ def _windowed(sub: Subscription, text: str) -> str | None:
     return streams.encode(message)
 
 
-class StreamConsumer(SocketGuard, AsyncWebsocketConsumer):
+class StreamConsumer(SocketGuard):
     """Live market data for anyone; the signed-in user's own order updates and fills."""
 
     max_frame_bytes = MAX_FRAME_BYTES

@@ -120,6 +120,7 @@ def _stock_form(stock, **changes) -> dict:
         "symbol": stock.symbol,
         "name": stock.name,
         "isin": stock.isin,
+        "exchange": stock.exchange,
         "status": stock.status,
         "tick_size": stock.tick_size,
         "lot_size": stock.lot_size,
@@ -149,6 +150,23 @@ def test_staff_cannot_move_the_tick_under_resting_orders(staff_client, alice):
     staff_client.post(url, _stock_form(acme, tick_size="0.01", lot_size="5", band_pct="0.2"))
     acme.refresh_from_db()
     assert (acme.lot_size, acme.band_pct) == (5, Decimal("0.2"))
+
+
+def test_staff_set_a_stocks_listing_exchange_and_alpaca_clients_see_it(staff_client, alice):
+    from accounts.services import api_key_create
+
+    acme = make_stock("ACME", "10.00")
+    url = reverse("admin:marketdata_stock_change", args=[acme.pk])
+    saved = staff_client.post(url, _stock_form(acme, exchange="NYSE"))
+    assert saved.status_code == 302, saved.content
+    key, secret = api_key_create(user=alice, name="bot")
+    headers = {"HTTP_APCA_API_KEY_ID": key.key_id, "HTTP_APCA_API_SECRET_KEY": secret}
+    asset = staff_client.get("/v2/assets/ACME", **headers).json()
+    assert asset["exchange"] == "NYSE"
+    refused = staff_client.post(url, _stock_form(acme, exchange="LSE"))
+    assert refused.status_code == 200 and b"Select a valid choice" in refused.content
+    acme.refresh_from_db()
+    assert acme.exchange == "NYSE"
 
 
 def test_staff_create_a_house_auction_see_its_bids_and_cancel_it(staff_client, alice, settings):

@@ -78,3 +78,15 @@ def test_requests_sent_together_run_in_turn_in_one_thread(app):
     assert all(
         end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False)
     )
+
+
+def test_market_data_reads_go_to_their_lane_under_either_prefix_and_any_slashes():
+    from django.test import RequestFactory
+
+    from brokerage.handler import is_heavy_read
+
+    factory = RequestFactory()
+    for url in ("/v2/stocks/bars", "/api/v2/stocks/bars", "/api//v2/stocks/AAPL/trades"):
+        assert is_heavy_read(factory.get(url)), url
+    for url in ("/v2/orders", "/api/v2/account"):
+        assert not is_heavy_read(factory.get(url)), url

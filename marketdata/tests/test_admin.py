@@ -55,6 +55,7 @@ def test_a_price_typed_by_staff_becomes_the_new_baseline(staff_client):
             "symbol": "ACME",
             "name": "ACME Corp",
             "isin": "",
+            "exchange": "OTC",
             "status": "active",
             "tick_size": "0.01",
             "lot_size": "1",

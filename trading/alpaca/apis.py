@@ -97,8 +97,17 @@ def _order_fields(data: dict) -> dict:
     tif = _choice(data, "time_in_force", SUPPORTED_TIF, UNSUPPORTED_TIF, default="day")
     side = _choice(data, "side", ("buy", "sell"))
     order_class = str(data.get("order_class") or "simple").strip().lower()
-    if order_class in UNSUPPORTED_CLASSES or data.get("take_profit") or data.get("stop_loss"):
+    if order_class in UNSUPPORTED_CLASSES:
         raise _unsupported("unsupported_order_class", "order_class", order_class)
+    for leg in ("take_profit", "stop_loss"):
+        if not _blank(data.get(leg)):
+            # Named for itself: without an order_class, "simple" was never the problem.
+            raise TradingError(
+                "unsupported_order_class",
+                f"{leg} is not supported yet on this exchange: bracket, OCO and OTO orders "
+                "are not.",
+                fields={leg: ["Not supported yet."]},
+            )
     if order_class != "simple":
         raise _invalid("order_class", f"invalid order_class: {order_class!r}")
     for name in ("stop_price", "trail_price", "trail_percent"):
@@ -165,9 +174,14 @@ class AccountApi(AlpacaApi):
 # --------------------------------------------------------------------------- orders
 class OrdersApi(AlpacaApi):
     def post(self, request):
-        """Place an order (market or limit, by qty or notional; day, gtc, ioc or fok)."""
+        """Place an order (market or limit, by qty or notional; day, gtc, ioc or fok).
+
+        An unfilled IOC and an unfillable FOK alike answer the order, canceled (Alpaca's way).
+        """
         _check_not_suspended(request.user)
-        order = services.order_place(user=request.user, **_order_fields(request.data))
+        order = services.order_place(
+            user=request.user, unfillable_fok="cancel", **_order_fields(request.data)
+        )
         return Response(order_json(order))
 
     def get(self, request):
@@ -321,7 +335,8 @@ class PositionApi(AlpacaApi):
 # --------------------------------------------------------------------------- assets
 class AssetsApi(AlpacaApi):
     def get(self, request):
-        """Every stock as an asset; `status` active|inactive, `asset_class` us_equity."""
+        """Every stock as an asset; `status` active|inactive, `asset_class` us_equity, and
+        `exchange` (the primary listing)."""
         query = request.query_params
         status = query.get("status") or "active"
         asset_class = query.get("asset_class") or "us_equity"
@@ -332,9 +347,12 @@ class AssetsApi(AlpacaApi):
             "crypto",
         ):
             raise _invalid("status", "invalid status or asset_class")
-        if status == "inactive" or asset_class != "us_equity" or exchange not in (None, "", "OTC"):
+        if status == "inactive" or asset_class != "us_equity":
             return Response([])
-        return Response([asset_json(s) for s in Stock.objects.order_by("symbol")])
+        stocks = Stock.objects.order_by("symbol")
+        if exchange:
+            stocks = stocks.filter(exchange=exchange.strip().upper())
+        return Response([asset_json(s) for s in stocks])
 
 
 class AssetApi(AlpacaApi):
@@ -562,30 +580,48 @@ class WatchlistsApi(AlpacaApi):
 
 
 class WatchlistApi(AlpacaApi):
-    def get(self, request, watchlist_id: str):
-        watchlist = _watchlist(request.user, watchlist_id)
+    """One watchlist by its id: read, replace (PUT), add a symbol (POST), delete."""
+
+    def _target(self, request, watchlist_id: str | None) -> Watchlist:
+        return _watchlist(request.user, str(watchlist_id))
+
+    def get(self, request, watchlist_id: str | None = None):
+        watchlist = self._target(request, watchlist_id)
         return Response(_watchlist_json(watchlist, _account_id(request.user)))
 
-    def put(self, request, watchlist_id: str):
+    def put(self, request, watchlist_id: str | None = None):
         data = request.data if isinstance(request.data, dict) else {}
         watchlist = watchlists.watchlist_update(
-            watchlist=_watchlist(request.user, watchlist_id),
+            watchlist=self._target(request, watchlist_id),
             name=data.get("name"),
             symbols=data.get("symbols"),
         )
         return Response(_watchlist_json(watchlist, _account_id(request.user)))
 
-    def post(self, request, watchlist_id: str):
+    def post(self, request, watchlist_id: str | None = None):
         """Add one symbol."""
         data = request.data if isinstance(request.data, dict) else {}
         watchlist = watchlists.watchlist_add(
-            watchlist=_watchlist(request.user, watchlist_id), symbol=data.get("symbol")
+            watchlist=self._target(request, watchlist_id), symbol=data.get("symbol")
         )
         return Response(_watchlist_json(watchlist, _account_id(request.user)))
 
-    def delete(self, request, watchlist_id: str):
-        watchlists.watchlist_delete(watchlist=_watchlist(request.user, watchlist_id))
+    def delete(self, request, watchlist_id: str | None = None):
+        watchlists.watchlist_delete(watchlist=self._target(request, watchlist_id))
         return Response(status=204)
+
+
+class WatchlistByNameApi(WatchlistApi):
+    """The same operations on `watchlists:by_name?name=...` (names are unique per user)."""
+
+    def _target(self, request, watchlist_id: str | None) -> Watchlist:
+        name = request.query_params.get("name", "")
+        if not name.strip():
+            raise _invalid("name", "name is required")
+        watchlist = Watchlist.objects.filter(user=request.user, name=name).first()
+        if watchlist is None:
+            raise TradingError("watchlist_not_found", f"no watchlist named {name!r}")
+        return watchlist
 
 
 class WatchlistSymbolApi(AlpacaApi):

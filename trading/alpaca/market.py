@@ -278,6 +278,27 @@ def bars_page(
     return bars, None
 
 
+def latest_bars(
+    stock: Stock, frame: TimeFrame, count: int = 1, found: DataRange = _UNREAD
+) -> list[Bar]:
+    """The stock's latest `count` bars of `frame`, newest first, in one read."""
+    if found is _UNREAD:
+        found = data_range(stock)
+    if found is None:
+        return []
+    last = frame.start_of(found[1])
+    bars, _ = bars_page(
+        stock,
+        frame,
+        start=frame.start_of(last - frame.approx * (count + 9)),
+        end=frame.after(last),
+        limit=count,
+        descending=True,
+        found=found,
+    )
+    return bars
+
+
 def latest_bar(
     stock: Stock,
     frame: TimeFrame,
@@ -285,20 +306,7 @@ def latest_bar(
     found: DataRange = _UNREAD,
 ) -> Bar | None:
     """The stock's latest bar of `frame` (or the `before`-th one before it)."""
-    if found is _UNREAD:
-        found = data_range(stock)
-    if found is None:
-        return None
-    last = frame.start_of(found[1])
-    bars, _ = bars_page(
-        stock,
-        frame,
-        start=frame.start_of(last - frame.approx * (before + 10)),
-        end=frame.after(last),
-        limit=before + 1,
-        descending=True,
-        found=found,
-    )
+    bars = latest_bars(stock, frame, before + 1, found)
     return bars[before] if len(bars) > before else None
 
 
@@ -405,8 +413,9 @@ def snapshot_json(stock: Stock, now: datetime) -> dict[str, Any]:
     trade = latest_trade(stock)
     found = data_range(stock)  # read once for the three bars
     minute = latest_bar(stock, MINUTE, found=found)
-    daily = latest_bar(stock, DAY, found=found)
-    previous = latest_bar(stock, DAY, before=1, found=found) if daily is not None else None
+    days = latest_bars(stock, DAY, 2, found=found)  # today's and the one before, in one read
+    daily = days[0] if days else None
+    previous = days[1] if len(days) > 1 else None
     return {
         "latestTrade": None if trade is None else trade_json(trade),
         "latestQuote": quote_wire(top_of_book(stock), rfc3339(now)),

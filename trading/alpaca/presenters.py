@@ -16,9 +16,6 @@ from trading.models import Order
 
 # Stable asset ids: the same symbol has the same id on every deployment, with no column for it.
 ASSET_NAMESPACE = uuid.UUID("6f1c9a2e-4b7d-5e80-9a51-b0c3d7e2f419")
-# Trades here are between this exchange's own users, off any listed venue; among the exchanges
-# the SDK's enum accepts (an unknown string fails its whole call), OTC says that most honestly.
-EXCHANGE = "OTC"
 ZERO = "0"
 
 
@@ -83,7 +80,8 @@ def asset_json(stock: Stock) -> dict:
     return {
         "id": str(asset_id(stock.symbol)),
         "class": "us_equity",
-        "exchange": EXCHANGE,
+        # The primary listing (bots filter by it); where trades happen is the trade's `x`.
+        "exchange": stock.exchange,
         "symbol": stock.symbol,
         "name": stock.name,
         "status": "active",
@@ -113,7 +111,7 @@ def position_json(view) -> dict:
     return {
         "asset_id": str(asset_id(stock.symbol)),
         "symbol": stock.symbol,
-        "exchange": EXCHANGE,
+        "exchange": stock.exchange,
         "asset_class": "us_equity",
         "asset_marginable": False,
         "avg_entry_price": _num(p.avg_cost),

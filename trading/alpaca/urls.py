@@ -15,6 +15,7 @@ urlpatterns = [
         name="v2-activities-of-type",
     ),
     path("watchlists", apis.WatchlistsApi.as_view(), name="v2-watchlists"),
+    path("watchlists:by_name", apis.WatchlistByNameApi.as_view(), name="v2-watchlist-by-name"),
     path("watchlists/<str:watchlist_id>", apis.WatchlistApi.as_view(), name="v2-watchlist"),
     path(
         "watchlists/<str:watchlist_id>/<str:symbol>",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -73,11 +74,14 @@ def order_place(
     limit_price: object = None,
     client_order_id: str | None = None,
     replaces: Order | None = None,
+    unfillable_fok: Literal["refuse", "cancel"] = "refuse",
 ) -> Order:
     """Validate, reserve, match and settle an order in one transaction; returns it as stored.
 
     `replaces` is for `order_replace` only: an open order of the same user, symbol and side,
-    locked by the caller, that this order cancels and takes the place of.
+    locked by the caller, that this order cancels and takes the place of. A fill-or-kill order
+    the book cannot fill whole is refused (`fok_not_fillable`), or with `unfillable_fok="cancel"`
+    (Alpaca's way) stored canceled with nothing traded, as an unfilled IOC order is.
     """
     request = _OrderRequest.parse(
         side=side,
@@ -89,7 +93,7 @@ def order_place(
     symbol = str(symbol or "").strip().upper()
     try:
         with transaction.atomic():
-            return _place_locked(user, symbol, request, qty, limit_price, replaces)
+            return _place_locked(user, symbol, request, qty, limit_price, replaces, unfillable_fok)
     except IntegrityError as exc:
         # The unique constraint is the duplicate check: two orders with one client_order_id
         # on two symbols run in parallel (each under its own symbol's lock), so a look-up
@@ -182,10 +186,12 @@ def _place_locked(
     qty: object,
     limit_price: object,
     replaces: Order | None,
+    unfillable_fok: Literal["refuse", "cancel"] = "refuse",
 ) -> Order:
     """order_place's transaction: lock and validate, match, then settle and write."""
     state = book_lock_for_symbol(symbol)
-    placement = _match(state, _validated_order(state, user, request, qty, limit_price, replaces))
+    validated = _validated_order(state, user, request, qty, limit_price, replaces)
+    placement = _match(state, validated, unfillable_fok)
     if placement.result.rests and not placement.makers and replaces is None:
         return _rest_untouched(placement, user)
     _lock_parties(placement, user)
@@ -248,7 +254,11 @@ def _price_band(stock: Stock, state: BookState) -> tuple[Decimal, Decimal]:
     return band(reference, stock.band_pct, stock.tick_size)
 
 
-def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
+def _match(
+    state: BookState,
+    validated: tuple[Order, Decimal],
+    unfillable_fok: Literal["refuse", "cancel"] = "refuse",
+) -> _Placement:
     """Hand the order and the crossing resting orders to the engine."""
     order, match_price = validated
     if order.type == "limit":
@@ -263,7 +273,9 @@ def _match(state: BookState, validated: tuple[Order, Decimal]) -> _Placement:
         ),
         _resting_iter(state.stock, opposite, match_price, loaded),
     )
-    if result.rejected:
+    # A rejected FOK traded nothing and touched no resting order: kept, it settles as an IOC
+    # order that found nothing (reserved, then released, and canceled).
+    if result.rejected and unfillable_fok != "cancel":
         raise TradingError(
             "fok_not_fillable",
             "Fill or kill: the book cannot fill all of it at its price, so nothing was traded.",
@@ -492,7 +504,10 @@ def _finish_taker(p: _Placement, account: Account, position: Position | None) ->
     elif result.remaining:
         order.status = Order.Status.CANCELED
         order.canceled_at = p.now
-        order.reason = "market_remainder" if order.type == "market" else "ioc_remainder"
+        if order.time_in_force == "fok":
+            order.reason = "fok_not_fillable"
+        else:
+            order.reason = "market_remainder" if order.type == "market" else "ioc_remainder"
         if order.side == "sell":
             assert position is not None  # a seller's position is locked, created if missing
             position.reserved_qty -= result.remaining

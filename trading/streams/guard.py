@@ -31,7 +31,9 @@ import time
 from collections import Counter
 from typing import Any
 
+from asgiref.typing import WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketReceiveEvent
 from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
@@ -88,8 +90,9 @@ def _inbox_of(receive: Any) -> asyncio.Queue | None:
     return queue if isinstance(queue, asyncio.Queue) else None
 
 
-class SocketGuard:
-    """Per-socket bounds; see the module docstring. Subclasses tune the class attributes."""
+class SocketGuard(AsyncWebsocketConsumer):
+    """A websocket consumer with per-socket bounds; see the module docstring. Subclasses tune
+    the class attributes and answer through the hooks."""
 
     max_frame_bytes = 64 * 1024
     max_queued = 256
@@ -105,7 +108,7 @@ class SocketGuard:
     _idle_task: asyncio.Task | None = None
     _last_seen = 0.0
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope, receive, send) -> None:
         self._inbox = _inbox_of(receive)
         self._bucket = TokenBucket(
             burst=self.rate_burst, per_second=self.rate_per_second, now=time.monotonic()
@@ -114,7 +117,7 @@ class SocketGuard:
         client = scope.get("client")
         self._address = client[0] if client else None
         try:
-            await super().__call__(scope, receive, send)  # type: ignore[misc]
+            await super().__call__(scope, receive, send)
         finally:
             if self._idle_task is not None:
                 self._idle_task.cancel()
@@ -126,22 +129,22 @@ class SocketGuard:
                 self._released = True
                 stats["crashed_released"] += 1
                 try:
-                    await self.disconnect(1011)  # type: ignore[attr-defined]
+                    await self.disconnect(1011)
                 except Exception:
                     log.exception("releasing a crashed websocket consumer failed")
 
-    async def websocket_connect(self, message: dict) -> None:
+    async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         cap = settings.WS_MAX_SOCKETS_PER_ADDRESS
         if self._address is not None and _open_by_address[self._address] >= cap:
             stats["refused_per_address"] += 1
-            await self.close()  # type: ignore[attr-defined]  # before accept: HTTP 403
+            await self.close()  # before accept: HTTP 403
             return
         if self._address is not None:
             _open_by_address[self._address] += 1
         self._connected = True
         self._last_seen = time.monotonic()
         self._idle_task = asyncio.create_task(self._close_when_idle())
-        await super().websocket_connect(message)  # type: ignore[misc]
+        await super().websocket_connect(message)
 
     async def _close_when_idle(self) -> None:
         idle = settings.WS_IDLE_SECONDS
@@ -152,13 +155,13 @@ class SocketGuard:
                 await self.guard_close(CLOSE_IDLE)
                 return
 
-    async def websocket_disconnect(self, message: dict) -> None:
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
         if not self._connected or self._released:
             raise StopConsumer()
         self._released = True
-        await super().websocket_disconnect(message)  # type: ignore[misc]
+        await super().websocket_disconnect(message)
 
-    async def websocket_receive(self, message: dict) -> None:
+    async def websocket_receive(self, message: WebSocketReceiveEvent) -> None:
         if self._flooded:
             return
         self._last_seen = time.monotonic()
@@ -182,7 +185,7 @@ class SocketGuard:
             await self.frame_too_large()
             return
         try:
-            await super().websocket_receive(message)  # type: ignore[misc]
+            await super().websocket_receive(message)
         except (StopConsumer, asyncio.CancelledError):
             raise
         except Exception as exc:  # RecursionError from deep nesting, a bug: one answer
@@ -207,7 +210,7 @@ class SocketGuard:
 
     def too_slow(self) -> bool:
         """Whether the client has left more than MAX_SEND_BACKLOG_BYTES unread."""
-        backlog = send_backlog(server_send(self.base_send))  # type: ignore[attr-defined]
+        backlog = send_backlog(server_send(self.base_send))
         return backlog is not None and backlog > MAX_SEND_BACKLOG_BYTES
 
     # ------------------------------------------------------------------ hooks
@@ -216,7 +219,7 @@ class SocketGuard:
         return False
 
     async def guard_close(self, code: int) -> None:
-        await self.close(code=code)  # type: ignore[attr-defined]
+        await self.close(code=code)
 
     async def over_rate(self) -> None:
         """The first message dropped for the rate in an episode (tell the client once)."""

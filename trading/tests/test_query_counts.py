@@ -186,3 +186,22 @@ def test_cancelling_all_costs_the_same_for_one_order_as_for_twenty(alice, key_cl
 
     # One symbol: each order is one UPDATE, and each emptied book level two statements.
     assert twenty == one + 19 + 2 * 19
+
+
+def test_a_snapshot_costs_a_fixed_number_of_statements_a_symbol(alice, bob, key_client):
+    """The heaviest market-data read: its cost grows by the same few statements per symbol
+    (the data range read once for the three bars, the two daily bars in one read)."""
+    for symbol in ("ACME", "BOLT", "CORE"):
+        stock = make_stock(symbol, "100.00")
+        give_shares(bob, stock, 10)
+        for _ in range(3):
+            place(bob, stock, "sell", 1, "100.00")
+            place(alice, stock, "buy", 1, "100.00")
+    client = key_client(alice)
+    client.get("/api/v2/account")  # the key's last-used write, out of the way
+
+    def snapshots(symbols):
+        return lambda: client.get(f"/api/v2/stocks/snapshots?symbols={symbols}")
+
+    one, three = _statements(snapshots("ACME")), _statements(snapshots("ACME,BOLT,CORE"))
+    assert (three - one) / 2 == 15
