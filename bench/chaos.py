@@ -567,7 +567,8 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
     """A bidder leads, then raises past its buying power (403) while others keep bidding: the
     refused raise must leave its standing bid and reservation whole (the audit and the
     closes after the scenario check it). Resting buy orders first hold all but about $900 of
-    its cash, so a lead of at most $90 a share fits and a raise to $109 does not."""
+    its cash, so a lead of at most $90 a share (10 shares) fits and a raise to $109 does
+    not."""
     key_id, secret = stack.keys[-1]
     me = Client(stack.port, key_id, secret)
     refused = tried = 0
@@ -587,12 +588,13 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
         for _ in range(2):  # the first order leaves a margin for fees; the second closes it
             status, account = await call("GET", "/api/v1/account")
             free = Decimal(account.get("buying_power", "0")) if status == 200 else Decimal(0)
-            qty = int((free - keep) / Decimal("90.99"))
+            qty = int((free - keep) / Decimal("96.99"))
             if qty < 1:
                 break
             p = Placement(
                 client_order_id=f"chaos-refused-raise-hold-{len(log.placements):06d}",
-                symbol=orders.SYMBOLS[0], side="buy", qty=qty, limit_price="90.00",
+                # Under the book's bids, inside the band while the simulated reference walks.
+                symbol=orders.SYMBOLS[0], side="buy", qty=qty, limit_price="96.00",
             )  # fmt: skip
             log.placements.append(p)
             await _place(me, log, p, args)

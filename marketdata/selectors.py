@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Func, Max, Min, Q, QuerySet
+from django.db.models import BigIntegerField, F, Func, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
@@ -41,6 +41,54 @@ def featured_stocks() -> list[Stock]:
     """The well-known names shown at the top of the market page, in a fixed order."""
     by_symbol = {s.symbol: s for s in Stock.objects.filter(symbol__in=FEATURED)}
     return [by_symbol[s] for s in FEATURED if s in by_symbol]
+
+
+@dataclass(frozen=True)
+class Movers:
+    """The markets page's movers: today's biggest gains and losses, and the most traded."""
+
+    gainers: list[Stock]
+    losers: list[Stock]
+    most_active: list[tuple[Stock, int]]  # (stock, shares traded here today)
+
+
+def market_movers(*, limit: int = 5, now: datetime | None = None) -> Movers:
+    """Change since the previous close ranked in the database; volume from today's trades."""
+    priced = Stock.objects.filter(
+        reference_price__isnull=False, previous_close__gt=0, status="active"
+    ).annotate(move=(F("reference_price") - F("previous_close")) / F("previous_close"))
+    gainers: list[Stock] = list(priced.filter(move__gt=0).order_by("-move", "symbol")[:limit])
+    losers: list[Stock] = list(priced.filter(move__lt=0).order_by("move", "symbol")[:limit])
+    traded = trade_activity().ranges(
+        stock_ids=list(Stock.objects.values_list("id", flat=True)),
+        start=market_day_start(now),
+        end=None,
+        with_ends=False,
+    )
+    busiest = sorted(
+        ((stock_id, r.volume) for stock_id, r in traded.items() if r.volume),
+        key=lambda item: -item[1],
+    )[:limit]
+    stocks = Stock.objects.in_bulk([stock_id for stock_id, _ in busiest])
+    return Movers(gainers, losers, [(stocks[sid], volume) for sid, volume in busiest])
+
+
+SPARKLINE_SPAN = timedelta(hours=2)
+
+
+def sparkline_closes(*, stock_ids: list[int], now: datetime | None = None) -> dict[int, list]:
+    """Each stock's one-minute reference closes over the last two hours, oldest first, in one
+    query (the markets page draws them all without a request per row)."""
+    since = (now or timezone.now()) - SPARKLINE_SPAN
+    closes: dict[int, list] = {stock_id: [] for stock_id in stock_ids}
+    rows = (
+        PriceBar.objects.filter(stock_id__in=stock_ids, start__gte=since)
+        .order_by("stock_id", "start")
+        .values_list("stock_id", "close")
+    )
+    for stock_id, close in rows:
+        closes[stock_id].append(close)
+    return closes
 
 
 # --------------------------------------------------------------------------- pull priorities

@@ -6,11 +6,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from core.admin import ReadOnlyAdmin
 from core.forms import form_add_domain_error
 from marketdata.admin import StockAdmin
 from marketdata.models import Stock
+from marketdata.services import stock_set_status
 from trading.errors import TradingError
 from trading.models import Auction, Bid, BookState, Order, Position, ShareEntry, Trade
 from trading.services import order_cancel, position_grant, stock_update
@@ -18,11 +21,12 @@ from trading.services.auctions import auction_cancel, auction_create
 from trading.services.cancels import STAFF_REQUESTED
 
 
-def _form_page(model_admin: admin.ModelAdmin, request, title: str, form: forms.Form):
+def _form_page(model_admin: admin.ModelAdmin, request, title: str, form: forms.Form, submit: str):
     """A staff tool's form in the admin's frame (grant shares, create an auction)."""
     context = {
         **model_admin.admin_site.each_context(request),
         "title": title,
+        "submit": submit,
         "form": form,
         "opts": model_admin.model._meta,
     }
@@ -126,7 +130,7 @@ class PositionAdmin(ReadOnlyAdmin):
             else:
                 messages.success(request, "Shares granted.")
                 return redirect(reverse("admin:trading_position_changelist"))
-        return _form_page(self, request, "Grant shares", form)
+        return _form_page(self, request, "Grant shares", form, submit="Grant shares")
 
 
 @admin.register(ShareEntry)
@@ -162,12 +166,17 @@ class StockTradingAdmin(StockAdmin):
         changed = {
             name: form.cleaned_data[name] for name in MARKET_SETTINGS if name in form.changed_data
         }
-        if change and changed:
-            # Written by the service under the book lock; the rest of the form saves as usual.
-            for name in changed:
+        status = form.cleaned_data.get("status") if "status" in form.changed_data else None
+        if change and (changed or status):
+            # Written by the services (the market settings under the book lock; a halt or a
+            # resume published to the open pages); the rest of the form saves as usual.
+            for name in [*changed, *(["status"] if status else [])]:
                 setattr(obj, name, form.initial[name])
             super().save_model(request, obj, form, change)
-            stock_update(stock_id=obj.pk, **changed)
+            if changed:
+                stock_update(stock_id=obj.pk, **changed)
+            if status:
+                stock_set_status(stock_id=obj.pk, status=status)
             return
         super().save_model(request, obj, form, change)
 
@@ -231,7 +240,7 @@ class AuctionAdmin(ReadOnlyAdmin):
         "current_price",
         "reserve_price",
         "bid_count",
-        "ends_at",
+        "ends",
         "close_lateness_ms",
         "close_error",
     )
@@ -244,6 +253,23 @@ class AuctionAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is not None and request.method == "GET"  # a page to look at, not a form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A page to look at: no Save buttons (a save would be refused); cancel from the list.
+        nothing_to_save = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().changeform_view(
+            request, object_id, form_url, {**(extra_context or {}), **nothing_to_save}
+        )
+
+    @admin.display(description="ends (ET)", ordering="ends_at")
+    def ends(self, auction: Auction) -> str:
+        # To the second: the admin's default format drops the minutes on the hour ("3 p.m.").
+        return date_format(timezone.localtime(auction.ends_at), "M j, Y, H:i:s")
 
     def get_urls(self):
         return [
@@ -265,7 +291,7 @@ class AuctionAdmin(ReadOnlyAdmin):
             else:
                 messages.success(request, f"House auction {auction.pk} is open.")
                 return redirect(reverse("admin:trading_auction_changelist"))
-        return _form_page(self, request, "Create a house auction", form)
+        return _form_page(self, request, "Create a house auction", form, submit="Open the auction")
 
     @admin.action(description="Cancel the selected auctions (releases every reservation)")
     def cancel_auctions(self, request, queryset):

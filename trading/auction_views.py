@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +15,8 @@ from trading import selectors
 from trading.demo import security_codes
 from trading.errors import TradingError
 from trading.forms import BidForm
+from trading.models import Auction
+from trading.pricing import reservation
 from trading.services.auctions import auction_bid_place, min_next_bid
 
 
@@ -50,7 +53,7 @@ def auction_detail(request, auction_id: int):
             return redirect(f"/login/?next={request.path}")
         if form.is_valid():
             try:
-                bid = auction_bid_place(
+                auction_bid_place(
                     user=request.user,
                     auction_id=auction.pk,
                     max_price=form.cleaned_data["max_price"],
@@ -59,13 +62,7 @@ def auction_detail(request, auction_id: int):
                 form_add_domain_error(form, exc)
                 auction.refresh_from_db()
             else:
-                if bid.status == "leading" and bid.price is not None:
-                    at = words.price(bid.price, auction.stock.tick_size)
-                    messages.success(request, f"You lead at {at} a share.")
-                else:
-                    messages.warning(
-                        request, "Another bidder's maximum is higher: you were outbid."
-                    )
+                # What happened is said by the page's one status area, from the state.
                 return redirect("auction", auction_id=auction.pk)
     _standings([auction], request.user)
     if auction.is_live and not form.is_bound:
@@ -75,15 +72,72 @@ def auction_detail(request, auction_id: int):
         request,
         "trading/auction.html",
         {
-            "auction": auction,
+            **_live_context(auction, request.user),
             "form": form,
-            "history": selectors.auction_bid_history(auction=auction, viewer=request.user)[:50],
             "server_time": timezone.now(),
             "summary": selectors.account_summary(user=request.user)
             if request.user.is_authenticated
             else None,
         },
     )
+
+
+def auction_live(request, auction_id: int):
+    """The auction page's status area and bid history as they stand now: the page swaps them
+    in whenever its streams say the auction or the user's standing moved."""
+    try:
+        auction = selectors.auction_get(auction_id=auction_id)
+    except TradingError:
+        raise Http404("No such auction.") from None
+    _standings([auction], request.user)
+    return render(request, "trading/_auction_live.html", _live_context(auction, request.user))
+
+
+def _live_context(auction: Auction, user) -> dict:
+    my_max = selectors.auction_my_max(auction=auction, user=user)
+    return {
+        "auction": auction,
+        "history": selectors.auction_bid_ladder(auction=auction, viewer=user)[:50],
+        "my_max": my_max,
+        "status_line": status_line(auction, getattr(auction, "standing", None), my_max),
+    }
+
+
+def status_line(auction: Auction, standing: str | None, my_max: Decimal | None) -> str:
+    """The one sentence that says where the user stands, from the auction's state now."""
+    tick = auction.stock.tick_size
+    price = auction.current_price
+    at = words.price(price, tick) if price is not None else None
+    held = words.dollars(reservation(my_max, auction.qty)) if my_max is not None else None
+    if standing == "seller":
+        if auction.status == Auction.Status.CLOSED:
+            return f"Your lot sold at {at} a share."
+        return "You are selling this lot."
+    if standing == "leading" and auction.is_live and my_max is not None:
+        return f"You lead at {at} a share. Your maximum: {words.price(my_max, tick)}."
+    if standing == "outbid" and auction.is_live:
+        minimum = words.price(min_next_bid(auction), tick)
+        return (
+            f"You were outbid: another bidder's maximum is higher; the price is {at} a share. "
+            f"The {held} held for your bid is back in your buying power. Bid {minimum} or "
+            "more to lead."
+        )
+    if standing in ("won", "leading") and auction.status == Auction.Status.CLOSED and price:
+        total = words.dollars(price * auction.qty)
+        return (
+            f"You won: {words.shares(auction.qty, auction.stock.symbol)} at {at} a share, "
+            f"{total} in all. They are in your portfolio."
+        )
+    if standing in ("lost", "outbid") and auction.status == Auction.Status.CLOSED:
+        return (
+            f"You lost: sold to another bidder at {at} a share. The {held} held for your bid "
+            "is back in your buying power."
+        )
+    if standing and auction.status == Auction.Status.NO_SALE:
+        return "No sale: the reserve was not met. The cash held for your bid is released."
+    if standing and auction.status == Auction.Status.CANCELED:
+        return "The auction was canceled. The cash held for your bid is released."
+    return ""
 
 
 @login_required

@@ -20,14 +20,26 @@ from django.conf import settings
 from accounts.models import User
 from core.errors import DomainError
 from marketdata.models import Stock
-from trading.models import OPEN_STATUSES, Auction, Order
-from trading.services import order_cancel, order_place
+from trading.models import OPEN_STATUSES, Auction, Order, Position
+from trading.services import order_cancel, order_place, position_grant
 from trading.services.auctions import auction_bid_place, auction_create, min_next_bid
 
 LOTS_FILE = Path(__file__).resolve().parent / "data" / "auction_lots.csv"
-DEMO_BIDDERS = ("alice", "bob", "carol")  # the demo log-ins
+# The demo's own bidders: accounts nobody logs in to (no usable password), never the demo
+# log-ins (alice, bob, carol), whose cash and bids are theirs alone.
+DEMO_BIDDERS = ("demo-bidder-1", "demo-bidder-2", "demo-bidder-3")
 # Each sweep (once a second) a demo trader bids with this chance.
 BID_CHANCE = 0.15
+
+
+def demo_bidders() -> list[User]:
+    """The demo's bidders, created (each with an account and the starting cash) if missing."""
+    found = {u.username: u for u in User.objects.filter(username__in=DEMO_BIDDERS)}
+    for username in DEMO_BIDDERS:
+        if username not in found:
+            # The post_save signal opens the account with STARTING_CASH, in the same transaction.
+            found[username] = User.objects.create_user(username=username, password=None)
+    return [found[name] for name in DEMO_BIDDERS if found[name].is_active]
 
 
 @cache
@@ -85,7 +97,7 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     rng = rng or random.Random()
     if rng.random() > BID_CHANCE:
         return False
-    bidders = list(User.objects.filter(username__in=DEMO_BIDDERS, is_active=True))
+    bidders = demo_bidders()
     auctions = list(
         Auction.objects.filter(status=Auction.Status.OPEN, seller__is_house=True).select_related(
             "stock", "leading_bid"
@@ -205,3 +217,23 @@ def demo_maker_requote(*, symbols: list[str] | None = None) -> int:
         maker_quote(maker, stock)
         requoted += 1
     return requoted
+
+
+MAKER_SHARES = 20_000
+
+
+def demo_maker_open(*, symbol: str) -> int:
+    """The maker quotes `symbol` (shares granted first if it has none), unless its ladder is
+    there already; from then on it follows the price like its other stocks. Returns how many
+    orders it placed."""
+    maker = User.objects.filter(username=MAKER, is_active=True).first()
+    stock = Stock.objects.filter(
+        symbol=symbol, status="active", reference_price__isnull=False
+    ).first()
+    if maker is None or stock is None:
+        return 0
+    if Order.objects.filter(user=maker, stock=stock, status__in=OPEN_STATUSES).exists():
+        return 0
+    if not Position.objects.filter(user=maker, stock=stock, qty__gt=0).exists():
+        position_grant(user=maker, symbol=stock.symbol, qty=MAKER_SHARES, memo="Demo shares")
+    return maker_quote(maker, stock)

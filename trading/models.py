@@ -53,6 +53,31 @@ class BookLevel(models.Model):
         return f"{self.side} {self.qty} @ {self.price}"
 
 
+# Why an order left the book (`Order.reason`), as the pages say it.
+ORDER_REASON_WORDS = {
+    "user_requested": "by you",
+    "staff_requested": "by staff",
+    "day_order_expired": "the day ended",
+    "ioc_remainder": "immediate or cancel: the rest could not fill at once",
+    "market_remainder": "the rest found no price inside today's band",
+    "self_trade_prevention": "it would have traded with your own order",
+    "replaced": "replaced by a new order",
+}
+# Why a bid was refused or ended (`Bid.reason`), as the pages say it.
+BID_REASON_WORDS = {
+    "bid_too_low": "under the minimum bid",
+    "bid_not_higher": "not above your own maximum",
+    "auction_ended": "after the end",
+    "auction_not_open": "the auction was not taking bids",
+    "own_auction": "your own auction",
+    "insufficient_buying_power": "not enough buying power",
+    "invalid_price": "not a valid price",
+    "outbid": "another bidder's maximum was higher",
+    "raised": "you raised your maximum",
+    "no_account": "no trading account",
+}
+
+
 class Order(models.Model):
     """An instruction to buy or sell; it rests on the book until filled, cancelled or expired."""
 
@@ -147,6 +172,11 @@ class Order(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def reason_words(self) -> str:
+        """Why it left the book, in a trader's words (its `reason` is a code for programs)."""
+        return ORDER_REASON_WORDS.get(self.reason, self.reason.replace("_", " "))
 
 
 class Trade(models.Model):
@@ -388,6 +418,11 @@ class Bid(models.Model):
 
     def __str__(self) -> str:
         return f"bid {self.pk} of {self.bidder_id} on {self.auction_id}: {self.max_price}"
+
+    @property
+    def reason_words(self) -> str:
+        """Why it was refused or ended, in a bidder's words."""
+        return BID_REASON_WORDS.get(self.reason, self.reason.replace("_", " "))
 
 
 class Watchlist(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -152,6 +153,7 @@ def fills_for(
                 "price": trade.price,
                 "qty": trade.qty,
                 "liquidity": "maker" if trade.maker_side == mine else "taker",
+                "auction_id": trade.auction_id,
                 "fee": trade.buyer_fee if mine == "buy" else trade.seller_fee,
                 "transaction_time": trade.executed_at,
             }
@@ -429,6 +431,23 @@ def equity_history(*, user: User, limit: int = 500) -> list[dict]:
     return points
 
 
+def _fill_words(fill: dict) -> str:
+    """How a fill came about, in a trader's words (not "maker" or "taker")."""
+    if fill["auction_id"] is not None:
+        return "won at auction" if fill["side"] == "buy" else "sold at auction"
+    if fill["liquidity"] == "maker":
+        return "your order was waiting on the book"
+    return "your order met one waiting on the book"
+
+
+_FOUR_PLACES = re.compile(r"\b(\d+\.\d{2})00\b")
+
+
+def _two_places(memo: str) -> str:
+    """ "Bought 10 AAPL @ 270.5000" reads "@ 270.50" (ledger memos keep the stored places)."""
+    return _FOUR_PLACES.sub(r"\1", memo)
+
+
 def activity_for(*, user: User, limit: int = 200) -> list[dict]:
     """Fills and cash movements, newest first, in one list for the activity page."""
     account = Account.objects.get(user=user)
@@ -441,7 +460,7 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
             "price": f["price"],
             "qty": f["qty"],
             "amount": None,
-            "detail": f["liquidity"],
+            "detail": _fill_words(f),
         }
         for f in fills_for(user=user, limit=limit)
     ]
@@ -456,11 +475,98 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
                 "qty": None,
                 "amount": e.amount,
                 "balance": e.balance_after,
-                "detail": e.memo,
+                "detail": _two_places(e.memo),
             }
         )
     rows.sort(key=lambda r: r["time"], reverse=True)
     return rows[:limit]
+
+
+def auction_bid_ladder(*, auction: Auction, viewer: User | None) -> list[dict]:
+    """The bid history as a buyer reads it (eBay's): each accepted bid at the amount it bid,
+    the automatic raises proxy bidding made for the leader as rows of their own, the highest
+    amount first (the winning one at a close). Bidders are masked "bidder N", except the
+    viewer ("you"); nobody's maximum is shown.
+
+    The raises are not stored: they are replayed from the accepted bids in the order they
+    were taken, by the rule the bids were priced by (`_standing`)."""
+    import copy
+
+    from trading.broadcast import bidder_labels
+    from trading.services.auctions import _standing
+
+    labels = bidder_labels(auction)
+    viewer_id = viewer.id if viewer is not None and viewer.is_authenticated else None
+    replay = copy.copy(auction)  # runner_up_max as it stood at each bid
+    replay.runner_up_max = None
+    rows: list[dict] = []
+
+    def row(bidder_id: int, amount: Decimal, at, automatic: bool) -> None:
+        label = "you" if bidder_id == viewer_id else labels.get(bidder_id, "bidder")
+        rows.append(
+            {
+                "bidder": label,
+                "mine": bidder_id == viewer_id,
+                "amount": amount,
+                "placed_at": at,
+                "automatic": automatic,
+                "order": len(rows),
+            }
+        )
+
+    leader: Bid | None = None
+    price: Decimal | None = None
+    bids = auction.bids.exclude(status=Bid.Status.REFUSED).order_by("id")
+    for bid in bids:
+        bid_max = bid.max_price or Decimal("0")
+        if leader is None or bid.bidder_id == leader.bidder_id:
+            # The first bid, or the leader raising its own maximum: a row when the price moved.
+            if bid.price is not None and bid.price != price:
+                row(bid.bidder_id, bid.price, bid.placed_at, automatic=False)
+            leader, price = bid, bid.price
+        elif bid_max > (leader.max_price or Decimal("0")):
+            # Takes the lead: the old leader was first raised to its maximum, automatically.
+            leader_max = leader.max_price or Decimal("0")
+            if price is None or leader_max > price:
+                row(leader.bidder_id, leader_max, bid.placed_at, automatic=True)
+            replay.runner_up_max = leader_max
+            leader, price = bid, bid.price
+            if price is not None:
+                row(bid.bidder_id, price, bid.placed_at, automatic=False)
+        else:
+            # Outbid as it lands: the bid at its maximum, then the leader's automatic answer.
+            row(bid.bidder_id, bid_max, bid.placed_at, automatic=False)
+            replay.runner_up_max = max(bid_max, replay.runner_up_max or bid_max)
+            answer = _standing(replay, leader.max_price or Decimal("0"))
+            if answer != price:
+                row(leader.bidder_id, answer, bid.placed_at, automatic=True)
+                price = answer
+    # The highest first; at one amount, the later row (the leader's answer to a tie) first.
+    rows.sort(key=lambda r: (r["amount"], r["order"]), reverse=True)
+    live = auction.status in (Auction.Status.SCHEDULED, Auction.Status.OPEN)
+    for index, r in enumerate(rows):
+        if index == 0 and auction.status == Auction.Status.CLOSED:
+            r["status"] = "won"
+        elif index == 0 and live:
+            r["status"] = "leading"
+        elif index == 0 and auction.status == Auction.Status.NO_SALE:
+            r["status"] = "under reserve"
+        else:
+            r["status"] = "outbid"
+    return rows
+
+
+def auction_my_max(*, auction: Auction, user: User | None) -> Decimal | None:
+    """The user's own standing maximum on the auction (their latest accepted bid's)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return (
+        auction.bids.filter(bidder=user)
+        .exclude(status=Bid.Status.REFUSED)
+        .order_by("-id")
+        .values_list("max_price", flat=True)
+        .first()
+    )
 
 
 def auctions_set_aside(limit: int = 20) -> list[Auction]:

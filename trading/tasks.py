@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketdata import calendar
-from trading.demo import demo_auctions_keep, demo_bid, demo_maker_requote
+from trading.demo import demo_auctions_keep, demo_bid, demo_maker_open, demo_maker_requote
 from trading.services import orders_expire_day
 from trading.services.auctions import auction_close_or_set_aside, auctions_sweep
 
@@ -53,3 +53,11 @@ def requote_demo_maker() -> int:
     if not settings.DEMO_MARKET_MAKER:
         return 0
     return demo_maker_requote()
+
+
+@shared_task(name="trading.demo_open_market")
+def open_demo_market(symbol: str) -> int:
+    """In the demo: the market maker quotes a stock someone opened with an empty book."""
+    if not settings.DEMO_MARKET_MAKER:
+        return 0
+    return demo_maker_open(symbol=symbol)

@@ -44,6 +44,11 @@ def stock_detail(request, symbol: str):
                 messages.success(request, _order_message(order))
                 return redirect("stock", symbol=stock.symbol)
     book = selectors.book_snapshot(stock=stock, depth=10)
+    if settings.DEMO_MARKET_MAKER and not (book["bids"] and book["asks"]):
+        # The demo's maker quotes any stock someone opens: its ladder arrives over the stream.
+        from trading.tasks import open_demo_market
+
+        open_demo_market.delay(stock.symbol)
     state = BookState.objects.filter(stock=stock).first()
     context = {
         "stock": stock,
@@ -77,7 +82,7 @@ def _order_message(order: Order) -> str:
     if order.status == "partially_filled":
         return f"{what}: {order.filled_qty} filled, the rest rests on the book."
     if order.status == "canceled":
-        return f"{what}: {order.filled_qty} filled, the rest was canceled ({order.reason.replace('_', ' ')})."
+        return f"{what}: {order.filled_qty} filled, the rest was canceled ({order.reason_words})."
     return f"{what}: placed on the book."
 
 
@@ -96,6 +101,16 @@ def portfolio(request):
             "priced_at_reference": priced_at_reference,
         },
     )
+
+
+@login_required
+def portfolio_summary(request):
+    """The portfolio's figures and positions as the page shows them: the page swaps them in
+    when its private stream says one of the user's orders filled (no reload, nothing stale)."""
+    summary = selectors.account_summary(user=request.user)
+    priced_at_reference = any(v.price_source == "reference" for v in summary["positions"])
+    context = {"summary": summary, "priced_at_reference": priced_at_reference}
+    return render(request, "trading/_portfolio_live.html", context)
 
 
 @login_required

@@ -96,3 +96,76 @@ def test_the_home_page_shows_change_day_range_and_volume(traded, client):
     assert 'data-field="day_low" data-value="97.0000">97.00</td>' in page
     assert 'data-field="volume" data-value="30">30</td>' in page
     assert "stale" in page
+
+
+def test_the_server_draws_each_rows_sparkline_in_the_box_flat_when_nothing_moved():
+    from marketdata.views import sparkline
+
+    assert sparkline([Decimal("1"), Decimal("2")]) == {"path": "M0.0 23.0 L100.0 1.0", "up": True}
+    assert sparkline([5, 5, 5])["path"] == "M0.0 12.0 L50.0 12.0 L100.0 12.0"
+    assert sparkline([7]) == {"path": "M0.0 12.0 L100.0 12.0", "up": True}
+    assert sparkline([3, 1])["up"] is False
+    assert sparkline([]) is None
+
+
+def test_the_markets_page_draws_sparklines_from_the_history_in_one_query(
+    client, acme, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from marketdata.models import PriceBar
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    for minutes, close in ((3, "99.00"), (2, "100.00"), (1, "101.00")):
+        PriceBar.objects.create(
+            stock=acme,
+            start=now - timedelta(minutes=minutes),
+            open=close,
+            high=close,
+            low=close,
+            close=close,
+            source="simulated",
+        )
+    for n in range(30):
+        make_stock(f"ZZ{n:02d}", "10.00")
+    with django_assert_max_num_queries(12):
+        page = client.get("/").content.decode()
+    assert '<span class="spark" data-sparkline="ACME"><svg' in page
+    assert 'd="M0.0 23.0 L50.0 12.0 L100.0 1.0" class="spark-up"' in page
+
+
+def test_the_search_box_suggests_stocks_by_symbol_or_name_as_you_type(client):
+    make_stock("ZETA", "10.00")
+    make_stock("ZEBR", "10.00")
+    make_stock("QQQ", "10.00")
+    answer = client.get("/search/suggest.json?q=ze").json()
+    assert [r["symbol"] for r in answer["results"]] == ["ZEBR", "ZETA"]
+    assert answer["results"][0]["name"] == "ZEBR Corp"
+    assert client.get("/search/suggest.json?q=").json() == {"results": []}
+
+
+def test_the_markets_page_lists_top_gainers_losers_and_the_most_traded(client, alice, bob):
+    up = make_stock("ZUP", "110.00")
+    down = make_stock("ZDN", "90.00")
+    flat = make_stock("ZFL", "50.00")
+    Stock.objects.filter(pk__in=[up.pk, down.pk]).update(previous_close=Decimal("100.00"))
+    give_shares(alice, flat, 10)
+    for side, user in (("sell", alice), ("buy", bob)):
+        order_place(
+            user=user,
+            symbol="ZFL",
+            side=side,
+            type="limit",
+            time_in_force="gtc",
+            qty=7,
+            limit_price="50.00",
+        )
+    from marketdata.selectors import market_movers
+
+    movers = market_movers()
+    assert [s.symbol for s in movers.gainers] == ["ZUP"]
+    assert [s.symbol for s in movers.losers] == ["ZDN"]
+    assert [(s.symbol, volume) for s, volume in movers.most_active] == [("ZFL", 7)]
+    page = client.get("/").content.decode()
+    assert "Top gainers" in page and "+10.00%" in page and "-10.00%" in page
+    assert "7 shares" in page

@@ -10,7 +10,7 @@
 
   let offset = Date.parse(root.dataset.serverTime) - Date.now(); // server minus browser, ms
   const seqs = new Map();
-  const streams = new BrokerageStreams.Client();
+  const streams = BrokerageStreams.shared();
 
   function fmt(price) {
     return price === null || price === undefined ? "—" : Number(price).toFixed(2);
@@ -86,31 +86,75 @@
     }
   }
 
-  function addBid(bid) {
-    const body = document.getElementById("bid-history");
-    if (!body) return;
-    const row = document.createElement("tr");
-    for (const [cls, value] of [["", bid.bidder], ["num", fmt(bid.price)], ["", bid.status], ["", new Date(bid.placed_at).toLocaleTimeString("en-GB", { timeZone: document.body.dataset.marketTz || "America/New_York", hour12: false })]]) {
-      const td = document.createElement("td");
-      if (cls) td.className = cls;
-      if (value === bid.status) {
-        const badge = document.createElement("span");
-        badge.className = "badge status-" + value;
-        badge.textContent = value;
-        td.appendChild(badge);
-      } else {
-        td.textContent = value;
-      }
-      row.appendChild(td);
-    }
-    body.prepend(row);
-    for (const old of body.querySelectorAll(".status-leading")) {
-      if (!row.contains(old) && bid.status === "leading") { old.textContent = "outbid"; old.className = "badge status-outbid"; }
-    }
-    const none = document.getElementById("no-bids");
-    if (none) none.hidden = true;
+  // The status area and the bid history as the server has them now. Replies may cross: only
+  // the latest request's answer is shown, so nothing older ever replaces something newer.
+  let asked = 0;
+  function refreshLive() {
+    if (!single || !single.dataset.liveSource) return Promise.resolve();
+    const mine = ++asked;
+    return fetch(single.dataset.liveSource, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((response) => (response.ok ? response.text() : null))
+      .then((html) => {
+        if (html === null || mine !== asked) return;
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        for (const id of ["auction-status", "bid-history-card"]) {
+          const now = document.getElementById(id);
+          const next = fresh.getElementById(id);
+          if (now && next) now.replaceWith(document.adoptNode(next));
+        }
+        const myMax = single.querySelector("[data-my-max]");
+        const freshMax = fresh.getElementById("auction-my-max");
+        if (myMax && freshMax) myMax.textContent = freshMax.textContent;
+        const standing = document.getElementById("auction-status").dataset.standingNow;
+        const badge = single.querySelector("[data-standing]");
+        if (badge && standing) {
+          badge.hidden = false;
+          badge.textContent = standing;
+          badge.className = "badge standing-" + standing;
+        }
+      })
+      .catch(() => {}); // offline for a moment: the next event asks again
   }
 
+  function csrfToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // A bid goes over the API in place: no reload, the scroll and the focus stay.
+  function bindBidForm() {
+    const form = single && document.getElementById("bid-form");
+    if (!form) return;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = form.querySelector("#id_max_price");
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      fetch("/api/v1/auctions/" + encodeURIComponent(single.dataset.auctionId) + "/bids", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ max_price: input.value.trim() }),
+      })
+        .then((response) => response.json().catch(() => null).then((body) => ({ ok: response.ok, status: response.status, body: body })))
+        .catch(() => ({ ok: false, status: 0, body: { message: "No connection to the server: no bid was sent." } }))
+        .then((answer) => {
+          button.disabled = false;
+          if (answer.ok) return refreshLive();
+          // A refusal stands in the status area until the next change replaces it.
+          const area = document.getElementById("auction-status");
+          const text = answer.status === 429
+            ? "Too many requests: wait a moment and try again."
+            : (answer.body && answer.body.message) || "The bid could not be placed. Try again.";
+          if (area) {
+            area.textContent = text;
+            area.classList.remove("empty");
+            area.classList.add("refusal");
+          }
+          input.focus(); // a refusal changes nothing: the next stream event refreshes the area
+        });
+    });
+  }
   function onAuction(m) {
     if (m.server_time) offset = Date.parse(m.server_time) - Date.now();
     const a = m.auction;
@@ -120,8 +164,8 @@
     seqs.set(a.id, a.seq);
     if (single && String(a.id) === single.dataset.auctionId) {
       applyState(single, a);
-      if (m.event === "bid" && m.bid) addBid(m.bid);
       if (!["open", "scheduled"].includes(a.status)) showResult(a);
+      refreshLive();
     } else if (index) {
       const tile = index.querySelector('[data-auction-id="' + a.id + '"]');
       if (tile) {
@@ -147,6 +191,7 @@
     }
     const live = document.getElementById("auction-status-live");
     if (live) live.textContent = "You are " + text + " on " + m.symbol + ".";
+    if (el === single) refreshLive();
   }
 
   const live = document.createElement("p");
@@ -156,6 +201,7 @@
   document.body.appendChild(live);
 
   if (single) {
+    bindBidForm();
     streams.subscribe("auction", single.dataset.auctionId, onAuction);
     seqs.set(Number(single.dataset.auctionId), Number(single.dataset.seq));
   } else {

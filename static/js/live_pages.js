@@ -16,7 +16,7 @@
   const quoteNodes = document.querySelectorAll("[data-live-quotes] [data-symbol]");
   if (!bookSection && !ordersBody && !quoteNodes.length) return;
 
-  const streams = new window.BrokerageStreams.Client();
+  const streams = window.BrokerageStreams.shared();
   // The page bundles (static/dist/) share this one socket and hear the streams as DOM events.
   window.BrokerageLive = { streams: streams };
   function announce(name, detail) {
@@ -28,6 +28,16 @@
   });
   const TRADE_ROWS = 20;
   const CLOSED = new Set(["filled", "canceled", "expired", "replaced", "rejected"]);
+  // Why an order left the book, as trading.models.ORDER_REASON_WORDS says it.
+  const REASON_WORDS = {
+    user_requested: "by you",
+    staff_requested: "by staff",
+    day_order_expired: "the day ended",
+    ioc_remainder: "immediate or cancel: the rest could not fill at once",
+    market_remainder: "the rest found no price inside today's band",
+    self_trade_prevention: "it would have traded with your own order",
+    replaced: "replaced by a new order",
+  };
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -59,6 +69,12 @@
     const card = node.closest(".card") || node.parentElement;
     const note = card && card.querySelector(".empty-note");
     if (note) note.remove();
+  }
+
+  function showEmptyNote(node, text) {
+    const card = node.closest(".card") || node.parentElement;
+    if (!card || card.querySelector(".empty-note")) return;
+    card.append(el("p", { class: "muted empty-note" }, text));
   }
 
   // ------------------------------------------------------------------ the stock page
@@ -94,7 +110,7 @@
         const bidRows = book.levels("buy", shown).map((l) => levelRow(l, "buy"));
         if (asks) asks.replaceChildren(...askRows);
         if (bids) bids.replaceChildren(...bidRows);
-        if (seqLabel) seqLabel.textContent = "seq " + book.seq;
+        if (seqLabel) seqLabel.textContent = String(book.seq); // for tests and bots, not shown
         bookSection.dataset.bookSeq = String(book.seq);
         announce("book", book);
       },
@@ -168,6 +184,18 @@
             void priceCell.offsetWidth; // restart the flash animation
             priceCell.classList.add("flash");
           }
+          // A halt (or a resume) shows as it happens: the table's status cell, the tile's badge.
+          if (quote.status) {
+            const halted = quote.status === "halted";
+            const statusCell = node.querySelector("[data-field=status]");
+            if (statusCell && statusCell.dataset.status !== quote.status) {
+              statusCell.dataset.status = quote.status;
+              statusCell.replaceChildren(el("span", { class: "badge " + (halted ? "warn" : "ok") }, halted ? "halted" : "active"));
+            }
+            const haltBadge = node.querySelector("[data-field=halt]");
+            if (haltBadge) haltBadge.hidden = !halted;
+            node.dataset.halted = String(halted);
+          }
           if (changeCell && quote.change !== null && quote.change !== undefined) {
             const change = Number(quote.change);
             const sign = change > 0 ? "+" : "";
@@ -186,13 +214,16 @@
     const onlySymbol = bookSection ? bookSection.dataset.symbol : null;
     const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
     const loadedAt = Date.now();
+    const openOnly = ordersBody.dataset.openOnly !== undefined;
+    const CLOSED_ROW_MS = 2000;
 
     function statusCell(cell, order) {
       cell.replaceChildren(
         el("span", { class: "badge status-" + order.status.replace(/_/g, "") }, order.status.replace(/_/g, " ")),
       );
       if (order.reason) {
-        cell.append(" ", el("span", { class: "muted small" }, order.reason));
+        const words = REASON_WORDS[order.reason] || order.reason.replace(/_/g, " ");
+        cell.append(" ", el("span", { class: "muted small" }, words));
       }
     }
 
@@ -211,6 +242,14 @@
       if (CLOSED.has(order.status)) {
         const form = row.querySelector("form");
         if (form) form.remove();
+        // A list of open orders drops a closed one, after a moment to read its last status.
+        if (openOnly && !row.dataset.leaving) {
+          row.dataset.leaving = "true";
+          setTimeout(() => {
+            row.remove();
+            if (!ordersBody.querySelector("tr[data-order-id]")) showEmptyNote(ordersBody, "No open orders.");
+          }, CLOSED_ROW_MS);
+        }
       }
     }
 
@@ -227,10 +266,11 @@
       const status = el("td", { "data-field": "status" });
       const actions = el("td");
       if (!CLOSED.has(order.status) && csrf) {
-        const form = el("form", { method: "post", action: "/orders/" + order.id + "/cancel/" });
+        const form = el("form", { method: "post", action: "/orders/" + order.id + "/cancel/", class: "row-actions" });
         form.append(
           el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf.value }),
           el("input", { type: "hidden", name: "next", value: window.location.pathname }),
+          ...(order.type === "limit" ? [el("button", { type: "button", class: "button small", "data-modify": "" }, "Modify")] : []),
           el("button", { class: "button small danger" }, "Cancel"),
         );
         actions.append(form);
@@ -241,8 +281,8 @@
         symbolCell,
         el("td", { class: order.side === "buy" ? "up" : "down" }, order.side),
         el("td", {}, order.type + " · " + order.time_in_force),
-        el("td", { class: "num" }, order.qty),
-        el("td", { class: "num" }, order.limit_price ? price(order.limit_price) : "market"),
+        el("td", { class: "num", "data-field": "qty" }, order.qty),
+        el("td", { class: "num", "data-field": "limit_price" }, order.limit_price ? price(order.limit_price) : "market"),
         el("td", { class: "num", "data-field": "filled_qty" }),
         el("td", { class: "num", "data-field": "filled_avg_price" }),
         status,
@@ -252,6 +292,142 @@
       return row;
     }
 
+    // Modify an open limit order in place: its quantity and price become fields; Save replaces
+    // it over the API (a new order takes its place: the stream drops the old row, adds the new).
+    ordersBody.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-modify]");
+      const row = button && button.closest("tr[data-order-id]");
+      if (!row || row.dataset.editing) return;
+      row.dataset.editing = "true";
+      const qtyCell = row.querySelector("[data-field=qty]");
+      const limitCell = row.querySelector("[data-field=limit_price]");
+      const before = [qtyCell.textContent, limitCell.textContent];
+      const qty = el("input", { class: "inline-input", inputmode: "numeric", "aria-label": "New quantity", value: before[0].trim() });
+      const limit = el("input", { class: "inline-input", inputmode: "decimal", "aria-label": "New limit price", value: before[1].trim() });
+      qtyCell.replaceChildren(qty);
+      limitCell.replaceChildren(limit);
+      const save = el("button", { type: "button", class: "button small primary", "data-modify-save": "" }, "Save");
+      const keep = el("button", { type: "button", class: "button small" }, "Keep");
+      const box = el("span", { class: "modify-box" });
+      box.append(save, keep);
+      button.replaceWith(box);
+      qty.focus();
+      const done = () => {
+        delete row.dataset.editing;
+        qtyCell.textContent = before[0];
+        limitCell.textContent = before[1];
+        box.replaceWith(button);
+      };
+      keep.addEventListener("click", done);
+      save.addEventListener("click", () => {
+        save.disabled = true;
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        fetch("/api/v1/orders/" + encodeURIComponent(row.dataset.orderId), {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+          body: JSON.stringify({ qty: qty.value.trim(), limit_price: limit.value.trim() }),
+        })
+          .then((response) => response.json().catch(() => null).then((body) => ({ ok: response.ok, status: response.status, body: body })))
+          .catch(() => ({ ok: false, status: 0, body: null }))
+          .then((answer) => {
+            if (answer.ok) {
+              done();
+              const avg = row.querySelector("[data-field=filled_avg_price]");
+              update(row, {
+                status: "replaced",
+                reason: "replaced",
+                filled_qty: row.querySelector("[data-field=filled_qty]").textContent,
+                filled_avg_price: avg && avg.textContent ? avg.textContent : null,
+              });
+              return;
+            }
+            save.disabled = false;
+            let note = row.querySelector("[data-cancel-error]");
+            if (!note) {
+              note = el("span", { class: "error small", "data-cancel-error": "", role: "alert" });
+              box.after(note);
+            }
+            note.textContent = answer.status === 0
+              ? "No connection to the server: nothing was changed."
+              : (answer.body && answer.body.message) || "The order could not be changed.";
+          });
+      });
+    });
+
+    // Cancel all, after asking: one request; each row follows the answer (and the stream).
+    const cancelAll = ordersBody.closest(".card") && ordersBody.closest(".card").querySelector("[data-cancel-all]");
+    if (cancelAll) {
+      cancelAll.addEventListener("click", () => {
+        const open = ordersBody.querySelectorAll("tr[data-open=true]").length;
+        if (!open || !window.confirm(`Cancel all ${open} open order${open === 1 ? "" : "s"}?`)) return;
+        cancelAll.disabled = true;
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        fetch("/api/v1/orders", {
+          method: "DELETE",
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+        })
+          .then((response) => response.json())
+          .then((answers) => {
+            for (const answer of answers) {
+              const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(answer.id) + '"]');
+              if (row && answer.body) update(row, answer.body);
+            }
+          })
+          .catch(() => {})
+          .finally(() => {
+            cancelAll.disabled = false;
+          });
+      });
+    }
+
+    // Cancel in place over the API: no reload, the scroll and the focus stay. The row follows
+    // the answer at once and the stream's update after it (never backwards: updated_at).
+    ordersBody.addEventListener("submit", (event) => {
+      const form = event.target.closest("form");
+      const row = form && form.closest("tr[data-order-id]");
+      if (!row || !/\/cancel\/$/.test(form.getAttribute("action") || "")) return;
+      event.preventDefault();
+      const button = form.querySelector("button");
+      if (button) button.disabled = true;
+      const token = form.querySelector("input[name=csrfmiddlewaretoken]");
+      fetch("/api/v1/orders/" + encodeURIComponent(row.dataset.orderId), {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+      })
+        .then((response) => response.json().catch(() => null).then((body) => ({ ok: response.ok, status: response.status, body: body })))
+        .catch(() => ({ ok: false, status: 0, body: null }))
+        .then((answer) => {
+          if (answer.ok) {
+            // 204: canceled. The row says so now; the stream's message (with the time) follows.
+            const cell = (field) => row.querySelector("[data-field=" + field + "]");
+            const filled = cell("filled_qty");
+            const avg = cell("filled_avg_price");
+            update(row, {
+              status: "canceled",
+              reason: "user_requested",
+              filled_qty: filled ? filled.textContent : "0",
+              filled_avg_price: avg && avg.textContent ? avg.textContent : null,
+            });
+            return;
+          }
+          if (button) button.disabled = false;
+          const words = answer.status === 0
+            ? "No connection to the server: nothing was canceled."
+            : answer.status === 429
+              ? "Too many requests: wait a moment and try again."
+              : (answer.body && answer.body.message) || "The order could not be canceled.";
+          let note = row.querySelector("[data-cancel-error]");
+          if (!note) {
+            note = el("span", { class: "error small", "data-cancel-error": "", role: "alert" });
+            form.after(note);
+          }
+          note.textContent = words;
+        });
+    });
+
     streams.subscribe("orders", null, (message) => {
       announce("orders", message);
       for (const event of message.events || []) {
@@ -260,10 +436,13 @@
         const row = ordersBody.querySelector('tr[data-order-id="' + CSS.escape(order.id) + '"]');
         if (row) {
           update(row, order);
+        } else if (openOnly && CLOSED.has(order.status)) {
+          continue; // filled or canceled at once (an IOC, a marketable order): never open
         } else if (event.event === "new" || Date.parse(order.created_at) >= loadedAt - 5000) {
           // New since the page was drawn (a taker that filled at once arrives as a "fill").
           ordersBody.prepend(newRow(order));
           hideEmptyNote(ordersBody);
+          if (cancelAll) cancelAll.hidden = false;
         }
       }
     });

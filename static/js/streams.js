@@ -359,5 +359,13 @@
     for (const handler of this.errorHandlers) handler(m);
   };
 
-  global.BrokerageStreams = { Client: Client, LiveBook: LiveBook };
+  // The page's one socket, shared by the scripts on it (the live tables, the auctions, the
+  // notices every signed-in page shows).
+  let sharedClient = null;
+  function shared() {
+    if (!sharedClient) sharedClient = new Client();
+    return sharedClient;
+  }
+
+  global.BrokerageStreams = { Client: Client, LiveBook: LiveBook, shared: shared };
 })(window);

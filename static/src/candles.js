@@ -112,3 +112,30 @@ export function equityPoints(raw) {
   }
   return [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value }));
 }
+
+// Dollars with separators on the equity axis: "$100,060.00".
+export const dollarsAxis = (value) =>
+  (value < 0 ? "-$" : "$") + Math.abs(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+// The equity axis spans at least 2% of the equity: a $60 move on $100,000 reads as the small
+// step it is, not as a cliff from the bottom of the chart to the top.
+export function equityRange(range, share = 0.02) {
+  if (!range) return range;
+  const { minValue, maxValue } = range;
+  const mid = (minValue + maxValue) / 2;
+  const half = Math.max((maxValue - minValue) / 2, (Math.abs(mid) * share) / 2);
+  return { minValue: mid - half, maxValue: mid + half };
+}
+
+// The chart's read-out of one bar: "O 273.10  H 273.50  L 272.90  C 273.20  +0.10 (+0.04%)  Vol 1,200".
+export function ohlcText(bar) {
+  if (!bar) return "";
+  const p = (v) => Number(v).toFixed(2);
+  const change = bar.close - bar.open;
+  const pct = bar.open ? (change / bar.open) * 100 : 0;
+  const sign = change > 0 ? "+" : change < 0 ? "-" : "";
+  return (
+    `O ${p(bar.open)}  H ${p(bar.high)}  L ${p(bar.low)}  C ${p(bar.close)}  ` +
+    `${sign}${p(Math.abs(change))} (${sign}${Math.abs(pct).toFixed(2)}%)  Vol ${Number(bar.volume || 0).toLocaleString("en-US")}`
+  );
+}

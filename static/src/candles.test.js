@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toBar, applyTrade, applyCandle, equityPoints, auctionMarkers, isAuctionPrint } from "./candles.js";
+import { toBar, applyTrade, applyCandle, equityPoints, auctionMarkers, isAuctionPrint, dollarsAxis, equityRange, ohlcText } from "./candles.js";
 
 const t0 = "2026-12-01T14:30:00Z";
 const s0 = Date.parse(t0) / 1000;
@@ -84,4 +84,22 @@ test("each bar holding auction prints gets one marker above it, in time order", 
   assert.equal(isAuctionPrint({ auction_id: null }), false);
   assert.equal(isAuctionPrint({ auction_id: 0 }), true);
   assert.equal(isAuctionPrint({}), false);
+});
+
+test("the equity axis writes dollars and spans at least 2% of the equity", () => {
+  assert.equal(dollarsAxis(100060), "$100,060.00");
+  assert.equal(dollarsAxis(-5.5), "-$5.50");
+  // A $60 move on $100,000: the axis spans 2% ($2,000.60), so the move is a small step.
+  const r = equityRange({ minValue: 100000, maxValue: 100060 });
+  assert.deepEqual([r.minValue.toFixed(2), r.maxValue.toFixed(2)], ["99029.70", "101030.30"]);
+  // A move larger than 2% keeps its own range.
+  assert.deepEqual(equityRange({ minValue: 90000, maxValue: 110000 }), { minValue: 90000, maxValue: 110000 });
+  assert.equal(equityRange(null), null);
+});
+
+test("the chart's read-out gives a bar's open, high, low, close, change and volume", () => {
+  const bar = { time: 1, open: 273.1, high: 273.5, low: 272.9, close: 273.2, volume: 1200 };
+  assert.equal(ohlcText(bar), "O 273.10  H 273.50  L 272.90  C 273.20  +0.10 (+0.04%)  Vol 1,200");
+  assert.equal(ohlcText({ ...bar, close: 273.0 }), "O 273.10  H 273.50  L 272.90  C 273.00  -0.10 (-0.04%)  Vol 1,200");
+  assert.equal(ohlcText(undefined), "");
 });

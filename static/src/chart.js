@@ -2,7 +2,7 @@
 // the page as its licence asks).
 import { createChart, createSeriesMarkers, CandlestickSeries, HistogramSeries, AreaSeries, ColorType } from "lightweight-charts";
 import { marketTz } from "./live.js";
-import { auctionMarkers } from "./candles.js";
+import { auctionMarkers, dollarsAxis, equityRange, ohlcText } from "./candles.js";
 
 const UP = "#2ecc71";
 const DOWN = "#ff5c5c";
@@ -16,13 +16,17 @@ export function baseChart(container, { daily = false } = {}) {
   const time = etFormatter({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   const hm = etFormatter({ hour: "2-digit", minute: "2-digit" });
   const day = etFormatter({ month: "short", day: "numeric" });
+  // The page's theme (dark, or light when the system asks): lines and labels from its colours.
+  const css = getComputedStyle(document.documentElement);
+  const line = css.getPropertyValue("--line").trim() || "#2a3240";
+  const muted = css.getPropertyValue("--muted").trim() || "#a3adba";
   return createChart(container, {
     autoSize: true,
-    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: "#a3adba", attributionLogo: true },
-    grid: { vertLines: { color: "rgba(42,50,64,0.5)" }, horzLines: { color: "rgba(42,50,64,0.5)" } },
-    rightPriceScale: { borderColor: "#2a3240" },
+    layout: { background: { type: ColorType.Solid, color: "transparent" }, textColor: muted, attributionLogo: true },
+    grid: { vertLines: { color: line }, horzLines: { color: line } },
+    rightPriceScale: { borderColor: line },
     timeScale: {
-      borderColor: "#2a3240",
+      borderColor: line,
       maxBarSpacing: 18, // a young history stays readable bars, not slabs
       timeVisible: !daily,
       secondsVisible: false,
@@ -52,10 +56,22 @@ export function priceChart(container) {
     markers.setMarkers(wanted);
     container.dataset.auctionMarkers = String(wanted.length);
   };
+  // The OHLC read-out: the bar under the pointer, else the latest one.
+  const readout = container.parentElement && container.parentElement.querySelector("[data-ohlc]");
+  const show = (bar) => {
+    if (!readout) return;
+    readout.textContent = ohlcText(bar);
+    readout.dataset.time = bar ? String(bar.time) : "";
+  };
+  chart.subscribeCrosshairMove((param) => {
+    const hovered = param.time !== undefined ? shown.find((b) => b.time === param.time) : null;
+    show(hovered || shown[shown.length - 1]);
+  });
   return {
     chart,
     set(bars, daily) {
       shown = bars;
+      show(bars[bars.length - 1]);
       chart.applyOptions({ timeScale: { timeVisible: !daily } });
       candles.setData(bars.map(({ time, open, high, low, close }) => ({ time, open, high, low, close })));
       volume.setData(bars.map(volumeBar));
@@ -74,7 +90,11 @@ export function equityChart(container, points) {
   const chart = baseChart(container);
   const area = chart.addSeries(AreaSeries, {
     lineColor: "#6ea8ff", topColor: "rgba(110,168,255,0.35)", bottomColor: "rgba(110,168,255,0.02)", lineWidth: 2,
-    priceFormat: { type: "price", precision: 2, minMove: 0.01 },
+    priceFormat: { type: "custom", formatter: dollarsAxis, minMove: 0.01 },
+    autoscaleInfoProvider: (original) => {
+      const info = original();
+      return info && { ...info, priceRange: equityRange(info.priceRange) };
+    },
   });
   area.setData(points);
   chart.timeScale().fitContent();

@@ -1,7 +1,7 @@
-// The markets page: sortable columns, a sparkline per row from the one-minute history, and
+// The markets page: sortable columns (the server draws each row's sparkline), and
 // today's volume, high and low kept live from the trades and quotes streams.
-import { sortRows, sparklinePath } from "./table_sort.js";
-import { api, on } from "./live.js";
+import { sortRows } from "./table_sort.js";
+import { on } from "./live.js";
 import { dayFromPage, dayFromSnapshot, foldTrades, foldQuote, volumeText } from "./day_figures.js";
 import { price } from "./format.js";
 
@@ -31,26 +31,8 @@ if (table) {
   }
 }
 
-// Sparklines: the last two hours of one-minute bars, drawn as an SVG path (no inline styles).
-const sparks = document.querySelectorAll("[data-sparkline]");
-const SVG = "http://www.w3.org/2000/svg";
-for (const node of [...sparks].slice(0, 60)) {
-  const symbol = node.dataset.sparkline;
-  api("GET", `/api/v1/stocks/${encodeURIComponent(symbol)}/candles?interval=1m`).then(({ ok, body }) => {
-    if (!ok || !body || !body.candles.length) return;
-    const closes = body.candles.slice(-120).map((c) => Number(c.close));
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", "0 0 100 24");
-    svg.setAttribute("preserveAspectRatio", "none");
-    svg.setAttribute("aria-hidden", "true");
-    const path = document.createElementNS(SVG, "path");
-    path.setAttribute("d", sparklinePath(closes, 100, 24));
-    path.setAttribute("class", closes[closes.length - 1] >= closes[0] ? "spark-up" : "spark-down");
-    svg.append(path);
-    node.replaceChildren(svg);
-    node.dataset.drawn = "true";
-  });
-}
+// Sparklines are drawn by the server (marketdata.views.sparkline): no request per row, so
+// browsing never spends the session's request budget that orders need.
 
 // Live day figures. The quotes ride the page's socket (live_pages.js, up to 40 symbols); the
 // trades ride a second one, as a socket takes 50 subscriptions.
@@ -112,4 +94,40 @@ if (Client && window.WebSocket && figureNodes.size) {
       }
     });
   }
+}
+
+// Type-ahead: suggestions as you type (symbol and name); picking one opens its page.
+const search = document.querySelector("input[data-suggest]");
+const suggestions = document.getElementById("stock-suggestions");
+if (search && suggestions) {
+  let timer = null;
+  let asked = 0;
+  const known = new Set();
+  // A suggestion picked from the list: straight to its stock page.
+  search.addEventListener("change", () => {
+    const value = search.value.trim();
+    if (known.has(value)) window.location.assign("/stocks/" + encodeURIComponent(value) + "/");
+  });
+  search.addEventListener("input", () => {
+    const value = search.value.trim();
+    clearTimeout(timer);
+    if (!value) return;
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const response = await fetch(search.dataset.suggest + "?q=" + encodeURIComponent(value), { headers: { Accept: "application/json" } });
+      if (!response.ok || mine !== asked) return;
+      const { results } = await response.json();
+      known.clear();
+      suggestions.replaceChildren(
+        ...results.map((s) => {
+          known.add(s.symbol);
+          const option = document.createElement("option");
+          option.value = s.symbol;
+          option.label = s.name;
+          return option;
+        }),
+      );
+      search.dataset.suggested = String(results.length);
+    }, 150);
+  });
 }

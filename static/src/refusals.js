@@ -81,7 +81,7 @@ const CODES = {
   not_authenticated: () => "Your session has ended: log in again to trade.",
   authentication_failed: () => "Your session has ended: log in again to trade.",
   forbidden: () => "The page is out of date: reload it and try again.",
-  rate_limited: () => "Too many orders at once: wait a moment and try again.",
+  rate_limited: () => "Too many requests: wait a moment and try again.",
   network: () => "No connection to the server: nothing was sent.",
   internal_error: () => "Something went wrong on our side: nothing was traded. Try again.",
   // Auctions.

@@ -84,3 +84,10 @@ test("a code the table does not know shows the server's sentence as it is", () =
   const done = refusal("order_not_cancelable", "The order is filled and can no longer be canceled.");
   assert.equal(words(done), done.message);
 });
+
+test("a 429 says too many requests, not orders (browsing may have spent it)", () => {
+  assert.deepEqual(plainRefusal({ code: "rate_limited", message: "Request was throttled." }), {
+    field: null,
+    text: "Too many requests: wait a moment and try again.",
+  });
+});

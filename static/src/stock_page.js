@@ -66,7 +66,10 @@ function decorateBook() {
 
 rememberOwnOrders();
 decorateBook();
-on("book", () => decorateBook());
+on("book", () => {
+  decorateBook();
+  refreshButton();
+});
 
 // ------------------------------------------------------------------ the chart
 const chartBox = $("#price-chart");
@@ -166,8 +169,13 @@ function refreshButton() {
   const market = field("type").value === "market";
   const s = side();
   submit.className = "button wide " + s;
-  submit.textContent = form.dataset.halted === "true" ? "Trading halted" : market ? `Review ${s} at market` : `${s === "buy" ? "Buy" : "Sell"} limit`;
-  submit.disabled = form.dataset.halted === "true";
+  // A market order needs someone on the other side: with nobody there it could not fill.
+  const noMarket = market && !(s === "buy" ? top.ask : top.bid);
+  const note = $("[data-no-market]", form);
+  if (note) note.hidden = !noMarket;
+  submit.textContent =
+    form.dataset.halted === "true" ? "Trading halted" : noMarket ? "No market yet: limit orders only" : market ? `Review ${s} at market` : `${s === "buy" ? "Buy" : "Sell"} limit`;
+  submit.disabled = form.dataset.halted === "true" || noMarket;
   const priceField = form.querySelector("[data-field-name=limit_price]");
   if (priceField) priceField.hidden = market;
 }
@@ -211,10 +219,11 @@ function defaultPrice() {
 }
 
 async function refreshAccount() {
-  const [acct, pos] = await Promise.all([
-    api("GET", "/api/v1/account"),
-    api("GET", `/api/v1/positions/${encodeURIComponent(form.dataset.symbol)}`),
-  ]);
+  // The list of positions, not the one position: a stock you don't hold is simply not in it
+  // (no 404 in the console on every fill).
+  const [acct, all] = await Promise.all([api("GET", "/api/v1/account"), api("GET", "/api/v1/positions")]);
+  const held = all.ok && Array.isArray(all.body) ? all.body.find((p) => p.symbol === form.dataset.symbol) : undefined;
+  const pos = { ok: Boolean(held), status: all.ok ? (held ? 200 : 404) : all.status, body: held };
   if (acct.ok && powerNode) {
     account.buyingPower = acct.body.buying_power;
     powerNode.textContent = money(acct.body.buying_power);
@@ -291,12 +300,21 @@ async function place() {
 }
 
 if (form) {
-  // Time in force and order type are remembered from one order to the next.
-  for (const name of ["time_in_force", "type"]) {
-    const saved = localStorage.getItem("ticket." + name);
-    if (saved && [...field(name).options].some((o) => o.value === saved)) field(name).value = saved;
-    field(name).addEventListener("change", () => localStorage.setItem("ticket." + name, field(name).value));
-  }
+  // The order type is remembered from one order to the next, and the time in force for each
+  // type apart: a market order never inherits a limit order's "good till canceled" unseen
+  // (it starts as a day order).
+  const remembered = (name) => localStorage.getItem(name);
+  const choose = (name, value) => {
+    if (value && [...field(name).options].some((o) => o.value === value)) field(name).value = value;
+  };
+  const tifKey = () => "ticket.time_in_force." + field("type").value;
+  choose("type", remembered("ticket.type"));
+  choose("time_in_force", remembered(tifKey()) || (field("type").value === "market" ? "day" : null));
+  field("type").addEventListener("change", () => {
+    localStorage.setItem("ticket.type", field("type").value);
+    choose("time_in_force", remembered(tifKey()) || (field("type").value === "market" ? "day" : field("time_in_force").value));
+  });
+  field("time_in_force").addEventListener("change", () => localStorage.setItem(tifKey(), field("time_in_force").value));
   if (!field("limit_price").value) field("limit_price").value = defaultPrice();
   form.addEventListener("input", refreshEstimate);
   form.addEventListener("change", (event) => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sortRows, sparklinePath } from "./table_sort.js";
+import { sortRows } from "./table_sort.js";
 
 test("rows sort by number or text, both ways", () => {
   const rows = [{ v: "1,200" }, { v: "-3.5" }, { v: "40" }];
@@ -8,11 +8,4 @@ test("rows sort by number or text, both ways", () => {
   assert.deepEqual(sortRows(rows, (r) => r.v, "number", false).map((r) => r.v), ["1,200", "40", "-3.5"]);
   const names = [{ v: "beta" }, { v: "Alpha" }];
   assert.deepEqual(sortRows(names, (r) => r.v, "text", true).map((r) => r.v), ["Alpha", "beta"]);
-});
-
-test("a sparkline spans the box, flat when nothing moved", () => {
-  assert.equal(sparklinePath([1, 2], 100, 24), "M0.0 23.0 L100.0 1.0");
-  assert.equal(sparklinePath([5, 5, 5], 100, 24), "M0.0 12.0 L50.0 12.0 L100.0 12.0");
-  assert.equal(sparklinePath([], 100, 24), "");
-  assert.equal(sparklinePath([7], 100, 24), "M0.0 12.0 L100.0 12.0");
 });

@@ -11,14 +11,15 @@ from accounts.models import Account, User
 from accounts.services import account_adjust_cash, account_open
 from marketdata.models import Stock
 from marketdata.selectors import FEATURED
-from trading.demo import MAKER, maker_quote
+from marketdata.services import history_backfill
+from trading.demo import MAKER, MAKER_SHARES, demo_bidders, maker_quote
 from trading.models import OPEN_STATUSES, Order, Position
 from trading.services import position_grant
 
 DEMO_PASSWORD = "demo-pass-123"
 MAKER_CASH = Decimal("10000000.00")
 DEMO_SHARES = 100
-MAKER_SHARES = 20_000
+BACKFILL_ELSEWHERE_MINUTES = 120
 DEMO_USERS = [
     # username, staff
     ("alice", False),
@@ -68,7 +69,17 @@ class Command(BaseCommand):
                         )
                 if not Account.objects.filter(user=user).exists():
                     account_open(user=user)
+            demo_bidders()  # the auction demo's own bidders: accounts nobody logs in to
         self._stock_up()
+        # One-minute history, so a new site's charts and sparklines are full from the start: a
+        # day for the featured stocks, two hours (the sparklines' span) for the rest.
+        priced = Stock.objects.filter(reference_price__isnull=False)
+        written = history_backfill(stocks=list(priced.filter(symbol__in=FEATURED)))
+        written += history_backfill(
+            stocks=list(priced.exclude(symbol__in=FEATURED)), minutes=BACKFILL_ELSEWHERE_MINUTES
+        )
+        if written:
+            self.stdout.write(f"back-filled {written:,} one-minute bars of history")
         self.stdout.write(
             f"demo log-ins: alice, bob, carol (traders) and staff (admin), password {DEMO_PASSWORD}"
         )

@@ -230,10 +230,10 @@ def test_a_halted_stock_cannot_be_auctioned(bob, clock, settings):
     assert refused.value.code == "symbol_halted"
 
 
-def test_the_demo_keeps_house_lots_running_and_its_traders_bid(alice, bob, settings, clock):
+def test_the_demo_keeps_house_lots_running_and_its_own_bidders_bid(alice, bob, settings, clock):
     import random
 
-    from trading.demo import demo_auctions_keep, demo_bid, security_codes
+    from trading.demo import DEMO_BIDDERS, demo_auctions_keep, demo_bid, security_codes
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
     for symbol in list(security_codes())[:10]:
@@ -247,4 +247,7 @@ def test_the_demo_keeps_house_lots_running_and_its_traders_bid(alice, bob, setti
     bids = sum(demo_bid(rng=rng) for _ in range(200))
     assert bids > 5
     assert Bid.objects.filter(status="leading").count() >= 1
+    # The demo's own bidders bid, never the people who log in (alice and bob here).
+    assert set(Bid.objects.values_list("bidder__username", flat=True)) <= set(DEMO_BIDDERS)
+    assert not Bid.objects.filter(bidder__in=[alice, bob]).exists()
     assert audit_ledger().violations == []

@@ -177,7 +177,7 @@ def free_port() -> int:
 class Daphne:
     """A daphne process serving `brokerage.asgi` on the test database and the test Redis."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, env: dict[str, str] | None = None) -> None:
         from django.conf import settings
 
         self.port = port or free_port()
@@ -195,6 +195,7 @@ class Daphne:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
             "CHANNEL_LAYER_PREFIX": LAYER_PREFIX,
+            **(env or {}),
         }
         self.process: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process's life

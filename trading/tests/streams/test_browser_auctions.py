@@ -45,9 +45,13 @@ def test_two_browsers_bid_live_and_the_winner_finds_the_shares(
     assert a.inner_text("[data-countdown]") != first
     assert ":" in first
 
+    a.evaluate("() => { window.notReloaded = true; }")
     a.fill("#id_max_price", "49.00")
     a.click("#bid-form button[type=submit]")
-    a.wait_for_selector(".message.success", timeout=10_000)
+    a.wait_for_selector("#auction-status:text('You lead at $48.00 a share')", timeout=10_000)
+    assert "Your maximum: $49.00." in a.inner_text("#auction-status")
+    assert a.inner_text("[data-my-max]") == "$49.00"
+    assert a.evaluate("() => window.notReloaded") is True  # bid in place, no reload
     # Bob's page shows alice's bid without a reload.
     b.wait_for_function(
         "() => document.querySelector('[data-current]').textContent.trim() === '48.00'",
@@ -60,12 +64,22 @@ def test_two_browsers_bid_live_and_the_winner_finds_the_shares(
 
     b.fill("#id_max_price", "49.50")
     b.click("#bid-form button[type=submit]")
-    b.wait_for_selector(".message.success", timeout=10_000)
+    b.wait_for_selector("#auction-status:text('You lead at $49.10 a share')", timeout=10_000)
     a.wait_for_function(
         "() => document.querySelector('[data-current]').textContent.trim() === '49.10'",
         timeout=10_000,
     )
     a.wait_for_selector("[data-standing].standing-outbid", timeout=10_000)
+    # Finding 3: one status area, and it agrees with the badge: no "You lead" left over.
+    a.wait_for_selector("#auction-status:text('You were outbid')", timeout=10_000)
+    assert "You lead" not in a.inner_text("main")
+    # Finding 4: the history, highest first, with alice's automatic raise to her maximum.
+    history = [r.split("\t")[:3] for r in a.inner_text("#bid-history").splitlines()]
+    assert history == [
+        ["bidder 2", "49.10", "leading"],
+        ["you automatic bid", "49.00", "outbid"],
+        ["you", "48.00", "outbid"],
+    ]
 
     # Time is up: the clock's close (called here as the beat sweep would) settles bob.
     Auction.objects.filter(pk=lot.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
@@ -74,6 +88,14 @@ def test_two_browsers_bid_live_and_the_winner_finds_the_shares(
     assert "you won" in b.inner_text("[data-result]")
     a.wait_for_selector("[data-result]:not([hidden])", timeout=10_000)
     assert "Sold at 49.10" in a.inner_text("[data-result]")
+    # At the close, without a reload: the loser is told the held cash is back, the history
+    # says who won.
+    a.wait_for_selector("#auction-status:text('You lost')", timeout=10_000)
+    assert "The $490.00 held for your bid is back in your buying power." in a.inner_text(
+        "#auction-status"
+    )
+    a.wait_for_selector("#bid-history tr:first-child .status-won", timeout=10_000)
+    b.wait_for_selector("#auction-status:text('You won: 10 ZAP shares at $49.10')", timeout=10_000)
 
     b.goto(f"{daphne.http}/portfolio/")
     assert "ZAP" in b.inner_text("body")
