@@ -28,6 +28,21 @@ def symbol_dot_form(symbol: str) -> str:
     return symbol.strip().upper().replace("/", ".")
 
 
+def price_change(price: Decimal | None, previous_close: Decimal | None) -> Decimal | None:
+    """Change since the previous close (None without both)."""
+    if price is None or not previous_close:
+        return None
+    return price - previous_close
+
+
+def price_change_pct(price: Decimal | None, previous_close: Decimal | None) -> Decimal | None:
+    """Change since the previous close, in percent to two decimals (None without both)."""
+    change = price_change(price, previous_close)
+    if change is None or previous_close is None:  # `change` is None without one
+        return None
+    return (change / previous_close * 100).quantize(Decimal("0.01"))
+
+
 class Stock(models.Model):
     """A listed stock: what may be traded, in which increments, around which reference price."""
 
@@ -101,17 +116,12 @@ class Stock(models.Model):
     @property
     def change(self) -> Decimal | None:
         """Change since the previous close."""
-        if self.reference_price is None or not self.previous_close:
-            return None
-        return self.reference_price - self.previous_close
+        return price_change(self.reference_price, self.previous_close)
 
     @property
     def change_pct(self) -> Decimal | None:
         """Change since the previous close, in percent."""
-        change = self.change
-        if change is None or self.previous_close is None:  # `change` is None without one
-            return None
-        return (change / self.previous_close * 100).quantize(Decimal("0.01"))
+        return price_change_pct(self.reference_price, self.previous_close)
 
 
 class PriceBar(models.Model):
@@ -122,7 +132,10 @@ class PriceBar(models.Model):
     however often prices are pulled.
     """
 
-    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="price_bars")
+    # No index of its own: the (stock, start) constraint below serves every read by stock.
+    stock = models.ForeignKey(
+        Stock, on_delete=models.CASCADE, related_name="price_bars", db_index=False
+    )
     start = models.DateTimeField()
     open = price_field()
     high = price_field()

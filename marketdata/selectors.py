@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import BigIntegerField, F, Func, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from core import streams
 from marketdata.activity import trade_activity
-from marketdata.models import PriceBar, Stock
+from marketdata.models import PriceBar, Stock, price_change, price_change_pct
 
 FEATURED = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "TSLA", "META", "AMD", "SPY", "QQQ"]
 # A symbol traded this recently counts as "being traded" and is priced before the rest.
@@ -89,6 +91,56 @@ def sparkline_closes(*, stock_ids: list[int], now: datetime | None = None) -> di
     for stock_id, close in rows:
         closes[stock_id].append(close)
     return closes
+
+
+# --------------------------------------------------------------------------- the price pull's read
+@dataclass(slots=True, eq=False)
+class PricedStock:
+    """A stock's reference-price fields, without a model instance.
+
+    The price pull reads the whole universe every few seconds: building 7,000 `Stock`
+    instances took longer than the query.
+    """
+
+    id: int
+    symbol: str
+    status: str
+    reference_price: Decimal | None
+    previous_close: Decimal | None
+    price_source: str
+    price_updated_at: datetime | None
+    price_stale: bool
+    day: date | None
+    day_high: Decimal | None
+    day_low: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        return price_change(self.reference_price, self.previous_close)
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        return price_change_pct(self.reference_price, self.previous_close)
+
+
+PRICED_FIELDS = [field.name for field in fields(PricedStock)]
+
+
+def priced_stocks() -> list[PricedStock]:
+    """Every stock's reference-price fields, in id order, in one query."""
+    rows = Stock.objects.order_by("id").values_list(*PRICED_FIELDS)
+    if connection.vendor != "postgresql":
+        return [PricedStock(*row) for row in rows]
+    # Django reads timestamptz through a Python loader of its own (it adjusts the time zone,
+    # which is UTC already on our connections); psycopg's own, in C, gives the same aware UTC
+    # datetimes in a third of the time. PostgreSQL's other column types need no conversion.
+    from psycopg.types.datetime import TimestamptzLoader
+
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        return [PricedStock(*row) for row in cursor.fetchall()]
 
 
 # --------------------------------------------------------------------------- pull priorities
@@ -288,7 +340,7 @@ def candles_for(*, stock: Stock, interval: str, start: datetime, end: datetime) 
     return [bars[when] for when in sorted(bars)]
 
 
-def forming_bars(*, stocks: list[Stock], now: datetime) -> dict[int, Candle]:
+def forming_bars(*, stocks: Sequence[Stock | PricedStock], now: datetime) -> dict[int, Candle]:
     """Each stock's one-minute bar so far (the minute holding `now`), in two queries.
 
     A minute of trades per stock is a handful of rows, read through the (stock, time) index;

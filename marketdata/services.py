@@ -8,6 +8,7 @@ import csv
 import logging
 import math
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,7 +47,9 @@ from marketdata.redis_state import (
 from marketdata.selectors import (
     TRADED_RECENTLY,
     Candle,
+    PricedStock,
     forming_bars,
+    priced_stocks,
     symbols_traded,
     symbols_watched,
 )
@@ -138,7 +141,6 @@ PRICE_UNIT = Decimal("0.0001")  # the database keeps prices to 4 decimals
 PULL_LOCK_SECONDS = 60
 PRUNE_EVERY_SECONDS = 60
 PRUNE_CHUNK = 100_000
-WRITE_CHUNK = 500
 CANDLE_UPDATES = 50
 PRICE_FIELDS = [
     "reference_price",
@@ -265,8 +267,9 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
     provider.restore_state(state.get("provider") or {})
     today = _market_today(now)
 
-    # A plain read: no row is locked while the provider is asked over the network.
-    stocks = list(Stock.objects.only("id", "symbol", *PRICE_FIELDS).order_by("id"))
+    # A plain read: no row is locked while the provider is asked over the network. It holds
+    # every field a quote message reads (a deferred one once cost a query a stock).
+    stocks = priced_stocks()
     by_symbol = {s.symbol: s for s in stocks}
     if isinstance(provider, SimulatedProvider):
         # The simulator's "previous close" rolls at midnight to the last price of the day
@@ -280,6 +283,9 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
         )
 
     watched = symbols_watched()
+    # Channel layers refuse group names outside [A-Za-z0-9._-]: a symbol that has no quotes
+    # group is never sent (trying would log an error every round).
+    streamed = {s for s in watched if _streamable(s)}
     traded = symbols_traded(since=now - TRADED_RECENTLY)
     tiers = pull_order(
         symbols=list(by_symbol), tiers=[watched, traded], cursors=state.get("cursors") or []
@@ -306,7 +312,7 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
     save_json(key, state)
 
     changed, prices, payloads, fresh, refused = _apply_quotes(
-        provider.name, quotes, by_symbol, today=today, now=now
+        provider.name, quotes, by_symbol, streamed=streamed, today=today, now=now
     )
     report.refused = len(refused)
     if refused - set(state.get("refused") or ()):
@@ -325,22 +331,25 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
         and s.id not in fresh
         and (failure is not None or not s.price_updated_at or s.price_updated_at < stale_after)
     ]
-    for stock in newly_stale:
-        payloads.append(quote_payload(stock, stale=True))
+    payloads.extend(quote_payload(s, stale=True) for s in newly_stale if s.symbol in streamed)
 
-    # Short transactions in chunks: an UPDATE holds its rows until commit, and order
-    # placement locks the stock row it trades, so no order waits on a whole refresh.
-    for start in range(0, len(changed), WRITE_CHUNK):
-        with transaction.atomic():
-            _bulk_set(changed[start : start + WRITE_CHUNK], PRICE_FIELDS)
-    report.bars = price_bars_record(prices=prices)
-    if newly_stale:
-        report.newly_stale = Stock.objects.filter(
-            id__in=[s.id for s in newly_stale], price_stale=False
-        ).update(price_stale=True)
-    report.updated = len(changed)
-
-    report.published = _stream(payloads, watched=watched, by_symbol=by_symbol, state=state, now=now)
+    # One transaction, a statement per table however many symbols: the stock rows, their
+    # minutes' history, the newly stale. Its UPDATE takes no lock that order placement waits
+    # for (orders lock their book's row, and their inserts only share-lock the stock's key).
+    # A commit that a crash could lose costs nothing here: the next round, seconds later,
+    # writes every price again, so the round does not wait for its WAL to reach the disk.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _bulk_set(changed, PRICE_FIELDS)
+        report.bars = price_bars_record(prices=prices)
+        if newly_stale:
+            report.newly_stale = Stock.objects.filter(
+                id__in=[s.id for s in newly_stale], price_stale=False
+            ).update(price_stale=True)
+        report.updated = len(changed)
+        report.published = _stream(payloads, by_symbol=by_symbol, state=state, now=now)
     report.pruned = _prune_history(now)
 
     _note_health(provider.name, state, failure, report)
@@ -351,18 +360,23 @@ def _pull_round(provider: Provider, now: datetime) -> PullReport:
 def _apply_quotes(
     source: str,
     quotes: list[Quote],
-    by_symbol: dict[str, Stock],
+    by_symbol: dict[str, PricedStock],
     *,
+    streamed: set[str],
     today: date,
     now: datetime,
-) -> tuple[list[Stock], list[PricePoint], list[dict], set[int], set[str]]:
-    """Fold sane quotes into the stocks: what to write, record, publish; what was fresh, refused."""
+) -> tuple[list[PricedStock], list[PricePoint], list[dict], set[int], set[str]]:
+    """Fold sane quotes into the stocks: what to write, record, publish; what was fresh, refused.
+
+    Quote messages are built only for the `streamed` symbols (someone subscribes to them).
+    """
     max_jump = settings.MARKETDATA_MAX_JUMP
-    changed: list[Stock] = []
+    changed: list[PricedStock] = []
     prices: list[PricePoint] = []
     payloads: list[dict] = []
     fresh: set[int] = set()
     refused: set[str] = set()
+    market_days: dict[datetime, date] = {}  # a round's quotes share a few times at most
     for quote in quotes:
         stock = by_symbol.get(quote.symbol)
         if stock is None:
@@ -386,7 +400,10 @@ def _apply_quotes(
         )
         # The day's range covers prices of today only (Polygon's, say, are yesterday's close).
         day, day_high, day_low = stock.day, stock.day_high, stock.day_low
-        if _market_today(when) == today:
+        market_day = market_days.get(when)
+        if market_day is None:
+            market_day = market_days[when] = _market_today(when)
+        if market_day == today:
             if day != today:
                 day, day_high, day_low = today, price, price
             else:
@@ -421,7 +438,7 @@ def _apply_quotes(
         # one-minute candles have no holes while the feed is alive.
         if price != last or new_minute:
             prices.append((stock.id, when, price, source))
-        if moved or before[4]:
+        if (moved or before[4]) and quote.symbol in streamed:
             payloads.append(quote_payload(stock))
     return changed, prices, payloads, fresh, refused
 
@@ -438,13 +455,14 @@ def _column(field: Field[Any, Any]) -> str:
     return field.column
 
 
-def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
+def _bulk_set(stocks: list[PricedStock], fields: list[str]) -> None:
     """UPDATE many stocks' `fields` in one statement joined to the new values.
 
     Django's bulk_update builds a CASE WHEN per row and field, which costs milliseconds of
-    Python per row: 3,000 stocks would take seconds. PostgreSQL gets one array per column
-    (UPDATE ... FROM UNNEST(...): a handful of parameters however many rows); SQLite (3.33+)
-    gets UPDATE ... FROM (VALUES ...), whose columns it names column1, column2, ...
+    Python per row: 3,000 stocks would take seconds. PostgreSQL gets one parameter per column
+    (UPDATE ... FROM UNNEST(...), see `_pg_columns`) whatever the number of rows; SQLite
+    (3.33+) gets UPDATE ... FROM (VALUES ...), whose columns it names column1, column2, ...,
+    in chunks that keep under its limit on parameters (250,000 in Python's own build).
     """
     if not stocks:
         return
@@ -457,31 +475,72 @@ def _bulk_set(stocks: list[Stock], fields: list[str]) -> None:
         f"{quote(_column(field))} = v.{name}"
         for field, name in zip(columns[1:], names[1:], strict=True)
     )
-    values = [
-        [field.get_db_prep_save(getattr(stock, field.attname), connection) for stock in stocks]
-        for field in columns
-    ]
-    if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
-        source = f"UNNEST({arrays}) AS v({', '.join(names)})"
-        params = values
-    else:
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        source = f"(VALUES {', '.join([row] * len(stocks))}) AS v"
-        params = [value for row_values in zip(*values, strict=True) for value in row_values]
-    sql = (
-        f"UPDATE {table} SET {assignments} FROM {source}"
-        f" WHERE {table}.{quote(_column(meta.pk))} = v.column1"
-    )
+    where = f" WHERE {table}.{quote(_column(meta.pk))} = v.column1"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            arrays, params = _pg_columns(
+                columns, [[getattr(s, f.attname) for s in stocks] for f in columns]
+            )
+            source = f"UNNEST({arrays}) AS v({', '.join(names)})"
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source}{where}", params)
+            return
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        size = _sqlite_rows_per_statement(len(columns))
+        for chunk in range(0, len(stocks), size):
+            part = stocks[chunk : chunk + size]
+            source = f"(VALUES {', '.join([row] * len(part))}) AS v"
+            params = [
+                field.get_db_prep_save(getattr(stock, field.attname), connection)
+                for stock in part
+                for field in columns
+            ]
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source}{where}", params)
+
+
+def _sqlite_rows_per_statement(columns: int) -> int:
+    """How many rows of `columns` parameters one SQLite statement may carry."""
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, limit // columns)
+
+
+_PG_NULL = "N"  # no number, date, time or t/f is written so
+
+
+def _pg_columns(fields: list[Field[Any, Any]], columns: list[list[Any]]) -> tuple[str, list[Any]]:
+    """Arrays for UNNEST, one parameter per column, and the parameters.
+
+    Adapting a list of 7,000 Decimals or datetimes element by element (Django's
+    get_db_prep_save, then psycopg's array dumper) took most of a refresh's time; a column of
+    numbers, times, dates or booleans goes instead as one comma-joined text that the server
+    splits (`string_to_array`) and casts. Text columns, which could hold a comma, stay lists.
+    """
+    arrays: list[str] = []
+    params: list[Any] = []
+    null = _PG_NULL
+    for field, values in zip(fields, columns, strict=True):
+        db_type = field.db_type(connection)
+        kind = field.get_internal_type()
+        if kind in ("CharField", "TextField"):
+            arrays.append(f"%s::{db_type}[]")
+            params.append(values)
+            continue
+        if kind == "BooleanField":
+            texts = [null if v is None else "t" if v else "f" for v in values]
+        elif kind in ("DateTimeField", "DateField"):  # ISO 8601, with the offset if any
+            texts = [null if v is None else v.isoformat() for v in values]
+        else:  # integers and Decimals
+            texts = [null if v is None else str(v) for v in values]
+        arrays.append(f"string_to_array(%s, ',', '{null}')::{db_type}[]")
+        params.append(",".join(texts))
+    return ", ".join(arrays), params
 
 
 def price_bars_record(*, prices: list[PricePoint]) -> int:
     """Fold reference prices, given in time order, into their minutes' bars; returns bars written.
 
-    One INSERT ... ON CONFLICT DO UPDATE per chunk: a new minute opens a bar, a later price in
-    a minute already stored raises its high, lowers its low and becomes its close.
+    One INSERT ... ON CONFLICT DO UPDATE (per chunk on SQLite): a new minute opens a bar, a
+    later price in a minute already stored raises its high, lowers its low and becomes its close.
     """
     folded: dict[tuple[int, datetime], list] = {}
     for stock_id, when, price, source in prices:
@@ -492,8 +551,13 @@ def price_bars_record(*, prices: list[PricePoint]) -> int:
         else:
             bar[3], bar[4], bar[5], bar[6] = max(bar[3], price), min(bar[4], price), price, source
     rows = list(folded.values())
-    for chunk in range(0, len(rows), WRITE_CHUNK):
-        _upsert_bars(rows[chunk : chunk + WRITE_CHUNK])
+    if connection.vendor == "postgresql":
+        if rows:
+            _upsert_bars(rows)
+    else:
+        size = _sqlite_rows_per_statement(7)
+        for chunk in range(0, len(rows), size):
+            _upsert_bars(rows[chunk : chunk + size])
     return len(rows)
 
 
@@ -507,17 +571,14 @@ def _upsert_bars(rows: list[list]) -> None:
     table = quote(meta.db_table)
     high, low, close, source = (quote(_column(f)) for f in fields[3:])
     columns = ", ".join(quote(_column(f)) for f in fields)
-    values = [
-        [f.get_db_prep_save(row[i], connection) for row in rows] for i, f in enumerate(fields)
-    ]
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        source_rows, params = f"SELECT * FROM UNNEST({arrays})", values
+        arrays, params = _pg_columns(fields, [[row[i] for row in rows] for i in range(len(fields))])
+        source_rows = f"SELECT * FROM UNNEST({arrays})"
         greatest, least = "GREATEST", "LEAST"
     else:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         source_rows = f"VALUES {', '.join([row] * len(rows))}"
-        params = [value for row_values in zip(*values, strict=True) for value in row_values]
+        params = [f.get_db_prep_save(r[i], connection) for r in rows for i, f in enumerate(fields)]
         greatest, least = "MAX", "MIN"  # SQLite's two-argument MAX and MIN are scalar
     sql = (
         f"INSERT INTO {table} ({columns}) {source_rows}"
@@ -537,17 +598,15 @@ def _minute(moment: datetime) -> int:
 def _stream(
     payloads: list[dict],
     *,
-    watched: set[str],
-    by_symbol: dict[str, Stock],
+    by_symbol: dict[str, PricedStock],
     state: dict,
     now: datetime,
 ) -> int:
-    """Send the round's quote changes, and their minutes' bars, once the writes commit."""
-    # Only symbols someone watches are sent: a send to a group nobody listens to still costs
-    # a Redis round trip, which for a 3,000-symbol universe was a third of the round. Channel
-    # layers also refuse group names outside [A-Za-z0-9._-], so a class share such as CRD/B
-    # has no quotes group (trying would log an error every round).
-    payloads = [p for p in payloads if p["symbol"] in watched and _streamable(p["symbol"])]
+    """Send the round's quote changes, and their minutes' bars, once the writes commit.
+
+    `payloads` hold only symbols someone watches: a send to a group nobody listens to still
+    costs a Redis round trip, which for a 3,000-symbol universe was a third of the round.
+    """
     if not payloads:
         return 0
     # The minute's bar moved with the price: send it to the candles stream too. Each bar is

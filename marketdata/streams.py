@@ -11,13 +11,14 @@ from typing import Any
 from core.streams import candles_group, event, now_ms, publish, quotes_group
 from core.times import rfc3339
 from marketdata.models import Stock
+from marketdata.selectors import PricedStock
 
 
 def _dec(value) -> str | None:
     return None if value is None else str(value)
 
 
-def quote_payload(stock: Stock, *, stale: bool | None = None) -> dict[str, Any]:
+def quote_payload(stock: Stock | PricedStock, *, stale: bool | None = None) -> dict[str, Any]:
     """A stock's reference price and the day's range, as the `quotes` stream sends it."""
     return {
         "symbol": stock.symbol,

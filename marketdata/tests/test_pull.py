@@ -13,6 +13,8 @@ import pytest
 import responses
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core import streams
 from marketdata import services
@@ -380,3 +382,46 @@ def test_history_past_retention_is_deleted(finnhub_api, clock, settings):
     assert report.pruned == 1
     assert not PriceBar.objects.filter(pk=old.pk).exists()
     assert PriceBar.objects.filter(pk=kept.pk).exists()
+
+
+# --------------------------------------------------------------------------- statements
+def _refresh_statements(provider: SimulatedProvider, capture) -> list[str]:
+    """The SQL of one refresh (its quote messages built and handed on at commit)."""
+    with CaptureQueriesContext(connection) as ctx, capture(execute=True):
+        report = prices_pull(provider=provider)
+    assert report.updated == Stock.objects.count()  # every price moved and was written
+    return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_refresh_of_six_hundred_watched_symbols_runs_the_statements_of_one_of_three(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    # A bisect found the price pull 4.5x slower after quote messages came to read the stock's
+    # status, which the pull did not load: one query per changed stock. Every symbol here is
+    # watched, so every changed price builds its quote message.
+    watched = [f"S{n:03}" for n in range(3)]
+    monkeypatch.setattr(streams, "watched_symbols", lambda: watched)
+    provider = SimulatedProvider(seed=7, replay=False)
+    for symbol in watched:
+        make_stock(symbol, "50.00", price_source="simulated")
+    prices_pull(provider=provider)  # the first round prunes history; later ones do not
+    few = _refresh_statements(provider, django_capture_on_commit_callbacks)
+
+    Stock.objects.bulk_create(
+        Stock(
+            symbol=f"S{n:03}",
+            name="bulk",
+            reference_price=Decimal("50.00"),
+            previous_close=Decimal("50.00"),
+            price_source="simulated",
+        )
+        for n in range(3, 600)
+    )
+    watched += [f"S{n:03}" for n in range(3, 600)]
+    many = _refresh_statements(provider, django_capture_on_commit_callbacks)
+
+    assert len(many) == len(few)
+    # Read the stocks, which of them trade (open orders, recent trades), write the prices and
+    # their minutes' bars, read the forming bars for the candles stream; PostgreSQL also sets
+    # the transaction's commit not to wait for the disk.
+    assert len(few) == (7 if connection.vendor == "postgresql" else 6), "\n".join(few)
