@@ -189,10 +189,11 @@ class Connection:
     """A minimal HTTP/1.1 keep-alive client: enough for JSON requests to daphne, and cheap,
     so that the load generator takes as little of the two cores as possible."""
 
-    def __init__(self, port: int, key_id: str, secret: str) -> None:
+    def __init__(self, port: int, key_id: str, secret: str, host: str = "127.0.0.1") -> None:
         self.port = port
+        self.host = host
         self.head = (
-            f"Host: 127.0.0.1\r\nAPCA-API-KEY-ID: {key_id}\r\n"
+            f"Host: {host}\r\nAPCA-API-KEY-ID: {key_id}\r\n"
             f"APCA-API-SECRET-KEY: {secret}\r\nAccept: application/json\r\n"
         )
         self.reader: asyncio.StreamReader | None = None
@@ -201,7 +202,7 @@ class Connection:
 
     async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode() if body is not None else b""
         extra = "Content-Type: application/json\r\n" if body is not None else ""
         self.writer.write(

@@ -371,7 +371,7 @@ class Client(orders.Connection):
         if self.writer is None:
             try:
                 self.reader, self.writer = await asyncio.wait_for(
-                    asyncio.open_connection("127.0.0.1", self.port), timeout
+                    asyncio.open_connection(self.host, self.port), timeout
                 )
             except (OSError, TimeoutError):
                 return Reply(None, sent=False)

@@ -148,6 +148,27 @@ else:
     # request that reuses it; a dead one is replaced there and then, or the request fails
     # at once (a 503).
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 300, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that stops answering (cut off, its machine gone) fails a request within
+    # about this many seconds, a 503, instead of holding it for the kernel's TCP timeouts
+    # (minutes): libpq's connect timeout, TCP_USER_TIMEOUT for sent data never acknowledged,
+    # and keepalives (after as many idle seconds, two probes a second apart) for a query
+    # waiting on a silent peer.
+    _db_timeout = env_int("DATABASE_TIMEOUT_SECONDS", 3, minimum=2)  # libpq's floor is 2
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": _db_timeout,
+            "tcp_user_timeout": _db_timeout * 1000,
+            "keepalives": 1,
+            "keepalives_idle": _db_timeout,
+            "keepalives_interval": 1,
+            "keepalives_count": 2,
+        }
+    )
+    # Django's backend, but after a failed connection attempt a process answers 503 at once
+    # for DATABASE_RETRY_SECONDS before trying again (core.postgres.base says why).
+    DATABASES["default"]["ENGINE"] = "core.postgres"
+DATABASE_RETRY_SECONDS = env_float("DATABASE_RETRY_SECONDS", 2.0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: channel layer and celery broker ---------------------------------------------
@@ -178,8 +199,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULER = "brokerage.celery:PersistentScheduler"  # creates VAR_DIR if missing
+# The clock (beat) keeps its schedule in Redis and acts only while it holds a lock there
+# (RedBeat): run beat on every app host, one acts, and another takes over within
+# BEAT_LOCK_SECONDS of the active one dying or being cut off.
+CELERY_BEAT_SCHEDULER = "brokerage.celery:ClockScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 1  # seconds: how often the lock is renewed, or tried for
+CELERY_REDBEAT_KEY_PREFIX = f"{env_str('CHANNEL_LAYER_PREFIX', 'asgi')}:redbeat"
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_SECONDS", 3, minimum=2)
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -124,6 +124,10 @@ class Stream:
         self.rng = rng or random.Random()
         self.books: dict[str, Book] = {s: Book(s) for s in self.symbols if "book" in self.channels}
         self.trade_seq: dict[str, int] = {}
+        # The last private `orders` seq received: resubscribing with it as `since_seq` (after
+        # a reconnect, to whichever server answers, or after a gap) replays what was missed.
+        self.orders_seq: int | None = None
+        self._orders_resyncing = False
         self.connects = 0
         self.user: str | None = None
         self._ws: ClientConnection | None = None
@@ -138,8 +142,14 @@ class Stream:
                     sub["depth"] = self.depth
                 subs.append(sub)
         if self.orders:
-            subs.append({"action": "subscribe", "channel": "orders"})
+            subs.append(self._orders_subscription())
         return subs
+
+    def _orders_subscription(self) -> dict:
+        sub: dict[str, Any] = {"action": "subscribe", "channel": "orders"}
+        if self.orders_seq is not None:
+            sub["since_seq"] = self.orders_seq
+        return sub
 
     async def close(self) -> None:
         self._closing = True
@@ -188,6 +198,7 @@ class Stream:
                     ) from None
             finally:
                 self._ws = None
+                self._orders_resyncing = False
                 for book in self.books.values():
                     book.synced = False
             if self._closing:
@@ -227,6 +238,28 @@ class Stream:
             book = self.books.setdefault(message["symbol"], Book(message["symbol"]))
             if not book.apply(message):
                 out.append(await self._resync("book", message["symbol"], book.seq, message))
+        elif kind == "orders.snapshot":
+            # What was missed since `since_seq` comes first, oldest first, each once.
+            self._orders_resyncing = False
+            out = [message]
+            if self.orders_seq is not None:
+                for missed in message.get("missed") or []:
+                    if missed.get("seq", 0) > self.orders_seq:
+                        out.append(missed)
+                        self.orders_seq = missed["seq"]
+            self.orders_seq = max(self.orders_seq or 0, int(message.get("seq") or 0))
+        elif kind in ("orders", "auction.standing") and isinstance(message.get("seq"), int):
+            seq = message["seq"]
+            if self.orders_seq is not None and seq <= self.orders_seq:
+                return []  # already had it (from a replay)
+            if self._orders_resyncing:
+                return []  # the replay asked for brings it
+            if self.orders_seq is not None and seq > self.orders_seq + 1:
+                # A gap: the replay after our last seq brings it, this one included.
+                self._orders_resyncing = True
+                await self.send(self._orders_subscription())
+                return [self._gap_event("orders", None, self.orders_seq, seq)]
+            self.orders_seq = seq
         elif kind == "trades.snapshot":
             self.trade_seq[message["symbol"]] = message["seq"]
         elif kind == "trades":
@@ -243,12 +276,16 @@ class Stream:
         if channel == "book":
             sub["depth"] = self.depth
         await self.send(sub)
+        return self._gap_event(channel, symbol, had, message["first_seq"])
+
+    @staticmethod
+    def _gap_event(channel: str, symbol: str | None, had: int, got: int) -> dict:
         return {
             "type": "resync",
             "channel": channel,
             "symbol": symbol,
             "had_seq": had,
-            "got_first_seq": message["first_seq"],
+            "got_first_seq": got,
             "ts": _now_ms(),
         }
 

@@ -36,10 +36,12 @@ import queue
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -173,6 +175,8 @@ def _pubsub_prefix(layer: BaseChannelLayer) -> tuple[str, str] | None:
 
 PUBLISH_QUEUE_SIZE = 10_000
 PUBLISH_TIMEOUT_SECONDS = 0.5
+# Long enough to ride out a Redis restart or failover, or this host cut off for a while.
+PUBLISH_RETRY_SECONDS = 30.0
 _BATCH = 200
 
 
@@ -182,26 +186,30 @@ def publish(sends: list[Send]) -> None:
     Called from `transaction.on_commit` on the request thread, which must not wait on Redis:
     with Redis slow or frozen every order would take the publish timeout longer and hold its
     database connection meanwhile. The one publisher thread keeps this process's order (FIFO),
-    batches what queued up into one pipeline, and gives up on Redis after
-    `PUBLISH_TIMEOUT_SECONDS`. Past `PUBLISH_QUEUE_SIZE` waiting events, new ones are dropped
+    batches what queued up into one pipeline, waits on Redis `PUBLISH_TIMEOUT_SECONDS` a try
+    and tries again (the same batch, in order) for up to `PUBLISH_RETRY_SECONDS`. Past `PUBLISH_QUEUE_SIZE` waiting events, new ones are dropped
     and counted (`publisher_stats()`): sequenced streams repair a gap with a snapshot.
     """
     if sends:
         _publisher.submit(sends)
 
 
-def publish_now(sends: list[Send]) -> None:
+def publish_now(sends: list[Send], *, batch_id: str | None = None) -> bool:
     """Send layer events in order, on this thread; with the pub/sub layer, in one round trip.
+    True when Redis took them (or they failed for another reason, logged: trying again would
+    not help); False (logged) when Redis could not be reached in time.
 
     Writing the layer's own wire format (its serializer, its `<prefix>__group__<group>`
     channel) with a plain Redis pipeline costs one round trip and no hop onto an event loop.
-    Other layers get `group_send`.
+    Other layers get `group_send`. Sending the same `batch_id` again (a retry after a timeout,
+    when Redis may or may not have run the first try) numbers the private messages as the
+    first try did, so a client sees at most a repeat of a seq, never a seq with no message.
     """
     if not sends:
-        return
+        return True
     layer = get_channel_layer()
     if layer is None:
-        return
+        return True
     direct = _pubsub_prefix(layer)
     try:
         if direct is not None:
@@ -209,15 +217,19 @@ def publish_now(sends: list[Send]) -> None:
             pubsub = cast(RedisPubSubChannelLayer, layer)  # what _pubsub_prefix checked
             client = redis_client(url=url, timeout=PUBLISH_TIMEOUT_SECONDS)
             pipe = client.pipeline(transaction=False)
-            sends = _number_private(client, pipe, prefix, sends)
+            sends = _number_private(client, pipe, prefix, sends, batch_id or uuid.uuid4().hex)
             for group, layer_event in sends:
                 pipe.publish(f"{prefix}__group__{group}", pubsub.serialize(layer_event))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
-    except Exception:  # a stream outage must never undo or fail a committed trade
+    except (redis.RedisError, OSError) as exc:  # Redis out of reach: worth another try
+        log.warning("could not publish %d stream messages: %r", len(sends), exc)
+        return False
+    except Exception:  # a stream failure must never undo or fail a committed trade
         _publisher.failed += len(sends)
         log.exception("could not publish %d stream messages", len(sends))
+    return True
 
 
 # The private `orders` channel: each user's messages are numbered 1, 2, 3... by a Redis counter
@@ -235,9 +247,23 @@ def orders_replay_key(prefix: str, user_group: str) -> str:
     return f"{prefix}:replay:{user_group}"
 
 
-def _number_private(client: Any, pipe: Any, prefix: str, sends: list[Send]) -> list[Send]:
-    """Give every private `orders` message its user's next `seq` (one INCRBY per user and
-    batch), and queue it for the replay list on `pipe`."""
+# A user's seqs for one batch, taken once: a retry of the batch (same id) gets the same ones,
+# even when the first try's reply was lost after Redis ran it (frozen, then resumed).
+_ALLOCATE = """
+local taken = redis.call('GET', KEYS[2])
+if taken then return tonumber(taken) end
+local last = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], last, 'EX', ARGV[2])
+return last
+"""
+ALLOCATION_KEPT_SECONDS = 300
+
+
+def _number_private(
+    client: Any, pipe: Any, prefix: str, sends: list[Send], batch_id: str
+) -> list[Send]:
+    """Give every private `orders` message its user's next `seq` (one allocation per user and
+    batch, idempotent by `batch_id`), and queue it for the replay list on `pipe`."""
     counts = Counter(
         group for group, ev in sends if group.startswith("orders.") and "orders" in ev["parts"]
     )
@@ -245,7 +271,10 @@ def _number_private(client: Any, pipe: Any, prefix: str, sends: list[Send]) -> l
         return sends
     incr = client.pipeline(transaction=False)
     for group, count in counts.items():
-        incr.incrby(orders_seq_key(prefix, group), count)
+        incr.eval(
+            _ALLOCATE, 2, orders_seq_key(prefix, group), f"{prefix}:seqbatch:{batch_id}:{group}",
+            count, ALLOCATION_KEPT_SECONDS,
+        )  # fmt: skip
     ends = dict(zip(counts, incr.execute(), strict=True))
     following = {group: int(ends[group]) - counts[group] + 1 for group in counts}
     numbered: list[Send] = []
@@ -282,7 +311,12 @@ def orders_replay(user_id: int, since_seq: int | None) -> tuple[int, list[str], 
     if since_seq is None:
         return seq, [], True
     texts = [t.decode() if isinstance(t, bytes) else t for t in reversed(kept)]
-    after = [t for t in texts if json.loads(t).get("seq", 0) > since_seq]
+    after, seen = [], set()
+    for text in texts:  # a retried publish may have kept a message twice: once each
+        n = json.loads(text).get("seq", 0)
+        if n > since_seq and n not in seen:
+            seen.add(n)
+            after.append(text)
     oldest = json.loads(texts[0]).get("seq", 1) if texts else seq + 1
     return seq, after, since_seq >= seq or oldest <= since_seq + 1
 
@@ -328,11 +362,26 @@ class _Publisher:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
+            sends = [send for sends in batch for send in sends]
             try:
-                publish_now([send for sends in batch for send in sends])
+                self._send_retrying(sends)
             finally:
                 for _ in batch:
                     self.queue.task_done()
+
+    def _send_retrying(self, sends: list[Send]) -> None:
+        """Send, and while Redis cannot be reached (restarting, frozen, failing over) try again
+        for up to PUBLISH_RETRY_SECONDS, in order, the batch under one id; then give up."""
+        batch_id = uuid.uuid4().hex
+        deadline = time.monotonic() + PUBLISH_RETRY_SECONDS
+        delay = 0.05
+        while not publish_now(sends, batch_id=batch_id):
+            if time.monotonic() + delay > deadline:
+                self.failed += len(sends)
+                log.error("gave up publishing %d stream messages", len(sends))
+                return
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far was sent (or failed); False on timeout."""

@@ -10,6 +10,7 @@ import redis
 from core.redis import redis_client as shared_client
 
 PULL_LOCK_KEY = "marketdata:pull:lock"
+PULL_PERIOD_KEY = "marketdata:pull:period"  # the lease of the current period's pull
 PRUNE_KEY = "marketdata:pull:pruned"
 
 

@@ -208,3 +208,66 @@ def test_the_printer_shows_trades_missed_while_away_once():
 
     assert [len(lines) for lines in shown] == [0, 1, 1, 0]
     assert shown[2][0].endswith("ZED    trade  7 @ 100.50  buy")
+
+
+def orders_message(seq: int) -> dict:
+    return {"type": "orders", "symbol": "ZED", "events": [{"event": "new"}], "seq": seq}
+
+
+class OrdersServer:
+    """Two connections, as two servers behind a load balancer would answer: the first drops
+    after seq 4; the second replays what came after the client's `since_seq`."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.connections = 0
+
+    async def handler(self, ws) -> None:
+        self.connections += 1
+        first = self.connections == 1
+        await ws.send(json.dumps({"type": "hello", "user": "zed"}))
+        message = json.loads(await ws.recv())
+        self.received.append(message)
+        if first:
+            snap = {"type": "orders.snapshot", "seq": 3, "orders": [], "missed": []}
+            for item in (snap, orders_message(4)):
+                await ws.send(json.dumps(item))
+            await ws.close()
+            return
+        missed = [orders_message(n) for n in (4, 5, 6, 7)]
+        snap = {"type": "orders.snapshot", "seq": 7, "orders": [], "missed": missed,
+                "missed_complete": True}  # fmt: skip
+        # 7 again live (committed while the snapshot was read), then 8, then a gap to 10.
+        for item in (snap, orders_message(7), orders_message(8), orders_message(10)):
+            await ws.send(json.dumps(item))
+        resubscribe = json.loads(await ws.recv())
+        self.received.append(resubscribe)
+        replay = {"type": "orders.snapshot", "seq": 10, "orders": [],
+                  "missed": [orders_message(9), orders_message(10)], "missed_complete": True}  # fmt: skip
+        await ws.send(json.dumps(replay))
+        await ws.wait_closed()
+
+
+def test_orders_resume_after_a_reconnect_with_since_seq_and_nothing_twice():
+    server = OrdersServer()
+
+    async def run() -> list[dict]:
+        async with websockets.serve(server.handler, "127.0.0.1", 0) as ws_server:
+            port = ws_server.sockets[0].getsockname()[1]
+            stream = Stream(f"ws://127.0.0.1:{port}/ws/", channels=(), orders=True, base_delay=0.05)
+            events: list[dict] = []
+            async for event in stream.events():
+                events.append(event)
+                if event.get("seq") == 10 and event["type"] == "orders":
+                    await stream.close()
+            return events
+
+    events = asyncio.run(asyncio.wait_for(run(), timeout=10))
+
+    seqs = [e["seq"] for e in events if e["type"] == "orders"]
+    assert seqs == [4, 5, 6, 7, 8, 9, 10]
+    assert server.received == [
+        {"action": "subscribe", "channel": "orders"},
+        {"action": "subscribe", "channel": "orders", "since_seq": 4},
+        {"action": "subscribe", "channel": "orders", "since_seq": 8},
+    ]

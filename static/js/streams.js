@@ -11,7 +11,8 @@
 // What it guarantees: after a reconnect (exponential back-off with full jitter) every
 // subscription is made again; a book is rebuilt from its snapshot and deltas whose `seq` rises
 // by exactly one, and a gap (or a snapshot too shallow for what is shown) asks for a fresh
-// snapshot; trades follow their own `seq` the same way. Plain JavaScript, no build step.
+// snapshot; trades follow their own `seq` the same way; the private orders channel resumes
+// from its last `seq` (`since_seq`), each message once. Plain JavaScript, no build step.
 (function (global) {
   "use strict";
 
@@ -89,6 +90,10 @@
     this.subs = new Map(); // "channel:symbol" -> {channel, symbol, opts, handlers}
     this.books = new Map();
     this.tradeSeq = new Map();
+    // The last private `orders` seq seen: resubscribing with it as `since_seq` (after a
+    // reconnect, to whichever server answers, or after a gap) replays what was missed.
+    this.ordersSeq = null;
+    this.ordersResyncing = false;
     this.statusHandlers = [];
     this.errorHandlers = [];
     this.attempt = 0;
@@ -176,6 +181,7 @@
       this.ws = null;
       for (const book of this.books.values()) book.synced = false;
       this.tradeSeq.clear();
+      this.ordersResyncing = false;
       this._setStatus("offline");
       this._scheduleReconnect();
     };
@@ -216,6 +222,7 @@
       message.symbol = sub.symbol;
     }
     if (sub.channel === "book" && sub.opts.depth) message.depth = sub.opts.depth;
+    if (sub.channel === "orders" && this.ordersSeq !== null) message.since_seq = this.ordersSeq;
     if (this._send(message)) this.pendingIds.set(id, keyOf(sub.channel, sub.symbol));
   };
 
@@ -287,8 +294,31 @@
       case "candle":
         this._emit("candles", m.symbol, m);
         break;
+      case "orders.snapshot":
+        // What was missed since `since_seq` comes first, oldest first, each once.
+        this.ordersResyncing = false;
+        if (this.ordersSeq !== null) {
+          for (const missed of m.missed || []) {
+            if (typeof missed.seq === "number" && missed.seq > this.ordersSeq) {
+              this.ordersSeq = missed.seq;
+              this._emit("orders", null, missed);
+            }
+          }
+        }
+        this.ordersSeq = Math.max(this.ordersSeq || 0, m.seq || 0);
+        break;
       case "orders":
       case "auction.standing":
+        if (typeof m.seq === "number") {
+          if (this.ordersResyncing) break; // the replay asked for brings it
+          if (this.ordersSeq !== null && m.seq <= this.ordersSeq) break; // had it already
+          if (this.ordersSeq !== null && m.seq > this.ordersSeq + 1) {
+            this.ordersResyncing = true; // a gap: the replay after our last seq brings it
+            this._resubscribe("orders", null);
+            break;
+          }
+          this.ordersSeq = m.seq;
+        }
         this._emit("orders", null, m);
         break;
       case "auction.snapshot":

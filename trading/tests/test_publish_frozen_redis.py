@@ -12,12 +12,13 @@ from trading.tests.factories import give_shares, make_stock, place
 
 
 @pytest.fixture
-def frozen_redis(settings):
+def frozen_redis(settings, monkeypatch):
     """A server that accepts connections and never answers: Redis under SIGSTOP."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(100)
         port = server.getsockname()[1]
+        monkeypatch.setattr(streams, "PUBLISH_RETRY_SECONDS", 1.0)  # it never comes back
         settings.CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -159,7 +159,7 @@ def database_url_for_children() -> str:
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if connection.vendor == "postgresql":
         user = quote(db.get("USER") or "")
         password = quote(db.get("PASSWORD") or "")
         auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
