@@ -617,11 +617,12 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
             raised, raised_body = await call(
                 "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": "109.00"}
             )
+            leading = led == 201 and led_body.get("status") == "leading"
             tried += 1
-            refused += led == 201 and raised == 403
+            refused += leading and raised == 403
             if led == 201:
                 done.add(auction_id)
-            answers[f"lead {led} {led_body.get('code', '')}".strip()] += 1
+            answers[f"lead {led} {led_body.get('code') or led_body.get('status', '')}"] += 1
             answers[f"raise {raised} {raised_body.get('code', '')}".strip()] += 1
             for order_id in held:
                 c = Cancel(order_id=order_id)
