@@ -566,9 +566,8 @@ async def _no_fault(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
 async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> None:
     """A bidder leads, then raises past its buying power (403) while others keep bidding: the
     refused raise must leave its standing bid and reservation whole (the audit and the
-    closes after the scenario check it). Resting buy orders first hold all but about $900 of
-    its cash, so a lead of at most $90 a share (10 shares) fits and a raise to $109 does
-    not."""
+    closes after the scenario check it). Resting buy orders first hold all but about $950 of
+    its cash, so a lead of $95 a share (10 shares) fits and a raise to $109 does not."""
     key_id, secret = stack.keys[-1]
     me = Client(stack.port, key_id, secret)
     refused = tried = 0
@@ -607,10 +606,13 @@ async def _refused_raise(stack: Stack, stop: asyncio.Event, log: Log, args) -> N
     while await _pause(stop, 1.0):
         for auction_id in [a for a in stack.auction_ids if a not in done]:
             status, auction = await call("GET", f"/api/v1/auctions/{auction_id}")
-            lead = Decimal(auction.get("min_next_bid") or "999") if status == 200 else None
-            if lead is None or lead > 90:
+            lowest = Decimal(auction.get("min_next_bid") or "999") if status == 200 else None
+            if lowest is None or lowest > 95:
                 continue
-            held = await hold_all_but(Decimal("900"))
+            # Above every maximum the other clients bid (50-90), so it leads; 10 shares at
+            # 95.00 fit in what is kept free, a raise to 109.00 does not.
+            lead = Decimal("95.00")
+            held = await hold_all_but(Decimal("950"))
             led, led_body = await call(
                 "POST", f"/api/v1/auctions/{auction_id}/bids", {"max_price": str(lead)}
             )
