@@ -197,14 +197,15 @@ class SocketGuard(AsyncWebsocketConsumer):
         """Close for flooding and drop what the client had queued, at once."""
         self._flooded = True
         stats[f"flood_closed_{why}"] += 1
-        kept = []
         inbox = self._inbox
-        while inbox is not None and not inbox.empty():
-            queued = inbox.get_nowait()
-            if queued.get("type") != "websocket.receive":
-                kept.append(queued)
-        for queued in kept:
-            inbox.put_nowait(queued)  # type: ignore[union-attr]
+        if inbox is not None:
+            kept = []
+            while not inbox.empty():
+                queued = inbox.get_nowait()
+                if queued.get("type") != "websocket.receive":
+                    kept.append(queued)  # a disconnect: still delivered
+            for queued in kept:
+                inbox.put_nowait(queued)
         log.warning("closing a websocket that floods (%s) from %s", why, self._address)
         await self.guard_close(CLOSE_FLOOD)
 
