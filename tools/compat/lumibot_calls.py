@@ -67,6 +67,10 @@ def _place(host: str, key: str, secret: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
+def _timed_out(message: str) -> None:
+    raise TimeoutError(message)
+
+
 class CompatStrategy(Strategy):
     """One step per trading iteration; a step that waits for an order event keeps its place
     until the event arrives (or STEP_SECONDS pass, a failure)."""
@@ -103,7 +107,7 @@ class CompatStrategy(Strategy):
             self._next()
             return False
         if time.monotonic() - self.step_started > STEP_SECONDS:
-            self.calls.call(name, lambda: (_ for _ in ()).throw(TimeoutError("no event")))
+            self.calls.call(name, lambda: _timed_out(f"nothing in {STEP_SECONDS:.0f} s"))
             self._next()
             return False
         return True
@@ -228,7 +232,7 @@ def main(base: str) -> int:
 
     def stop_when_done() -> None:
         if not done.wait(timeout=4 * STEP_SECONDS):
-            calls.call("the strategy's steps", lambda: (_ for _ in ()).throw(TimeoutError()))
+            calls.call("the strategy's steps", lambda: _timed_out("the strategy did not finish"))
         # stop_all can wait on the trader's threads for good: it gets STOP_SECONDS.
         threading.Thread(target=trader.stop_all, daemon=True).start()
         time.sleep(STOP_SECONDS)
