@@ -37,7 +37,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
-from trading.streams.limits import TokenBucket
+from streams.limits import TokenBucket
 
 log = logging.getLogger(__name__)
 

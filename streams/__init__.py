@@ -1,4 +1,4 @@
-"""The pieces behind the `/ws/` endpoint (`trading.consumers.StreamConsumer`).
+"""The pieces behind the `/ws/` endpoint (`streams.consumers.StreamConsumer`).
 
 - `relay`: this process's one listener per channel-layer group, fanning each message out to
   the local sockets subscribed to it;

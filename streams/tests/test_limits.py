@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trading.streams.limits import RecentErrors, TokenBucket
+from streams.limits import RecentErrors, TokenBucket
 
 
 def test_a_burst_is_allowed_then_the_steady_rate():
@@ -35,8 +35,8 @@ def test_a_fast_client_is_slowed_down_not_closed(monkeypatch):
 
     from asgiref.sync import async_to_sync
 
-    from trading import consumers
-    from trading.tests.streams.conftest import open_socket
+    from streams import consumers
+    from streams.tests.conftest import open_socket
 
     monkeypatch.setattr(consumers.StreamConsumer, "rate_burst", 5)
     monkeypatch.setattr(consumers.StreamConsumer, "rate_per_second", 0.5)
@@ -85,7 +85,7 @@ def _session_wrapped(send, resolved: bool = True):
 
 
 def _consumer(send):
-    from trading import consumers
+    from streams import consumers
 
     consumer = consumers.StreamConsumer()
     consumer.base_send = send
@@ -100,8 +100,7 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
     deployed, the consumer's send is the session middleware's, which must not hide daphne's."""
     from asgiref.sync import async_to_sync
 
-    from trading import consumers
-    from trading.streams import guard
+    from streams import consumers, guard
 
     monkeypatch.setattr(consumers, "MAX_SEND_BACKLOG_BYTES", 1000)
     sent: list = []

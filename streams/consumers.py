@@ -33,9 +33,9 @@ snapshot instead. A client therefore sees, per symbol, a snapshot and then delta
 rising by exactly one, or a new snapshot; a client-side gap check is a second safety net.
 
 Fan-out: a socket does not join channel-layer groups itself. Each process has one relay
-(`trading.streams.relay`) that joins a group once (when its first local socket subscribes) and
-hands every message to its local sockets directly; the reordering is `trading.streams.sequencer`,
-the rate limit `trading.streams.limits`. Limits and abuse: see the constants below
+(`streams.relay`) that joins a group once (when its first local socket subscribes) and
+hands every message to its local sockets directly; the reordering is `streams.sequencer`,
+the rate limit `streams.limits`. Limits and abuse: see the constants below
 (frames over 4 KB, more than 50 subscriptions, 10 errors in a minute closes the socket with
 4008, a wrong API key in the handshake with 4401, a client that leaves more than 4 MB unread
 with 4009: `CLOSE_SLOW_CONSUMER`, counted in `slow_consumers_closed`). Messages over the rate
@@ -70,9 +70,7 @@ from accounts.services import api_key_authenticate
 from core import streams
 from marketdata.models import Stock
 from marketdata.streams import quote_message
-from trading import broadcast, selectors
-from trading.models import Auction, BookState
-from trading.streams.guard import (
+from streams.guard import (
     CLOSE_FLOOD,
     CLOSE_SLOW_CONSUMER,
     MAX_SEND_BACKLOG_BYTES,
@@ -81,9 +79,11 @@ from trading.streams.guard import (
     server_send,
     transport_backlog,
 )
-from trading.streams.limits import RecentErrors
-from trading.streams.relay import relay
-from trading.streams.sequencer import Part, Sequencer, Verdict
+from streams.limits import RecentErrors
+from streams.relay import relay
+from streams.sequencer import Part, Sequencer, Verdict
+from trading import broadcast, selectors
+from trading.models import Auction, BookState
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ RATE_PER_SECOND = 20.0
 ACCESS_RECHECK_SECONDS = 30.0
 
 CLOSE_AUTH_FAILED = 4401
-# Too many errors, or a flood (trading.streams.guard): more than its queue bound waiting, or
+# Too many errors, or a flood (streams.guard): more than its queue bound waiting, or
 # far over the rate.
 CLOSE_ABUSE = CLOSE_FLOOD
 # A client that does not read what it is sent: the bytes waiting in its socket's send buffer
@@ -387,7 +387,7 @@ class StreamConsumer(SocketGuard):
     rate_per_second = RATE_PER_SECOND
 
     # The socket has no channel of its own: stream messages come through the process's relay
-    # (`trading.streams.relay`), so the per-socket layer channel and its receive loop are not created.
+    # (`streams.relay`), so the per-socket layer channel and its receive loop are not created.
     channel_layer_alias = "stream-sockets-use-the-relay"
 
     # ------------------------------------------------------------------ lifecycle

@@ -12,9 +12,9 @@ from django.test import Client
 from accounts.models import ApiKey, User
 from accounts.services import api_key_create, api_key_revoke
 from brokerage.asgi import application
-from trading import consumers
+from streams import consumers
+from streams.tests.conftest import in_thread, open_socket, place
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import in_thread, open_socket, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
