@@ -30,6 +30,15 @@ MAX_CANDLES = 1000
 PRICE_UNIT = Decimal("0.0001")
 
 
+def stock_listed(*, symbol: str) -> bool:
+    return Stock.objects.filter(symbol=symbol).exists()
+
+
+def stock_by_symbol(*, symbol: str) -> Stock:
+    """The stock of a symbol; `Stock.DoesNotExist` when there is none."""
+    return Stock.objects.get(symbol=symbol)
+
+
 def stock_search(*, query: str = "") -> QuerySet[Stock]:
     """Stocks whose symbol starts with, or whose name contains, the query."""
     stocks = Stock.objects.all()

@@ -24,7 +24,6 @@ from django.db.models.options import Options
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
-from core.times import rfc3339
 from marketdata.config import configured_api_key
 from marketdata.models import PriceBar, Stock, symbol_dot_form
 from marketdata.providers import (
@@ -46,14 +45,20 @@ from marketdata.redis_state import (
 )
 from marketdata.selectors import (
     TRADED_RECENTLY,
-    Candle,
     PricedStock,
     forming_bars,
     priced_stocks,
     symbols_traded,
     symbols_watched,
 )
-from marketdata.streams import publish_candle, publish_quotes, quote_payload
+from marketdata.streams import (
+    CandlePayload,
+    QuotePayload,
+    candle_payload,
+    publish_candle,
+    publish_quotes,
+    quote_payload,
+)
 
 UNIVERSE_FILE = Path(__file__).resolve().parent / "data" / "universe.csv"
 
@@ -365,7 +370,7 @@ def _apply_quotes(
     streamed: set[str],
     today: date,
     now: datetime,
-) -> tuple[list[PricedStock], list[PricePoint], list[dict], set[int], set[str]]:
+) -> tuple[list[PricedStock], list[PricePoint], list[QuotePayload], set[int], set[str]]:
     """Fold sane quotes into the stocks: what to write, record, publish; what was fresh, refused.
 
     Quote messages are built only for the `streamed` symbols (someone subscribes to them).
@@ -373,7 +378,7 @@ def _apply_quotes(
     max_jump = settings.MARKETDATA_MAX_JUMP
     changed: list[PricedStock] = []
     prices: list[PricePoint] = []
-    payloads: list[dict] = []
+    payloads: list[QuotePayload] = []
     fresh: set[int] = set()
     refused: set[str] = set()
     market_days: dict[datetime, date] = {}  # a round's quotes share a few times at most
@@ -596,7 +601,7 @@ def _minute(moment: datetime) -> int:
 
 
 def _stream(
-    payloads: list[dict],
+    payloads: list[QuotePayload],
     *,
     by_symbol: dict[str, PricedStock],
     state: dict,
@@ -622,27 +627,10 @@ def _stream(
     return len(payloads)
 
 
-def _publish(quotes: list[dict], bars: list[dict]) -> None:
+def _publish(quotes: list[QuotePayload], bars: list[CandlePayload]) -> None:
     publish_quotes(quotes)
     for bar in bars:
         publish_candle(bar)
-
-
-def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
-    """The candles-stream message for a bar (money as strings)."""
-    return {
-        "symbol": symbol,
-        "interval": interval,
-        "start": rfc3339(bar.start),
-        "open": str(bar.open),
-        "high": str(bar.high),
-        "low": str(bar.low),
-        "close": str(bar.close),
-        "volume": bar.volume,
-        "trades": bar.trades,
-        "auction_prints": bar.auction_prints,
-        "source": bar.source,
-    }
 
 
 def _streamable(symbol: str) -> bool:

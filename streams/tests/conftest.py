@@ -125,11 +125,11 @@ def _private_channel_layer(settings):
 @pytest.fixture(autouse=True)
 def _fresh_symbol_cache():
     """Symbols known to a previous test's (flushed) database are not known to this one."""
-    from streams import consumers
+    from streams import snapshots
 
-    consumers._known_symbols.clear()
+    snapshots._known_symbols.clear()
     yield
-    consumers._known_symbols.clear()
+    snapshots._known_symbols.clear()
 
 
 def place(user, stock, side: str, qty: int, price: str | None = None, tif: str = "gtc"):

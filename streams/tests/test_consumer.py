@@ -587,7 +587,7 @@ def test_the_orders_channel_numbers_each_users_messages_and_replays_what_a_clien
 def test_many_depth_limited_watchers_share_one_snapshot_read_when_their_window_moves(alice):
     """160 `depth: 10` subscribers each read their own snapshot at every window change; one
     read a process now serves every socket whose window the same delta moved."""
-    from streams.consumers import shared_snapshots
+    from streams.snapshots import shared_snapshots
 
     zwq = make_stock("ZWQ", "20.00")
     place(alice, zwq, "buy", 1, "19.50")
