@@ -49,6 +49,7 @@ from marketdata.models import Stock
 from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from streams.relay import relay
 from trading.alpaca import market
+from trading.broadcast import TradesMessage
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +331,8 @@ class DataStreamConsumer(SocketGuard):
         out: list[dict] = []
         trades = parts.get("trades")
         if trades is not None and symbol in self.subscriptions["trades"]:
-            for trade in json.loads(trades["text"]).get("trades", ()):
+            message: TradesMessage = json.loads(trades["text"])
+            for trade in message["trades"]:
                 moment = datetime.fromisoformat(trade["time"].replace("Z", "+00:00"))
                 out.append(
                     {

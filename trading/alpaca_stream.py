@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import cast
 
 import msgpack
 from channels.db import database_sync_to_async
@@ -30,6 +31,7 @@ from accounts.services import api_key_authenticate
 from core import streams
 from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.alpaca.presenters import trade_updates
+from trading.broadcast import OrdersMessage
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +216,7 @@ class TradingStreamConsumer(SocketGuard):
         message = json.loads(part["text"])
         if message.get("type") != "orders":
             return  # an auction standing: not a trade update
-        for update in trade_updates(message):
+        for update in trade_updates(cast(OrdersMessage, message)):
             await self._send(update)
 
     async def _send(self, message: dict) -> None:

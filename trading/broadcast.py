@@ -29,6 +29,11 @@ def _dec(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _at(moment: datetime) -> str:
+    """A moment that is always set (a row's creation, an execution), as RFC 3339."""
+    return cast(str, rfc3339(moment))
+
+
 # --------------------------------------------------------------------------- message types
 # One TypedDict per client message (and the payloads inside them); `docs/stream-messages.schema.json`
 # is the same contract for clients, checked against these by `streams/tests/test_contract.py`.
@@ -40,11 +45,11 @@ class TradePayload(TypedDict):
 
     symbol: str
     seq: int
-    price: str | None
+    price: str
     qty: str
     maker_side: Side
     taker_side: Side
-    time: str | None
+    time: str
     buy_order_id: str | None
     sell_order_id: str | None
     auction_id: int | None
@@ -57,11 +62,11 @@ class PublicTrade(TypedDict):
 
     symbol: str
     seq: int
-    price: str | None
+    price: str
     qty: str
     maker_side: Side
     taker_side: Side
-    time: str | None
+    time: str
     auction_id: int | None
 
 
@@ -78,8 +83,8 @@ class OrderPayload(TypedDict):
     limit_price: str | None
     status: str
     reason: str
-    created_at: str | None
-    updated_at: str | None
+    created_at: str
+    updated_at: str
     filled_at: str | None
     canceled_at: str | None
     expired_at: str | None
@@ -148,11 +153,11 @@ class TradesSnapshotMessage(TypedDict):
 class Fill(TypedDict):
     trade_seq: int
     side: Side
-    price: str | None
+    price: str
     qty: str
     fee: str | None
     liquidity: Literal["maker", "taker"]
-    time: str | None
+    time: str
 
 
 class OrderEvent(TypedDict):
@@ -167,6 +172,8 @@ class OrdersMessage(TypedDict):
     events: list[OrderEvent]
     ts: float
     position_qty: NotRequired[int]
+    # Given by the publisher (`core.streams`): the user's private sequence number.
+    seq: NotRequired[int]
 
 
 class OrdersSnapshotMessage(TypedDict):
@@ -238,6 +245,8 @@ class AuctionStandingMessage(TypedDict):
     max_price: str | None
     ends_at: str | None
     ts: NotRequired[float]
+    # Given by the publisher (`core.streams`): the user's private sequence number.
+    seq: NotRequired[int]
 
 
 # --------------------------------------------------------------------------- payloads
@@ -246,11 +255,11 @@ def trade_payload(trade, symbol: str) -> TradePayload:
     return {
         "symbol": symbol,
         "seq": trade.seq,
-        "price": _dec(trade.price),
+        "price": str(trade.price),
         "qty": str(trade.qty),
         "maker_side": trade.maker_side,
         "taker_side": "sell" if trade.maker_side == "buy" else "buy",
-        "time": rfc3339(trade.executed_at),
+        "time": _at(trade.executed_at),
         "buy_order_id": _id(trade.buy_order_id),
         "sell_order_id": _id(trade.sell_order_id),
         "auction_id": trade.auction_id,
@@ -278,8 +287,8 @@ def order_payload(order, symbol: str) -> OrderPayload:
         "limit_price": _dec(order.limit_price),
         "status": order.status,
         "reason": order.reason,
-        "created_at": rfc3339(order.created_at),
-        "updated_at": rfc3339(order.updated_at),
+        "created_at": _at(order.created_at),
+        "updated_at": _at(order.updated_at),
         # What Alpaca's trade_updates carry of an order beyond the above (see trading.alpaca).
         "filled_at": rfc3339(order.filled_at),
         "canceled_at": rfc3339(order.canceled_at),
