@@ -24,13 +24,13 @@ from marketdata import selectors as market
 from marketdata.streams import QuoteMessage, quote_message
 from streams.protocol import ProtocolError
 from trading import broadcast, selectors
-from trading.broadcast import (
+from trading.errors import TradingError
+from trading.stream_messages import (
     AuctionSnapshotMessage,
     BookSnapshotMessage,
     OrdersSnapshotMessage,
     TradesSnapshotMessage,
 )
-from trading.errors import TradingError
 
 TRADES_SNAPSHOT_SIZE = 50
 OPEN_ORDERS_SNAPSHOT_SIZE = 500

@@ -49,7 +49,7 @@ from marketdata.models import Stock
 from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from streams.relay import relay
 from trading.alpaca import market
-from trading.broadcast import TradesMessage
+from trading.stream_messages import TradesMessage
 
 log = logging.getLogger(__name__)
 

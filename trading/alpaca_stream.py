@@ -31,7 +31,7 @@ from accounts.services import api_key_authenticate
 from core import streams
 from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.alpaca.presenters import trade_updates
-from trading.broadcast import OrdersMessage
+from trading.stream_messages import OrdersMessage
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from core.times import rfc3339
 from marketdata.models import Stock
-from trading.broadcast import OrderPayload, OrdersMessage
 from trading.models import Order
+from trading.stream_messages import OrderPayload, OrdersMessage
 
 # Stable asset ids: the same symbol has the same id on every deployment, with no column for it.
 ASSET_NAMESPACE = uuid.UUID("6f1c9a2e-4b7d-5e80-9a51-b0c3d7e2f419")
