@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import streams
 from marketdata import selectors as market
+from marketdata.models import Stock
 from marketdata.streams import QuoteMessage, quote_message
 from streams.protocol import ProtocolError
 from trading import broadcast, selectors
@@ -83,13 +84,20 @@ async def check_auction(auction_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- reads
+def _stock(symbol: str) -> Stock:
+    stock = market.stock_by_symbol(symbol)
+    if stock is None:
+        raise Stock.DoesNotExist(symbol)  # delisted since it was checked: the read fails
+    return stock
+
+
 def book_snapshot(symbol: str, depth: int) -> BookSnapshotMessage:
-    stock = market.stock_by_symbol(symbol=symbol)
+    stock = _stock(symbol)
     return broadcast.book_snapshot_message(selectors.book_snapshot(stock=stock, depth=depth), depth)
 
 
 def trades_snapshot(symbol: str) -> TradesSnapshotMessage:
-    stock = market.stock_by_symbol(symbol=symbol)
+    stock = _stock(symbol)
     # The sequence is read before the trades: a trade committed in between shows up in the list
     # and is filtered out here, then arrives as a message; nothing is shown twice.
     seq = selectors.trade_seq(stock=stock)
@@ -127,7 +135,7 @@ def orders_snapshot(user_id: int, since_seq: int | None) -> OrdersSnapshotMessag
 
 
 def quote(symbol: str) -> QuoteMessage:
-    return quote_message(market.stock_by_symbol(symbol=symbol))
+    return quote_message(_stock(symbol))
 
 
 def auction_snapshot(auction_id: str | None) -> AuctionSnapshotMessage:
