@@ -1,8 +1,8 @@
 """The stream contract: every client message type of `/ws/` and the TypedDict that defines it.
 
-The TypedDicts live beside their builders (`trading.stream_messages` for `trading.broadcast`, `marketdata.streams`,
-`streams.protocol`); this module names them by message `type` and renders the JSON Schema that
-clients share, `docs/stream-messages.schema.json` (the browser's and the terminal client's
+The TypedDicts live beside their builders (`trading.stream_messages` for `trading.broadcast`;
+`marketdata.streams`; `streams.protocol`); this module names them by message `type` and renders
+the JSON Schema that clients share, `docs/stream-messages.schema.json` (the terminal client's
 tests load it; `streams/tests/test_contract.py` checks it against these types, renders every
 message through the real builders and validates each). After changing a message type:
 
