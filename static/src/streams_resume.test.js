@@ -1,9 +1,8 @@
-// static/js/streams.js (a plain script) in a sandbox with a scripted WebSocket: the private
-// orders channel resumes with since_seq after a reconnect, and shows each message once.
+// The stream client (streams.js) with a scripted WebSocket: the private orders channel resumes
+// with since_seq after a reconnect, and shows each message once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import vm from "node:vm";
+import { Client } from "./streams.js";
 
 function sandbox() {
   const sockets = [];
@@ -30,24 +29,21 @@ function sandbox() {
     }
   }
   const timers = [];
-  const window = {
+  const env = {
     location: { protocol: "http:", host: "example.test" },
     WebSocket: FakeSocket,
     setTimeout: (fn) => timers.push(fn),
     setInterval: () => 0,
     clearInterval: () => {},
-    console,
   };
-  const source = readFileSync(new URL("../js/streams.js", import.meta.url), "utf8");
-  vm.runInNewContext(source, { window, Map, Set, Math, Date, JSON });
-  return { window, sockets, timers };
+  return { env, sockets, timers };
 }
 
 const update = (seq) => ({ type: "orders", symbol: "ZED", events: [], seq: seq });
 
 test("the orders channel resumes after a reconnect with since_seq, each message once", () => {
-  const { window, sockets, timers } = sandbox();
-  const client = new window.BrokerageStreams.Client();
+  const { env, sockets, timers } = sandbox();
+  const client = new Client({ env });
   const seen = [];
   client.subscribe("orders", null, (m) => seen.push(m.seq));
 
