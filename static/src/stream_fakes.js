@@ -1,13 +1,10 @@
 // A scripted WebSocket and clock for the stream client's tests (not part of any bundle).
 
 export class FakeSocket {
-  static made = [];
-
   constructor(url) {
     this.url = url;
     this.sent = [];
     this.readyState = 0;
-    FakeSocket.made.push(this);
   }
 
   send(text) {

@@ -3,46 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "./streams.js";
-
-function sandbox() {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.sent = [];
-      this.readyState = 0;
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-    }
-    close() {
-      this.readyState = 3;
-      if (this.onclose) this.onclose();
-    }
-    open() {
-      this.readyState = 1;
-      this.onopen();
-    }
-    receive(message) {
-      this.onmessage({ data: JSON.stringify(message) });
-    }
-  }
-  const timers = [];
-  const env = {
-    location: { protocol: "http:", host: "example.test" },
-    WebSocket: FakeSocket,
-    setTimeout: (fn) => timers.push(fn),
-    setInterval: () => 0,
-    clearInterval: () => {},
-  };
-  return { env, sockets, timers };
-}
+import { fakeBrowser } from "./stream_fakes.js";
 
 const update = (seq) => ({ type: "orders", symbol: "ZED", events: [], seq: seq });
 
 test("the orders channel resumes after a reconnect with since_seq, each message once", () => {
-  const { env, sockets, timers } = sandbox();
+  const { env, sockets, timers } = fakeBrowser();
   const client = new Client({ env });
   const seen = [];
   client.subscribe("orders", null, (m) => seen.push(m.seq));
