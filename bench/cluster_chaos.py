@@ -110,7 +110,9 @@ async def _watch(w: Watcher, url: str, stop: asyncio.Event) -> None:
                 w.resyncs += 1
             elif kind == "orders.snapshot" and w.first_seq is None:
                 w.first_seq = int(event["seq"])
-            elif kind in ("orders", "auction.standing") and isinstance(event.get("seq"), int):
+            elif kind in ("orders", "auction.standing", "alert.fired") and isinstance(
+                event.get("seq"), int
+            ):
                 w.seqs.add(event["seq"])
 
     task = asyncio.create_task(consume())

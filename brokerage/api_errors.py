@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DOMAIN_STATUS = {
     "not_found": 404,
     "position_not_found": 404,
+    "alert_not_found": 404,
     "no_account": 403,
     "insufficient_buying_power": 403,
     "insufficient_qty": 403,

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "trading.context_processors.notifications",
             ],
         },
     },
@@ -244,6 +245,8 @@ STARTING_CASH = env_decimal("STARTING_CASH", "100000.00", minimum=Decimal("0"))
 PRICE_BAND_PCT = env_decimal("PRICE_BAND_PCT", "0.10", minimum=Decimal("0.0001"))
 if PRICE_BAND_PCT > 1:
     raise ConfigError(f"PRICE_BAND_PCT={PRICE_BAND_PCT} must be at most 1")
+# Price alerts a user may have armed at once (a cap, so the crossing check stays cheap).
+PRICE_ALERTS_PER_USER = env_int("PRICE_ALERTS_PER_USER", 50, minimum=1)
 # Fees in basis points of each fill's notional, paid to the house account.
 TRADING_MAKER_FEE_BPS = env_decimal("TRADING_MAKER_FEE_BPS", "0", minimum=Decimal("0"))
 TRADING_TAKER_FEE_BPS = env_decimal("TRADING_TAKER_FEE_BPS", "0", minimum=Decimal("0"))

@@ -248,7 +248,9 @@ class Stream:
                         out.append(missed)
                         self.orders_seq = missed["seq"]
             self.orders_seq = max(self.orders_seq or 0, int(message.get("seq") or 0))
-        elif kind in ("orders", "auction.standing") and isinstance(message.get("seq"), int):
+        elif kind in ("orders", "auction.standing", "alert.fired") and isinstance(
+            message.get("seq"), int
+        ):
             seq = message["seq"]
             if self.orders_seq is not None and seq <= self.orders_seq:
                 return []  # already had it (from a replay)

@@ -27,6 +27,7 @@ from streams.protocol import (
     SubscribedMessage,
 )
 from trading.stream_messages import (
+    AlertFiredMessage,
     AuctionMessage,
     AuctionSnapshotMessage,
     AuctionStandingMessage,
@@ -59,6 +60,7 @@ MESSAGE_TYPES: dict[str, type] = {
     "auction.snapshot": AuctionSnapshotMessage,
     "auction": AuctionMessage,
     "auction.standing": AuctionStandingMessage,
+    "alert.fired": AlertFiredMessage,
 }
 
 

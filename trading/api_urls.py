@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trading import apis, auction_apis
+from trading import alert_apis, apis, auction_apis
 
 urlpatterns = [
     path("orders", apis.OrdersApi.as_view(), name="api-orders"),
@@ -16,6 +16,14 @@ urlpatterns = [
     path("fills", apis.FillsApi.as_view(), name="api-fills"),
     path("stocks/<str:symbol>/book", apis.BookApi.as_view(), name="api-book"),
     path("stocks/<str:symbol>/trades", apis.StockTradesApi.as_view(), name="api-stock-trades"),
+    path("alerts", alert_apis.AlertsApi.as_view(), name="api-alerts"),
+    path("alerts/<str:alert_id>", alert_apis.AlertDetailApi.as_view(), name="api-alert"),
+    path("notifications", alert_apis.NotificationsApi.as_view(), name="api-notifications"),
+    path(
+        "notifications/read",
+        alert_apis.NotificationsReadApi.as_view(),
+        name="api-notifications-read",
+    ),
     path("auctions", auction_apis.AuctionsApi.as_view(), name="api-auctions"),
     path("auctions/bids", auction_apis.MyBidsApi.as_view(), name="api-my-bids"),
     path("auctions/<str:auction_id>", auction_apis.AuctionDetailApi.as_view(), name="api-auction"),

@@ -11,3 +11,8 @@ class TradingConfig(AppConfig):
         from trading.activity import TradesActivity
 
         activity.register(TradesActivity())
+
+        from marketdata import price_watch
+        from trading.services.alerts import after_reference_moves
+
+        price_watch.register(after_reference_moves)

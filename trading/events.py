@@ -66,6 +66,37 @@ class MarketEvents:
         transaction.on_commit(
             lambda: broadcast.publish_market(symbol, levels, trades, order_events, positions)
         )
+        if self.trades:
+            self._notify_on_commit(order_events)
+
+    def _notify_on_commit(self, order_events: list) -> None:
+        """After the commit: a notification per order that filled, and the price alerts the
+        trades reached (auction prints do not mark positions, so they fire none)."""
+        from trading.services.alerts import after_trades, fill_words
+
+        symbol, stock_id = self.stock.symbol, self.stock.pk
+        prices = [t.price for t in self.trades if t.auction_id is None]
+        fills: list[tuple[int, str]] = []
+        seen: set[str] = set()
+        for user_id, kind, order in order_events:
+            if kind not in ("fill", "partial_fill") or order["id"] in seen:
+                continue
+            seen.add(order["id"])
+            fills.append(
+                (
+                    user_id,
+                    fill_words(
+                        order["side"],
+                        order["filled_qty"],
+                        symbol,
+                        order["filled_avg_price"] or "0",
+                        kind == "fill",
+                    ),
+                )
+            )
+        transaction.on_commit(
+            lambda: after_trades(stock_id=stock_id, symbol=symbol, prices=prices, fills=fills)
+        )
 
 
 def _kind(event: OrderUpdated) -> str:

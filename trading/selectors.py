@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -23,8 +23,10 @@ from trading.models import (
     Bid,
     BookLevel,
     BookState,
+    Notification,
     Order,
     Position,
+    PriceAlert,
     Trade,
 )
 from trading.pricing import band
@@ -607,4 +609,23 @@ def auctions_set_aside(limit: int = 20) -> list[Auction]:
         .exclude(close_error="")
         .select_related("stock")
         .order_by("ends_at")[:limit]
+    )
+
+
+def notifications_for(*, user: User, limit: int = 100) -> list[Notification]:
+    """The user's latest notifications, newest first."""
+    return list(Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])
+
+
+def unread_count(*, user: User) -> int:
+    """What the bell in the top bar counts."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def alerts_for(*, user: User) -> list[PriceAlert]:
+    """The user's price alerts: armed ones first (newest first), then fired, latest first."""
+    return list(
+        PriceAlert.objects.filter(user=user)
+        .select_related("stock")
+        .order_by(F("fired_at").desc(nulls_first=True), "-created_at")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trading import auction_views, views
+from trading import alert_views, auction_views, views
 
 urlpatterns = [
     path("stocks/<str:symbol>/", views.stock_detail, name="stock"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("stocks/<str:symbol>/watch/", views.watch_toggle, name="watch-toggle"),
     path("orders/", views.order_history, name="orders"),
     path("orders/<uuid:order_id>/cancel/", views.order_cancel_view, name="order-cancel"),
+    path("alerts/", alert_views.alerts_page, name="alerts"),
+    path("alerts/<int:alert_id>/delete/", alert_views.alert_delete, name="alert-delete"),
+    path("notifications/", alert_views.notifications_page, name="notifications"),
     path("auctions/", auction_views.auctions_list, name="auctions"),
     path("auctions/mine/", auction_views.my_auctions, name="my-auctions"),
     path("auctions/<int:auction_id>/", auction_views.auction_detail, name="auction"),

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
+from marketdata import price_watch
 from marketdata.config import configured_api_key
 from marketdata.models import Stock
 from marketdata.providers import Provider, ProviderError, Quote, SimulatedProvider, get_provider
@@ -282,6 +283,8 @@ def _write_round(
                 id__in=[s.id for s in newly_stale], price_stale=False
             ).update(price_stale=True)
         report.updated = len(folded.changed)
+        moved = {s.id: s.reference_price for s in folded.changed if s.reference_price}
+        transaction.on_commit(lambda: price_watch.moved(moved))
         report.published = _stream(payloads, by_symbol=plan.by_symbol, state=state, now=now)
 
 

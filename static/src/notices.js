@@ -1,5 +1,7 @@
 // Notices on every page a signed-in user has open: outbid on an auction, won or lost at its
-// close, from the private stream (the page's one socket). The auction's own page says it in its
+// close, a price alert that fired; and the bell's unread count in the top bar, which grows with
+// each fill and each alert (the server records one notification for each), all from the
+// private stream (the page's one socket). The auction's own page says it in its
 // status area instead. Every page's bundle calls bindNotices() last; it does nothing unless the
 // page says a user is signed in (<body data-signed-in>).
 import { shared } from "./streams.js";
@@ -29,10 +31,10 @@ function box() {
   return node;
 }
 
-function notice(text, href, linkText, kind) {
+function notice(text, href, linkText, kind, what = "auction") {
   const node = document.createElement("div");
   node.className = "toast notice " + kind;
-  node.dataset.notice = "auction";
+  node.dataset.notice = what;
   node.append(text + " ");
   const link = document.createElement("a");
   link.href = href;
@@ -48,6 +50,28 @@ function notice(text, href, linkText, kind) {
   setTimeout(leave, 12000);
 }
 
+// How many notifications a private message adds: an alert that fired is one; an `orders`
+// message one for each of its orders that filled (wholly or in part).
+export function notificationsIn(m) {
+  if (m.type === "alert.fired") return 1;
+  if (m.type !== "orders" || !Array.isArray(m.events)) return 0;
+  return m.events.filter((e) => Array.isArray(e.fills) && e.fills.length > 0).length;
+}
+
+// The bell's count, shown when there is anything unread.
+export function bumpBell(bell, by) {
+  if (!bell || by <= 0) return;
+  const count = (Number.parseInt(bell.dataset.unread, 10) || 0) + by;
+  bell.dataset.unread = String(count);
+  bell.classList.add("has-unread");
+  bell.setAttribute("aria-label", "Notifications, " + count + " unread");
+  const badge = bell.querySelector("[data-bell-count]");
+  if (badge) {
+    badge.textContent = String(count);
+    badge.hidden = false;
+  }
+}
+
 export function bindNotices() {
   if (document.body.dataset.signedIn === undefined || !window.WebSocket) return;
   const here = document.getElementById("auction");
@@ -57,7 +81,17 @@ export function bindNotices() {
   streams.onStatus((status) => {
     document.body.dataset.notices = status; // connecting / live / offline (tests read it)
   });
+  const bell = document.getElementById("bell");
+  const fired = new Set();
   streams.subscribe("orders", null, (m) => {
+    if (m.type === "alert.fired") {
+      if (fired.has(m.alert_id)) return; // heard again across a reconnect
+      fired.add(m.alert_id);
+      bumpBell(bell, 1);
+      notice(m.text, "/stocks/" + encodeURIComponent(m.symbol) + "/", "See " + m.symbol, "alert", "alert");
+      return;
+    }
+    bumpBell(bell, notificationsIn(m));
     if (m.type !== "auction.standing" || !Object.hasOwn(NOTICE_WORDS, m.event)) return;
     if (String(m.auction_id) === hereId) return; // that page's status area says it
     const key = m.auction_id + ":" + m.event + ":" + m.current_price;

@@ -53,6 +53,10 @@ const SAMPLES = {
     server_time: T, ends_at: auction.ends_at, bid: { bidder: "bidder 2", price: "50.5000", status: "leading", placed_at: T }, ts: 1.5,
   },
   "auction.standing": { type: "auction.standing", event: "outbid", auction_id: 12, symbol: "ZED", current_price: "51.0000", max_price: "50.5000", ends_at: auction.ends_at, ts: 1.5, seq: 5 },
+  "alert.fired": {
+    type: "alert.fired", alert_id: 7, symbol: "ZED", direction: "above", level: "101.0000", price: "101.5000",
+    source: "last_trade", text: "ZED traded at $101.50: your alert at or above $101.00 fired.", fired_at: T, ts: 1.5, seq: 6,
+  },
   unsubscribed: { type: "unsubscribed", channel: "book", symbol: "ZED", id: 3 },
   pong: { type: "pong", ts: 1.5, id: 4 },
   error: { type: "error", code: "rate_limited", message: "Too many subscriptions at once.", id: 5 },
@@ -96,8 +100,8 @@ test("the client hands every message to the page as it expects", { skip }, () =>
   assert.deepEqual(heard.trades, [["snapshot", 6, 0], ["trades", 7, 1]]);
   assert.deepEqual(heard.quotes, ["100.5000"]);
   assert.deepEqual(heard.candles, ["100.5000"]);
-  assert.deepEqual(heard.orders, [["orders", 4], ["auction.standing", 5]]);
-  assert.equal(client.ordersSeq, 5);
+  assert.deepEqual(heard.orders, [["orders", 4], ["auction.standing", 5], ["alert.fired", 6]]);
+  assert.equal(client.ordersSeq, 6);
   assert.deepEqual(heard.auction, [["auction.snapshot", 4], ["auction", 5]]);
   assert.deepEqual(heard.index, ["auction.snapshot", "auction"]);
   assert.deepEqual(heard.errors, ["rate_limited"]);

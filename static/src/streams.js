@@ -323,6 +323,7 @@ const HANDLERS = {
   "orders.snapshot": Client.prototype._onOrdersSnapshot,
   orders: Client.prototype._onPrivate,
   "auction.standing": Client.prototype._onPrivate,
+  "alert.fired": Client.prototype._onPrivate,
   "auction.snapshot": Client.prototype._onAuction,
   auction: Client.prototype._onAuction,
   error: Client.prototype._handleError,

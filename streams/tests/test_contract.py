@@ -20,6 +20,7 @@ from core import streams as core_streams
 from marketdata import streams as market_streams
 from marketdata.selectors import Candle
 from streams import contract, protocol, snapshots
+from trading.models import PriceAlert
 from trading.services.auctions import auction_bid_place, auction_create
 from trading.tests.factories import give_shares, make_stock, place
 
@@ -95,6 +96,8 @@ def _published(monkeypatch) -> list[dict]:
 def _market_messages(alice, bob, monkeypatch, capture_on_commit) -> list[dict]:
     stock = make_stock("ZCT", "10.00")
     give_shares(bob, stock, 10)
+    # Armed directly (the service refuses a level already reached): the trades fire it.
+    PriceAlert.objects.create(user=alice, stock=stock, direction="below", level="10.00")
     published = _published(monkeypatch)
     with capture_on_commit(execute=True):
         place(bob, stock, "sell", 5, "10.00")
