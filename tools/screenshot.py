@@ -23,6 +23,8 @@ PAGES = {
     "auctions": "/auctions/",
     "auction": None,  # the first live auction, found on /auctions/
     "my-auctions": "/auctions/mine/",
+    "alerts": "/alerts/",
+    "notifications": "/notifications/",
     "api-keys": "/settings/api-keys/",
     "api-docs": "/api/docs/",
 }
