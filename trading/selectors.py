@@ -26,6 +26,7 @@ from trading.models import (
     Order,
     Position,
     Trade,
+    TradingConfiguration,
 )
 from trading.pricing import band
 
@@ -299,6 +300,16 @@ def order_get_own(*, user: User, order_id) -> Order:
     if order is None:
         raise TradingError("not_found", "No such order.")
     return order
+
+
+def trading_configuration(*, user: User) -> TradingConfiguration:
+    """The user's trading configuration; the defaults (unsaved) when they have none."""
+    return TradingConfiguration.objects.filter(user=user).first() or TradingConfiguration()
+
+
+def trading_suspended(*, user: User) -> bool:
+    """Whether the user has suspended their own trading (Alpaca's `suspend_trade`)."""
+    return TradingConfiguration.objects.filter(user_id=user.pk, suspend_trade=True).exists()
 
 
 # --------------------------------------------------------------------------- auctions

@@ -29,7 +29,8 @@ def test_a_read_over_its_budget_is_refused_whole(alice, key_client, settings):
 
 def test_market_data_reads_run_in_their_own_lane_and_orders_in_the_main_one(alice, monkeypatch):
     from accounts.services import api_key_create
-    from trading.alpaca import apis, data
+    from alpaca_adapter.apis import account as apis
+    from alpaca_adapter.apis import market_data as data
 
     make_stock("ACME", "100.00")
     key, secret = api_key_create(user=alice, name="lane")

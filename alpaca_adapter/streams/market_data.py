@@ -9,7 +9,7 @@ an array of messages with a type `T`. On connect the server says
 connects with `Content-Type: application/msgpack` (the SDK does) is spoken to in msgpack, times
 as msgpack timestamps; any other client in JSON, times as RFC 3339 strings.
 
-What is sent, all of it ours (`trading.alpaca.market` has the shapes):
+What is sent, all of it ours (`alpaca_adapter.market_data` has the shapes):
 
 - `t` trades: each execution on our book, from the `market.<SYMBOL>` group's trades.
 - `q` quotes: the top of our book whenever a book delta changes it (a socket is told only
@@ -43,10 +43,9 @@ import msgpack
 from channels.db import database_sync_to_async
 
 from accounts.services import api_key_authenticate
+from alpaca_adapter import market_data as market
 from core import streams
 from core.times import rfc3339
-from marketdata.models import Stock
-from trading.alpaca import market
 from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.streams.relay import relay
 
@@ -88,32 +87,9 @@ def _authenticate(key_id: str, secret: str):
     return None if key is None else key.user
 
 
-@database_sync_to_async
-def _listed(symbols: set[str]) -> set[str]:
-    """Those of `symbols` that are stocks here."""
-    if not symbols:
-        return set()
-    return set(Stock.objects.filter(symbol__in=symbols).values_list("symbol", flat=True))
-
-
-@database_sync_to_async
-def _read_top(symbol: str) -> market.TopOfBook | None:
-    stock_id = Stock.objects.filter(symbol=symbol).values_list("pk", flat=True).first()
-    return None if stock_id is None else market.top_of_book(stock_id)
-
-
-@database_sync_to_async
-def _read_bars(symbol: str, minute: datetime) -> tuple[market.Bar | None, market.Bar | None]:
-    """The minute's bar and, when there is one, the day's bar so far."""
-    stock = Stock.objects.filter(symbol=symbol).first()
-    if stock is None:
-        return None, None
-    bars = market.bars_between(stock, market.MINUTE, minute, minute + timedelta(minutes=1))
-    if not bars:
-        return None, None
-    day = market.DAY.start_of(minute)
-    daily = market.bars_between(stock, market.DAY, day, market.DAY.after(day))
-    return bars[0], (daily[0] if daily else None)
+_listed = database_sync_to_async(market.listed_symbols)
+_read_top = database_sync_to_async(market.top_of_book_for)
+_read_bars = database_sync_to_async(market.minute_and_day_bars)
 
 
 class _Shared:

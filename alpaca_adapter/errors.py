@@ -1,4 +1,4 @@
-"""Errors on `/api/v2` in Alpaca's shape: `{"code": <number>, "message": "..."}`.
+"""Errors on `/v2` (at the host root and under `/api`) in Alpaca's shape: `{"code": <number>, "message": "..."}`.
 
 `code` is Alpaca's numeric code (its HTTP status followed by four digits); our own stable
 string code rides along in `reason`, and the fields at fault in `fields`. `/api/v1` keeps its
@@ -58,6 +58,9 @@ DOMAIN_CODES: dict[str, tuple[int, int]] = {
     "no_liquidity": (422, UNPROCESSABLE),
 }
 
+# Alpaca's own words where a client may match on them (the domain's sentences otherwise).
+MESSAGES = {"trading_suspended": "trading is suspended by the account's configuration"}
+
 _DRF_CODES: list[tuple[type, int, str]] = [
     (exceptions.NotAuthenticated, UNAUTHORIZED, "not_authenticated"),
     (exceptions.AuthenticationFailed, UNAUTHORIZED, "authentication_failed"),
@@ -77,7 +80,7 @@ def body(code: int, message: str, reason: str, fields=None, **extra) -> dict:
 def domain_answer(exc: DomainError) -> tuple[int, dict]:
     """The HTTP status and the body a domain refusal is answered with."""
     status, code = DOMAIN_CODES.get(exc.code, (422, INVALID))
-    return status, body(code, exc.message, exc.code, exc.fields)
+    return status, body(code, MESSAGES.get(exc.code, exc.message), exc.code, exc.fields)
 
 
 def exception_handler(exc, context):
@@ -115,6 +118,11 @@ def exception_handler(exc, context):
 def not_found_json(request, *args, **kwargs) -> JsonResponse:
     """Any path under `/api/v2/` that names no endpoint."""
     return JsonResponse(body(NOT_FOUND, f"No endpoint {request.path}.", "not_found"), status=404)
+
+
+def error_json(status: int, reason: str, message: str) -> JsonResponse:
+    """A refusal made before any view (the input guard): Alpaca's code is the status + 10000."""
+    return JsonResponse(body(status * 100_000 + 10_000, message, reason), status=status)
 
 
 def server_error_json() -> JsonResponse:

@@ -1,7 +1,7 @@
 """Alpaca's market-data shapes, read from our own trades, book and reference prices.
 
-Shared by the REST data API (`trading.alpaca.data`) and the data stream
-(`trading.alpaca_data_stream`), so a bar, a trade or a quote looks the same on both.
+Shared by the REST data API (`alpaca_adapter.apis.market_data`) and the data stream
+(`alpaca_adapter.streams.market_data`), so a bar, a trade or a quote looks the same on both.
 
 - A **trade** is one of our executions: `i` its per-symbol sequence, `x` "D" (FINRA ADF, where
   off-exchange trades are reported: ours happen between this exchange's users, off any listed
@@ -358,6 +358,32 @@ def top_of_book(stock: Stock | int) -> TopOfBook:
 
 
 # --------------------------------------------------------------------------- wire shapes
+def listed_symbols(symbols: set[str]) -> set[str]:
+    """Those of `symbols` that are stocks here."""
+    if not symbols:
+        return set()
+    return set(Stock.objects.filter(symbol__in=symbols).values_list("symbol", flat=True))
+
+
+def top_of_book_for(symbol: str) -> TopOfBook | None:
+    """A symbol's best bid and ask; None for a symbol that is not a stock here."""
+    stock_id = Stock.objects.filter(symbol=symbol).values_list("pk", flat=True).first()
+    return None if stock_id is None else top_of_book(stock_id)
+
+
+def minute_and_day_bars(symbol: str, minute: datetime) -> tuple[Bar | None, Bar | None]:
+    """The minute's bar and, when there is one, the day's bar so far."""
+    stock = Stock.objects.filter(symbol=symbol).first()
+    if stock is None:
+        return None, None
+    bars = bars_between(stock, MINUTE, minute, minute + timedelta(minutes=1))
+    if not bars:
+        return None, None
+    day = DAY.start_of(minute)
+    daily = bars_between(stock, DAY, day, DAY.after(day))
+    return bars[0], (daily[0] if daily else None)
+
+
 def _number(value: Decimal | None) -> float | None:
     # Alpaca sends prices as JSON numbers; a float prints the shortest decimal that reads
     # back as itself, so a 4-place price goes out with the digits it has.

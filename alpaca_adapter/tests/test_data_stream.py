@@ -10,8 +10,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
+from alpaca_adapter.streams import market_data as data_stream
 from brokerage.asgi import application
-from trading import alpaca_data_stream
 from trading.models import Trade
 from trading.tests.factories import give_shares, make_stock
 from trading.tests.streams.conftest import in_thread, place
@@ -145,8 +145,8 @@ def test_each_closed_minute_brings_its_bar_and_the_days_bar(alice, bob, monkeypa
     place(alice, zdc, "buy", 3, "100.00")
     minute = datetime(2026, 1, 6, 15, 1, tzinfo=UTC)
     Trade.objects.filter(stock=zdc).update(executed_at=minute + timedelta(seconds=30))
-    monkeypatch.setattr(alpaca_data_stream, "seconds_until_next_bar", lambda: 0.05)
-    monkeypatch.setattr(alpaca_data_stream, "closed_minute", lambda: minute)
+    monkeypatch.setattr(data_stream, "seconds_until_next_bar", lambda: 0.05)
+    monkeypatch.setattr(data_stream, "closed_minute", lambda: minute)
 
     async def scenario():
         async with Client() as client:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from core.times import rfc3339
 from marketdata.models import Stock
-from trading.models import Order
+from trading.models import Order, TradingConfiguration, Watchlist
 
 # Stable asset ids: the same symbol has the same id on every deployment, with no column for it.
 ASSET_NAMESPACE = uuid.UUID("6f1c9a2e-4b7d-5e80-9a51-b0c3d7e2f419")
@@ -183,6 +183,32 @@ def account_json(summary: dict, *, last_equity: Decimal, suspended: bool) -> dic
 # --------------------------------------------------------------------------- trade_updates
 # Execution ids: one UUID per side of a trade, the same on every replay of the message.
 EXECUTION_NAMESPACE = uuid.UUID("2d0b6f4e-8c3a-5b1f-9e7d-4a6c8b0e2f13")
+
+
+def configuration_json(config: TradingConfiguration) -> dict:
+    """Alpaca's AccountConfiguration: ours, and the fixed answers of what we do not offer."""
+    return {
+        "dtbp_check": config.dtbp_check,
+        "fractional_trading": False,
+        "max_margin_multiplier": "1",
+        "no_shorting": True,
+        "pdt_check": config.pdt_check,
+        "suspend_trade": config.suspend_trade,
+        "trade_confirm_email": config.trade_confirm_email,
+        "ptp_no_exception_entry": False,
+        "max_options_trading_level": 0,
+    }
+
+
+def watchlist_json(watchlist: Watchlist, account_id) -> dict:
+    return {
+        "id": str(watchlist.id),
+        "account_id": str(account_id),
+        "name": watchlist.name,
+        "created_at": rfc3339(watchlist.created_at),
+        "updated_at": rfc3339(watchlist.updated_at),
+        "assets": [asset_json(s) for s in watchlist.stocks.order_by("symbol")],
+    }
 
 
 def order_json_from_payload(order: dict) -> dict:

@@ -3,7 +3,7 @@
 `StockHistoricalDataClient(key, secret, url_override="http://HOST/api")` calls the
 multi-symbol paths (`stocks/bars`, `stocks/trades/latest`, `stocks/quotes/latest`,
 `stocks/bars/latest`, `stocks/snapshots`, `stocks/trades`); each has its one-symbol form
-(`stocks/{symbol}/bars`, ...). Answers are in Alpaca's data shapes (`trading.alpaca.market`),
+(`stocks/{symbol}/bars`, ...). Answers are in Alpaca's data shapes (`alpaca_adapter.market_data`),
 paged with `limit` and an opaque `next_page_token` across symbols, sorted by symbol and then
 by time. Unknown symbols are left out of a multi-symbol answer and are a 404 on their own path,
 as on Alpaca. Historical quotes are not kept (the book is live state): `stocks/quotes` is a 422.
@@ -20,11 +20,13 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.response import Response
 
+from alpaca_adapter import market_data as market
+from alpaca_adapter import selectors
+from alpaca_adapter.apis.base import AlpacaApi
+from alpaca_adapter.parsing import invalid
 from core.times import parse_count, parse_moment, rfc3339
 from marketdata.models import Stock
 from marketdata.selectors import market_day_start
-from trading.alpaca import market
-from trading.alpaca.apis import AlpacaApi
 from trading.errors import TradingError
 
 DEFAULT_LIMIT = 1000
@@ -34,24 +36,20 @@ FEEDS = ("iex", "sip", "delayed_sip", "otc", "boats", "overnight")
 ADJUSTMENTS = ("raw", "split", "dividend", "spin-off", "all")
 
 
-def _invalid(name: str, message: str) -> TradingError:
-    return TradingError(f"invalid_{name}", message, fields={name: [message]})
-
-
 def _symbols(query, symbol: str | None = None) -> list[str]:
     if symbol is not None:
         return [symbol.strip().upper()]
     raw = str(query.get("symbols") or "")
     symbols = sorted({s.strip().upper() for s in raw.split(",") if s.strip()})
     if not symbols:
-        raise _invalid("symbols", "symbols is required")
+        raise invalid("symbols", "symbols is required")
     if len(symbols) > MAX_SYMBOLS:
-        raise _invalid("symbols", f"at most {MAX_SYMBOLS} symbols per request")
+        raise invalid("symbols", f"at most {MAX_SYMBOLS} symbols per request")
     return symbols
 
 
 def _stocks(symbols: list[str], single: bool) -> dict[str, Stock]:
-    found = {s.symbol: s for s in Stock.objects.filter(symbol__in=symbols)}
+    found = selectors.stocks_by_symbol(symbols)
     if single and not found:
         raise TradingError("not_found", f"no stock {symbols[0]!r}")
     return found
@@ -60,10 +58,10 @@ def _stocks(symbols: list[str], single: bool) -> dict[str, Stock]:
 def _check_common(query) -> None:
     feed = query.get("feed")
     if feed not in (None, "") and feed not in FEEDS:
-        raise _invalid("feed", f"invalid feed: {feed!r}")
+        raise invalid("feed", f"invalid feed: {feed!r}")
     adjustment = query.get("adjustment")
     if adjustment not in (None, "") and adjustment not in ADJUSTMENTS:
-        raise _invalid("adjustment", f"invalid adjustment: {adjustment!r}")
+        raise invalid("adjustment", f"invalid adjustment: {adjustment!r}")
     currency = query.get("currency")
     if currency not in (None, "", "USD"):
         raise TradingError(
@@ -79,7 +77,7 @@ def _moment(raw, name: str) -> datetime | None:
     try:
         return parse_moment(raw)
     except ValueError:
-        raise _invalid(
+        raise invalid(
             name, f"{name} must be an RFC 3339 time or a date between 1970 and 2200"
         ) from None
 
@@ -91,13 +89,13 @@ def _limit(query) -> int:
     try:
         return parse_count(raw, low=1, high=MAX_LIMIT)
     except ValueError:
-        raise _invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from None
+        raise invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from None
 
 
 def _descending(query) -> bool:
     sort = query.get("sort") or "asc"
     if sort not in ("asc", "desc"):
-        raise _invalid("sort", f"invalid sort: {sort!r}")
+        raise invalid("sort", f"invalid sort: {sort!r}")
     return sort == "desc"
 
 
@@ -107,7 +105,7 @@ def _range(query) -> tuple[datetime, datetime]:
     start = _moment(query.get("start"), "start") or market_day_start(now)
     end = _moment(query.get("end"), "end") or now
     if end < start:
-        raise _invalid("end", "end must not be before start")
+        raise invalid("end", "end must not be before start")
     return start, end
 
 
@@ -122,7 +120,7 @@ def _untoken(raw) -> tuple[str, str] | None:
     try:
         symbol, position = base64.urlsafe_b64decode(str(raw)).decode().split("|", 1)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise _invalid("page_token", "invalid page_token") from None
+        raise invalid("page_token", "invalid page_token") from None
     return symbol, position
 
 
@@ -187,7 +185,7 @@ class BarsApi(DataApi):
         try:
             data, token = _paged(symbols, stocks, _untoken(query.get("page_token")), limit, page_of)
         except ValueError:
-            raise _invalid("page_token", "invalid page_token") from None
+            raise invalid("page_token", "invalid page_token") from None
         return self.answer(data, symbol, token)
 
 
@@ -216,7 +214,7 @@ class TradesApi(DataApi):
         try:
             data, token = _paged(symbols, stocks, _untoken(query.get("page_token")), limit, page_of)
         except ValueError:
-            raise _invalid("page_token", "invalid page_token") from None
+            raise invalid("page_token", "invalid page_token") from None
         return self.answer(data, symbol, token)
 
 

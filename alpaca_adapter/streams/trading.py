@@ -27,8 +27,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
+from alpaca_adapter.presenters import trade_updates
 from core import streams
-from trading.alpaca.presenters import trade_updates
 from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 
 log = logging.getLogger(__name__)

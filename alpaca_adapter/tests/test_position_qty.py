@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from alpaca_adapter.presenters import trade_updates
 from trading import broadcast
-from trading.alpaca.presenters import trade_updates
 from trading.tests.factories import give_shares, make_stock, place
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Reads the Alpaca presenters need beyond `trading.selectors`."""
+"""Reads the Alpaca views, streams and presenters need beyond `trading.selectors`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import Account, CashEntry
+from accounts.models import Account, CashEntry, User
+from alpaca_adapter.presenters import asset_id
 from core.times import rfc3339
 from marketdata import calendar
 from marketdata.models import PriceBar, Stock
-from trading.alpaca.presenters import asset_id
 from trading.errors import TradingError
-from trading.models import BookLevel, ShareEntry
+from trading.models import BookLevel, Order, ShareEntry, Watchlist
 
 _symbols_by_asset_id: dict[uuid.UUID, str] = {}
 
@@ -38,6 +38,55 @@ def stock_for(symbol_or_asset_id: str) -> Stock:
     if stock is None:
         raise TradingError("asset_not_found", f"asset not found for {text}")
     return stock
+
+
+def stocks_by_symbol(symbols: list[str]) -> dict[str, Stock]:
+    """Those of `symbols` that are stocks here, by symbol."""
+    return {s.symbol: s for s in Stock.objects.filter(symbol__in=symbols)}
+
+
+def assets(*, exchange: str | None = None) -> QuerySet[Stock]:
+    """Every stock, by symbol; only those listed on `exchange` when it is given."""
+    stocks = Stock.objects.order_by("symbol")
+    if exchange:
+        stocks = stocks.filter(exchange=exchange.strip().upper())
+    return stocks
+
+
+def order_by_client_id(*, user: User, client_order_id: str) -> Order:
+    """One of the user's orders by its client order id; 'not found' otherwise."""
+    order = (
+        Order.objects.select_related("stock")
+        .filter(user=user, client_order_id=client_order_id)
+        .first()
+    )
+    if not client_order_id or order is None:
+        raise TradingError("not_found", "order not found")
+    return order
+
+
+def watchlists_of(*, user: User) -> QuerySet[Watchlist]:
+    return Watchlist.objects.filter(user=user).order_by("created_at")
+
+
+def watchlist_get(*, user: User, watchlist_id: str) -> Watchlist:
+    """One of the user's watchlists by its id; 'not found' for anything else."""
+    try:
+        pk = uuid.UUID(str(watchlist_id))
+    except ValueError:
+        raise TradingError("watchlist_not_found", "watchlist not found") from None
+    watchlist = Watchlist.objects.filter(user=user, pk=pk).first()
+    if watchlist is None:
+        raise TradingError("watchlist_not_found", "watchlist not found")
+    return watchlist
+
+
+def watchlist_by_name(*, user: User, name: str) -> Watchlist:
+    """One of the user's watchlists by its name (unique per user); 'not found' otherwise."""
+    watchlist = Watchlist.objects.filter(user=user, name=name).first()
+    if watchlist is None:
+        raise TradingError("watchlist_not_found", f"no watchlist named {name!r}")
+    return watchlist
 
 
 def cash_at(account: Account, moment: datetime) -> Decimal:
