@@ -191,3 +191,24 @@ def test_v1_and_the_streams_write_times_in_utc_with_z_too(alice, key_client, acm
     assert data["created_at"].endswith("Z") and data["submitted_at"].endswith("Z")
     order = OrderRow.objects.get()
     assert order_payload(order, "ACME")["created_at"].endswith("Z")
+
+
+def test_a_suspended_account_is_refused_orders_replacements_and_closes(alice, key_client, acme):
+    client = key_client(alice)
+    give_shares(alice, acme, 10)
+    resting = place(alice, acme, "buy", 1, "99.00")
+    client.patch("/api/v2/account/configurations", {"suspend_trade": True}, format="json")
+    order = {"symbol": "ACME", "qty": 1, "side": "buy", "type": "market", "time_in_force": "day"}
+
+    refusals = [
+        client.post("/api/v2/orders", order, format="json"),
+        client.patch(f"/api/v2/orders/{resting.id}", {"qty": 2}, format="json"),
+        client.delete("/api/v2/positions/ACME"),
+    ]
+
+    for response in refusals:
+        assert response.status_code == 403, response.content
+        assert response.json()["code"] == 40310000
+        assert response.json()["reason"] == "trading_suspended"
+        assert response.json()["message"] == "trading is suspended by the account's configuration"
+    assert OrderRow.objects.filter(user=alice).count() == 1
