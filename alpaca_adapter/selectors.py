@@ -7,7 +7,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, CashEntry, User
@@ -16,7 +16,7 @@ from core.times import rfc3339
 from marketdata import calendar
 from marketdata.models import PriceBar, Stock
 from trading.errors import TradingError
-from trading.models import BookLevel, Order, ShareEntry, Watchlist
+from trading.models import BookLevel, Order, ShareEntry, Trade, Watchlist
 
 _symbols_by_asset_id: dict[uuid.UUID, str] = {}
 
@@ -208,73 +208,78 @@ def equity_series(account: Account, moments: list[datetime]) -> list[Decimal]:
     return out
 
 
-def activities(
-    account: Account, *, types=None, after=None, until=None, direction: str = "desc"
-) -> list[dict]:
-    """Fills (from trades, so realized P&L never vanishes with a flat position) and cash
-    activities (from the cash ledger), as Alpaca's activities, in time order."""
-    from django.db.models import Q
-
-    from trading.models import Trade
-
-    rows: list[tuple] = []
+def _fill_activities(account: Account, after, until) -> list[tuple[datetime, dict]]:
+    """The account's fills (auction prints aside: they have no order) as FILL activities."""
     user_id = account.user_id
-    if not types or "FILL" in types:
-        trades = Trade.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id)).select_related(
-            "stock", "buy_order", "sell_order"
-        )
-        if after:
-            trades = trades.filter(executed_at__gt=after)
-        if until:
-            trades = trades.filter(executed_at__lt=until)
-        for t in trades.exclude(auction__isnull=False):
-            mine = "buy" if t.buyer_id == user_id else "sell"
-            order = t.buy_order if mine == "buy" else t.sell_order
-            assert order is not None  # auction prints (no orders) are excluded above
-            activity_id = f"{rfc3339_compact(t.executed_at)}::{t.stock.symbol}-{t.seq}-{mine}"
-            rows.append(
-                (
-                    t.executed_at,
-                    {
-                        "id": activity_id,
-                        "account_id": str(account.id),
-                        "activity_type": "FILL",
-                        "transaction_time": rfc3339(t.executed_at),
-                        "type": "fill" if order.status == "filled" else "partial_fill",
-                        "price": str(t.price),
-                        "qty": str(t.qty),
-                        "side": mine,
-                        "symbol": t.stock.symbol,
-                        "leaves_qty": str(order.remaining_qty if order.is_open else 0),
-                        "order_id": str(order.id),
-                        "cum_qty": str(order.filled_qty),
-                        "order_status": order.status,
-                    },
-                )
+    trades = Trade.objects.filter(Q(buyer_id=user_id) | Q(seller_id=user_id)).select_related(
+        "stock", "buy_order", "sell_order"
+    )
+    if after:
+        trades = trades.filter(executed_at__gt=after)
+    if until:
+        trades = trades.filter(executed_at__lt=until)
+    rows = []
+    for t in trades.exclude(auction__isnull=False):
+        mine = "buy" if t.buyer_id == user_id else "sell"
+        order = t.buy_order if mine == "buy" else t.sell_order
+        assert order is not None  # auction prints (no orders) are excluded above
+        activity_id = f"{rfc3339_compact(t.executed_at)}::{t.stock.symbol}-{t.seq}-{mine}"
+        rows.append(
+            (
+                t.executed_at,
+                {
+                    "id": activity_id,
+                    "account_id": str(account.id),
+                    "activity_type": "FILL",
+                    "transaction_time": rfc3339(t.executed_at),
+                    "type": "fill" if order.status == "filled" else "partial_fill",
+                    "price": str(t.price),
+                    "qty": str(t.qty),
+                    "side": mine,
+                    "symbol": t.stock.symbol,
+                    "leaves_qty": str(order.remaining_qty if order.is_open else 0),
+                    "order_id": str(order.id),
+                    "cum_qty": str(order.filled_qty),
+                    "order_status": order.status,
+                },
             )
+        )
+    return rows
+
+
+def _cash_activities(account: Account, types, after, until) -> list[tuple[datetime, dict]]:
+    """The account's cash ledger entries of the asked kinds as Alpaca's cash activities."""
     kinds = [k for k, code in CASH_ACTIVITIES.items() if not types or code in types]
     entries = CashEntry.objects.filter(account=account, kind__in=kinds)
     if after:
         entries = entries.filter(created_at__gt=after)
     if until:
         entries = entries.filter(created_at__lt=until)
-    for e in entries:
-        rows.append(
-            (
-                e.created_at,
-                {
-                    "id": f"{rfc3339_compact(e.created_at)}::cash-{e.pk}",
-                    "account_id": str(account.id),
-                    "activity_type": CASH_ACTIVITIES[e.kind],
-                    "date": timezone.localtime(e.created_at, timezone.get_default_timezone())
-                    .date()
-                    .isoformat(),
-                    "net_amount": str(e.amount),
-                    "description": e.memo,
-                    "status": "executed",
-                },
-            )
+    market_tz = timezone.get_default_timezone()
+    return [
+        (
+            e.created_at,
+            {
+                "id": f"{rfc3339_compact(e.created_at)}::cash-{e.pk}",
+                "account_id": str(account.id),
+                "activity_type": CASH_ACTIVITIES[e.kind],
+                "date": timezone.localtime(e.created_at, market_tz).date().isoformat(),
+                "net_amount": str(e.amount),
+                "description": e.memo,
+                "status": "executed",
+            },
         )
+        for e in entries
+    ]
+
+
+def activities(
+    account: Account, *, types=None, after=None, until=None, direction: str = "desc"
+) -> list[dict]:
+    """Fills (from trades, so realized P&L never vanishes with a flat position) and cash
+    activities (from the cash ledger), as Alpaca's activities, in time order."""
+    rows = _fill_activities(account, after, until) if not types or "FILL" in types else []
+    rows += _cash_activities(account, types, after, until)
     rows.sort(key=lambda r: (r[0], r[1]["id"]), reverse=direction == "desc")
     return [r[1] for r in rows]
 
