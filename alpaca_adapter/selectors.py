@@ -16,7 +16,7 @@ from core.times import rfc3339
 from marketdata import calendar
 from marketdata.models import PriceBar, Stock
 from trading.errors import TradingError
-from trading.models import BookLevel, Order, ShareEntry, Trade, Watchlist
+from trading.models import BookLevel, ShareEntry, Trade, Watchlist
 
 _symbols_by_asset_id: dict[uuid.UUID, str] = {}
 
@@ -51,18 +51,6 @@ def assets(*, exchange: str | None = None) -> QuerySet[Stock]:
     if exchange:
         stocks = stocks.filter(exchange=exchange.strip().upper())
     return stocks
-
-
-def order_by_client_id(*, user: User, client_order_id: str) -> Order:
-    """One of the user's orders by its client order id; 'not found' otherwise."""
-    order = (
-        Order.objects.select_related("stock")
-        .filter(user=user, client_order_id=client_order_id)
-        .first()
-    )
-    if not client_order_id or order is None:
-        raise TradingError("not_found", "order not found")
-    return order
 
 
 def watchlists_of(*, user: User) -> QuerySet[Watchlist]:

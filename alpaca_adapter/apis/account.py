@@ -13,7 +13,7 @@ from alpaca_adapter.parsing import blank, invalid, moment
 from alpaca_adapter.presenters import account_json, configuration_json
 from core.times import parse_count
 from trading import selectors
-from trading.services import watchlists
+from trading.services import configuration
 
 
 class AccountApi(AlpacaApi):
@@ -37,7 +37,7 @@ class ConfigurationsApi(AlpacaApi):
     def patch(self, request):
         """Change suspend_trade, trade_confirm_email, dtbp_check, pdt_check."""
         changes = request.data if isinstance(request.data, dict) else {}
-        watchlists.configuration_update(user=request.user, changes=changes)
+        configuration.configuration_update(user=request.user, changes=changes)
         return Response(configuration_json(selectors.trading_configuration(user=request.user)))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rest_framework.response import Response
 
-from alpaca_adapter import selectors as alpaca_selectors
 from alpaca_adapter.apis.base import AlpacaApi
 from alpaca_adapter.presenters import order_json
 from alpaca_adapter.serializers import OrderInput, OrderReplaceInput
 from trading import selectors, services
 from trading.apis import OrderListParams
+from trading.errors import TradingError
 
 
 class OrdersApi(AlpacaApi):
@@ -65,7 +65,7 @@ class OrderApi(AlpacaApi):
 class OrderByClientIdApi(AlpacaApi):
     def get(self, request):
         client_order_id = request.query_params.get("client_order_id", "")
-        order = alpaca_selectors.order_by_client_id(
-            user=request.user, client_order_id=client_order_id
-        )
+        order = selectors.order_by_client_id(user=request.user, client_order_id=client_order_id)
+        if not client_order_id or order is None:
+            raise TradingError("not_found", "order not found")
         return Response(order_json(order))

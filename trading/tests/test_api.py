@@ -300,7 +300,7 @@ def test_the_interactive_docs_page_renders(api_client):
 
 
 def test_a_user_who_suspended_their_trading_is_refused_an_order(acme, alice, key_client):
-    from trading.services.watchlists import configuration_update
+    from trading.services.configuration import configuration_update
 
     configuration_update(user=alice, changes={"suspend_trade": True})
 

@@ -126,7 +126,7 @@ def test_the_order_history_needs_a_log_in(client):
 
 
 def test_a_user_who_suspended_their_trading_is_told_so_by_the_ticket(client, alice, acme):
-    from trading.services.watchlists import configuration_update
+    from trading.services.configuration import configuration_update
 
     configuration_update(user=alice, changes={"suspend_trade": True})
     _login(client, alice)
