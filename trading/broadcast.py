@@ -66,7 +66,8 @@ def order_payload(order, symbol: str) -> dict:
         "reason": order.reason,
         "created_at": rfc3339(order.created_at),
         "updated_at": rfc3339(order.updated_at),
-        # What Alpaca's trade_updates carry of an order beyond the above (see trading.alpaca).
+        # What Alpaca's trade_updates carry of an order beyond the above
+        # (see alpaca_adapter.presenters).
         "filled_at": rfc3339(order.filled_at),
         "canceled_at": rfc3339(order.canceled_at),
         "expired_at": rfc3339(order.expired_at),
