@@ -1,11 +1,11 @@
-"""Websocket URL routes: one endpoint, many subscriptions (see `trading.consumers`), and the
+"""Websocket URL routes: one endpoint, many subscriptions (see `streams.consumers`), and the
 Alpaca-compatible streams (see `alpaca_adapter.routing`)."""
 
 from django.urls import path, re_path
 
 from alpaca_adapter import routing as alpaca_routing
 from alpaca_adapter.streams.trading import NoSuchStream
-from trading.consumers import StreamConsumer
+from streams.consumers import StreamConsumer
 
 websocket_urlpatterns = [
     # Channels routes ASGI apps with Django's path(), whose stub knows only views.

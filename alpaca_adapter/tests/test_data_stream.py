@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 
 from alpaca_adapter.streams import market_data as data_stream
 from brokerage.asgi import application
+from streams.tests.conftest import in_thread, place
 from trading.models import Trade
 from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.conftest import in_thread, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
