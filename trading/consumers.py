@@ -71,7 +71,9 @@ from core import streams
 from marketdata.models import Stock
 from marketdata.streams import quote_message
 from trading import broadcast, selectors
-from trading.models import Auction, BookState
+from trading.auctions import messages as auction_messages
+from trading.auctions import selectors as auction_selectors
+from trading.models import BookState
 from trading.streams.guard import (
     CLOSE_FLOOD,
     CLOSE_SLOW_CONSUMER,
@@ -228,29 +230,16 @@ def _quote(symbol: str) -> dict:
 
 
 def _auction_exists(auction_id: str) -> bool:
-    return Auction.objects.filter(pk=int(auction_id)).exists()
+    return auction_selectors.auction_exists(auction_id=auction_id)
 
 
 def _auction_snapshot(auction_id: str | None) -> dict:
     """One auction's state, or (None) every live auction's, stamped with the server's time."""
-    now = timezone.now().isoformat()
     if auction_id is None:
-        live = selectors.auctions_list(status="live")[:200]
-        return {
-            "type": "auction.snapshot",
-            "auctions": [broadcast.auction_payload(a) for a in live],
-            "server_time": now,
-        }
-    auction = selectors.auction_get(auction_id=auction_id)
-    state = broadcast.auction_payload(auction)
-    return {
-        "type": "auction.snapshot",
-        "auction_id": auction.pk,
-        "seq": auction.seq,
-        "auction": state,
-        "server_time": now,
-        "ends_at": state["ends_at"],
-    }
+        live = auction_selectors.auctions_list(status="live")[:200]
+        return dict(auction_messages.auctions_snapshot(live, timezone.now()))
+    auction = auction_selectors.auction_get(auction_id=auction_id)
+    return dict(auction_messages.auction_snapshot(auction, timezone.now()))
 
 
 def _authenticate_key(key_id: str, secret: str):

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_close
+from trading.auctions.services.create import auction_create
 from trading.models import Auction
-from trading.services.auctions import auction_bid_place, auction_close, auction_create
 from trading.tests.factories import give_shares, make_stock
 from trading.tests.streams.conftest import Bot, Daphne
 from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page
