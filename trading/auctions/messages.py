@@ -7,8 +7,8 @@ strings, times RFC 3339; the reserve and every maximum but the reader's own stay
 `min_next_bid` comes from the pure rules, so building a message needs no service.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: TypedDict must see NotRequired[...] itself,
+# not as a string, to tell the optional keys from the required ones.
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal

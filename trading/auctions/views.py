@@ -61,7 +61,7 @@ def auction_detail(request, auction_id: int):
                 )
             except TradingError as exc:
                 form_add_domain_error(form, exc)
-                auction.refresh_from_db()
+                auction = selectors.auction_get(auction_id=auction.pk)  # as the refusal left it
             else:
                 # What happened is said by the page's one status area, from the state.
                 return redirect("auction", auction_id=auction.pk)
