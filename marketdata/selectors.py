@@ -31,6 +31,11 @@ MAX_CANDLES = 1000
 PRICE_UNIT = Decimal("0.0001")
 
 
+def stock_listed(*, symbol: str) -> bool:
+    """Whether a stock is listed under exactly `symbol`."""
+    return Stock.objects.filter(symbol=symbol).exists()
+
+
 def stock_search(*, query: str = "") -> QuerySet[Stock]:
     """Stocks whose symbol starts with, or whose name contains, the query."""
     stocks = Stock.objects.all()

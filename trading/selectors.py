@@ -177,6 +177,11 @@ def _fill_by_id(user: User, fill_id: str) -> Trade:
     return trade
 
 
+def trade_seq(*, stock: Stock) -> int:
+    """The stock's last trade sequence number (0 before its first trade)."""
+    return BookState.objects.filter(stock=stock).values_list("trade_seq", flat=True).first() or 0
+
+
 def trades_for_stock(*, stock: Stock, limit: int = 50) -> QuerySet[Trade]:
     return Trade.objects.filter(stock=stock).order_by("-seq")[:limit]
 

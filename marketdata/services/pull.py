@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.streams import quotes_group, streamable
-from core.times import rfc3339
 from marketdata.config import configured_api_key
 from marketdata.models import Stock
 from marketdata.providers import Provider, ProviderError, Quote, SimulatedProvider, get_provider
@@ -32,7 +31,6 @@ from marketdata.redis_state import (
 )
 from marketdata.selectors import (
     TRADED_RECENTLY,
-    Candle,
     PricedStock,
     forming_bars,
     priced_stocks,
@@ -41,7 +39,14 @@ from marketdata.selectors import (
 )
 from marketdata.services.bulk_writes import price_bars_record, price_history_prune, stocks_bulk_set
 from marketdata.services.quotes import PRICE_FIELDS, Folded, market_day, quotes_apply
-from marketdata.streams import publish_candle, publish_quotes, quote_payload
+from marketdata.streams import (
+    CandlePayload,
+    QuotePayload,
+    candle_payload,
+    publish_candle,
+    publish_quotes,
+    quote_payload,
+)
 
 # A lock that outlives a killed worker only until the task's own hard time limit.
 PULL_LOCK_SECONDS = 60
@@ -281,7 +286,7 @@ def _write_round(
 
 
 def _stream(
-    payloads: list[dict],
+    payloads: list[QuotePayload],
     *,
     by_symbol: dict[str, PricedStock],
     state: dict,
@@ -307,27 +312,10 @@ def _stream(
     return len(payloads)
 
 
-def _publish(quotes: list[dict], bars: list[dict]) -> None:
+def _publish(quotes: list[QuotePayload], bars: list[CandlePayload]) -> None:
     publish_quotes(quotes)
     for bar in bars:
         publish_candle(bar)
-
-
-def candle_payload(symbol: str, bar: Candle, interval: str = "1m") -> dict:
-    """The candles-stream message for a bar (money as strings)."""
-    return {
-        "symbol": symbol,
-        "interval": interval,
-        "start": rfc3339(bar.start),
-        "open": str(bar.open),
-        "high": str(bar.high),
-        "low": str(bar.low),
-        "close": str(bar.close),
-        "volume": bar.volume,
-        "trades": bar.trades,
-        "auction_prints": bar.auction_prints,
-        "source": bar.source,
-    }
 
 
 def _streamable(symbol: str) -> bool:

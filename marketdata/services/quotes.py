@@ -13,7 +13,7 @@ from django.utils import timezone
 from marketdata.providers import Quote, is_sane
 from marketdata.selectors import PricedStock
 from marketdata.services.bulk_writes import PricePoint
-from marketdata.streams import quote_payload
+from marketdata.streams import QuotePayload, quote_payload
 
 PRICE_UNIT = Decimal("0.0001")  # the database keeps prices to 4 decimals
 PRICE_FIELDS = [
@@ -36,7 +36,7 @@ class Folded:
 
     changed: list[PricedStock] = field(default_factory=list)
     prices: list[PricePoint] = field(default_factory=list)
-    payloads: list[dict] = field(default_factory=list)
+    payloads: list[QuotePayload] = field(default_factory=list)
     fresh: set[int] = field(default_factory=set)  # stock ids with a sane quote this round
     refused: set[str] = field(default_factory=set)  # symbols whose quote failed the check
 

@@ -4,7 +4,9 @@
 the auction's `seq`. `auction.standing` is private: a bidder's or the seller's, on their
 `orders.<user id>` group. `auction.snapshot` is what a subscriber gets first. Money is
 strings, times RFC 3339; the reserve and every maximum but the reader's own stay hidden.
-`min_next_bid` comes from the pure rules, so building a message needs no service.
+`min_next_bid` comes from the pure rules, so building a message needs no service. These
+TypedDicts are part of the stream contract (`streams.contract`, which renders
+`docs/stream-messages.schema.json` from them).
 """
 
 # No `from __future__ import annotations` here: TypedDict must see NotRequired[...] itself,
@@ -22,7 +24,7 @@ from trading.auctions import rules
 from trading.models import Auction, Bid
 
 
-class AuctionState(TypedDict):
+class AuctionPayload(TypedDict):
     """What everyone may see of an auction: never the reserve, never a maximum."""
 
     id: int
@@ -58,7 +60,7 @@ class AuctionMessage(TypedDict):
     event: str
     auction_id: int
     seq: int
-    auction: AuctionState
+    auction: AuctionPayload
     server_time: str | None
     ends_at: str | None
     bid: NotRequired[PublicBid]
@@ -77,6 +79,8 @@ class AuctionStandingMessage(TypedDict):
     max_price: str | None
     ends_at: str | None
     ts: NotRequired[float]
+    # Given by the publisher (`core.streams`): the user's private sequence number.
+    seq: NotRequired[int]
 
 
 class AuctionSnapshotMessage(TypedDict):
@@ -87,9 +91,9 @@ class AuctionSnapshotMessage(TypedDict):
     server_time: str
     auction_id: NotRequired[int]
     seq: NotRequired[int]
-    auction: NotRequired[AuctionState]
+    auction: NotRequired[AuctionPayload]
     ends_at: NotRequired[str | None]
-    auctions: NotRequired[list[AuctionState]]
+    auctions: NotRequired[list[AuctionPayload]]
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -102,7 +106,7 @@ def bidder_labels(auction: Auction) -> dict[int, str]:
     return {int(uid): f"bidder {n}" for uid, n in auction.bidder_numbers.items()}
 
 
-def auction_payload(auction: Auction) -> AuctionState:
+def auction_payload(auction: Auction) -> AuctionPayload:
     """What everyone may see of an auction: never the reserve, never a maximum."""
     live = auction.status in (Auction.Status.SCHEDULED, Auction.Status.OPEN)
     closed = auction.status == Auction.Status.CLOSED
@@ -140,7 +144,7 @@ def auction_message(
     auction: Auction, event: str, seq: int, bid: Bid | None, labels: dict[int, str]
 ) -> AuctionMessage:
     """The public `auction` message; `server_time` lets pages count down on the server's clock."""
-    state: AuctionState = {**auction_payload(auction), "seq": seq}
+    state: AuctionPayload = {**auction_payload(auction), "seq": seq}
     message: AuctionMessage = {
         "type": "auction",
         "event": event,
@@ -168,7 +172,7 @@ def auction_standing(auction: Auction, event: str, bid: Bid | None) -> AuctionSt
     }
 
 
-def auction_snapshot(auction: Auction, now: datetime) -> AuctionSnapshotMessage:
+def auction_snapshot_message(auction: Auction, now: datetime) -> AuctionSnapshotMessage:
     """What a subscriber to one auction gets first: its state as of its `seq`."""
     state = auction_payload(auction)
     return {
@@ -181,7 +185,7 @@ def auction_snapshot(auction: Auction, now: datetime) -> AuctionSnapshotMessage:
     }
 
 
-def auctions_snapshot(live: Iterable[Auction], now: datetime) -> AuctionSnapshotMessage:
+def auctions_index_message(live: Iterable[Auction], now: datetime) -> AuctionSnapshotMessage:
     """What a subscriber to the index gets first: every live auction's state."""
     return {
         "type": "auction.snapshot",

@@ -47,9 +47,9 @@ def test_every_auction_message_has_its_declared_shape(lot, alice, bob):
         standing = messages.auction_standing(lot, event, bid)
         assert_shape(standing, messages.AuctionStandingMessage)
     assert messages.auction_standing(lot, "settled", bid)["max_price"] is None  # the seller's
-    assert_shape(messages.auction_snapshot(lot, now), messages.AuctionSnapshotMessage)
-    index = messages.auctions_snapshot([lot], now)
+    assert_shape(messages.auction_snapshot_message(lot, now), messages.AuctionSnapshotMessage)
+    index = messages.auctions_index_message([lot], now)
     assert_shape(index, messages.AuctionSnapshotMessage)
     for state in index["auctions"]:
-        assert_shape(state, messages.AuctionState)
+        assert_shape(state, messages.AuctionPayload)
     assert "reserve_price" not in public["auction"]  # hidden from everyone

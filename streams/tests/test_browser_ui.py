@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from streams.tests.conftest import Bot, Daphne
+from streams.tests.test_browser import browser, pytestmark, signed_in_page
 from trading.tests.factories import give_shares, make_stock, place
-from trading.tests.streams.conftest import Bot, Daphne
-from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page
 
 __all__ = ["browser", "pytestmark"]
 

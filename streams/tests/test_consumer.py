@@ -11,9 +11,7 @@ from asgiref.sync import async_to_sync
 from core import streams as core_streams
 from core.redis import redis_client
 from marketdata import streams as md_streams
-from trading import broadcast
-from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.conftest import (
+from streams.tests.conftest import (
     api_key_headers,
     in_thread,
     open_socket,
@@ -21,6 +19,8 @@ from trading.tests.streams.conftest import (
     rest_book,
     session_cookie,
 )
+from trading import broadcast
+from trading.tests.factories import give_shares, make_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -265,7 +265,7 @@ def test_a_wrong_api_key_in_the_headers_closes_the_socket(alice):
         from channels.testing import WebsocketCommunicator
 
         from brokerage.asgi import application
-        from trading.tests.streams.conftest import BROWSER_HEADERS
+        from streams.tests.conftest import BROWSER_HEADERS
 
         communicator = WebsocketCommunicator(
             application, "/ws/", headers=[*BROWSER_HEADERS, *headers]
@@ -587,7 +587,7 @@ def test_the_orders_channel_numbers_each_users_messages_and_replays_what_a_clien
 def test_many_depth_limited_watchers_share_one_snapshot_read_when_their_window_moves(alice):
     """160 `depth: 10` subscribers each read their own snapshot at every window change; one
     read a process now serves every socket whose window the same delta moved."""
-    from trading.consumers import shared_snapshots
+    from streams.snapshots import shared_snapshots
 
     zwq = make_stock("ZWQ", "20.00")
     place(alice, zwq, "buy", 1, "19.50")

@@ -25,19 +25,17 @@ A mixin placed before `AsyncWebsocketConsumer`:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections import Counter
-from typing import Any
 
 from asgiref.typing import WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketReceiveEvent
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
 
-from trading.streams.limits import TokenBucket
+from streams.limits import TokenBucket
+from streams.transport import inbox_of, send_backlog, server_send
 
 log = logging.getLogger(__name__)
 
@@ -49,45 +47,6 @@ MAX_SEND_BACKLOG_BYTES = 4 * 1024 * 1024
 # Counted since the process started (logged; read by the benchmarks and tests).
 stats: Counter[str] = Counter()
 _open_by_address: Counter[str] = Counter()
-
-
-def server_send(send: Any) -> Any:
-    """The server's own `send` beneath Channels' session middleware (`AuthMiddlewareStack`).
-
-    The session wrapper acts only on `http.response.start` (saving the session, setting its
-    cookie), never on a websocket frame; yet it reads the lazy session on every message it
-    passes up, and it hides daphne's transport from `send_backlog`.
-    """
-    while isinstance(getattr(send, "__self__", None), InstanceSessionWrapper):
-        send = send.__self__.real_send
-    return send
-
-
-def daphne_protocol(send: Any) -> Any | None:
-    """The websocket protocol (autobahn's, under daphne) behind a server's `send`, or None.
-    Under daphne the ASGI `send` is `partial(server.handle_reply, protocol)`."""
-    return send.args[0] if isinstance(send, functools.partial) and send.args else None
-
-
-def transport_backlog(transport: Any) -> int | None:
-    """Bytes written to a socket that its client has not taken yet (Twisted's transport buffers
-    what the kernel would not take, without bound), or None when it is not one."""
-    buffered = getattr(transport, "dataBuffer", None)
-    if buffered is None:
-        return None
-    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
-
-
-def send_backlog(send: Any) -> int | None:
-    """`transport_backlog` of the socket behind a server's `send`."""
-    return transport_backlog(getattr(daphne_protocol(send), "transport", None))
-
-
-def _inbox_of(receive: Any) -> asyncio.Queue | None:
-    """The queue the server puts this socket's frames in (daphne and Channels' test
-    communicator both hand the consumer `queue.get`), or None under another server."""
-    queue = getattr(receive, "__self__", None)
-    return queue if isinstance(queue, asyncio.Queue) else None
 
 
 class SocketGuard(AsyncWebsocketConsumer):
@@ -109,7 +68,7 @@ class SocketGuard(AsyncWebsocketConsumer):
     _last_seen = 0.0
 
     async def __call__(self, scope, receive, send) -> None:
-        self._inbox = _inbox_of(receive)
+        self._inbox = inbox_of(receive)
         self._bucket = TokenBucket(
             burst=self.rate_burst, per_second=self.rate_per_second, now=time.monotonic()
         )

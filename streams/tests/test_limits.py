@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trading.streams.limits import RecentErrors, TokenBucket
+from streams.limits import RecentErrors, TokenBucket
 
 
 def test_a_burst_is_allowed_then_the_steady_rate():
@@ -35,8 +35,8 @@ def test_a_fast_client_is_slowed_down_not_closed(monkeypatch):
 
     from asgiref.sync import async_to_sync
 
-    from trading import consumers
-    from trading.tests.streams.conftest import open_socket
+    from streams import consumers
+    from streams.tests.conftest import open_socket
 
     monkeypatch.setattr(consumers.StreamConsumer, "rate_burst", 5)
     monkeypatch.setattr(consumers.StreamConsumer, "rate_per_second", 0.5)
@@ -85,12 +85,11 @@ def _session_wrapped(send, resolved: bool = True):
 
 
 def _consumer(send):
-    from trading import consumers
+    from streams import consumers
 
     consumer = consumers.StreamConsumer()
     consumer.base_send = send
-    consumer.subs, consumer.closing, consumer.user = {}, False, None
-    consumer.access_group, consumer.recheck_task = None, None
+    consumer.fresh_state()
     return consumer
 
 
@@ -100,8 +99,8 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
     deployed, the consumer's send is the session middleware's, which must not hide daphne's."""
     from asgiref.sync import async_to_sync
 
-    from trading import consumers
-    from trading.streams import guard
+    from streams import consumers
+    from streams.transport import send_backlog
 
     monkeypatch.setattr(consumers, "MAX_SEND_BACKLOG_BYTES", 1000)
     sent: list = []
@@ -110,10 +109,10 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
     before = consumers.slow_consumers_closed
 
     async def scenario():
-        await consumer._frame("small")
+        await consumer.frame("small")
         transport._tempDataLen = 5000  # the client stopped reading: Twisted buffers for it
-        await consumer._frame("one too many")
-        await consumer._frame("and another")
+        await consumer.frame("one too many")
+        await consumer.frame("and another")
 
     async_to_sync(scenario)()
     assert sent == [
@@ -121,7 +120,7 @@ def test_a_client_that_stops_reading_is_closed_with_4009_and_counted(monkeypatch
         {"type": "websocket.close", "code": 4009},
     ]
     assert consumers.slow_consumers_closed == before + 1
-    assert guard.send_backlog(lambda message: None) is None  # another server: no check
+    assert send_backlog(lambda message: None) is None  # another server: no check
 
 
 def test_stream_frames_go_past_the_session_middleware_without_reading_the_session():
@@ -132,7 +131,7 @@ def test_stream_frames_go_past_the_session_middleware_without_reading_the_sessio
     # Never resolved: any read of this session raises, as the wrapper's own send would.
     consumer = _consumer(_session_wrapped(send, resolved=False))
 
-    async_to_sync(consumer._frame)("a book delta")
+    async_to_sync(consumer.frame)("a book delta")
 
     assert sent == [{"type": "websocket.send", "text": "a book delta"}]
 
@@ -173,7 +172,7 @@ def test_a_stream_message_is_framed_once_and_the_frame_written_to_every_open_soc
 
     async def fan_out():
         for consumer in sockets:
-            await consumer._frame(text)
+            await consumer.frame(text)
 
     async_to_sync(fan_out)()
 
@@ -197,7 +196,7 @@ def test_a_frame_behind_queued_ones_or_to_compress_goes_through_autobahn():
 
     async def fan_out():
         for protocol in (queued, compressing):
-            await _consumer(functools.partial(handle_reply, protocol))._frame("a trade")
+            await _consumer(functools.partial(handle_reply, protocol)).frame("a trade")
 
     async_to_sync(fan_out)()
 
@@ -218,6 +217,6 @@ def test_a_socket_no_longer_open_gets_its_frame_through_daphnes_own_send():
     protocol.state = 4  # closing
     consumer = _consumer(functools.partial(handle_reply, protocol))
 
-    async_to_sync(consumer._frame)("late")
+    async_to_sync(consumer.frame)("late")
 
     assert written == [] and replies == [{"type": "websocket.send", "text": "late"}]

@@ -13,11 +13,11 @@ from channels.testing import WebsocketCommunicator
 
 from brokerage.asgi import application
 from core.redis import redis_client
-from trading.streams import guard
-from trading.streams.relay import relay
+from streams import guard
+from streams.relay import relay
+from streams.tests.conftest import BROWSER_HEADERS, LAYER_PREFIX, in_thread
 from trading.tests.alpaca.test_data_stream import Client, api_key
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import BROWSER_HEADERS, LAYER_PREFIX, in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trading.streams.sequencer import Sequencer, Verdict
+from streams.sequencer import Sequencer, Verdict
 
 
 def part(first: int, last: int | None = None) -> dict:

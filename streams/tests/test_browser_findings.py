@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from streams.tests.conftest import Bot, Daphne
+from streams.tests.test_browser import browser, pytestmark, signed_in_page
+from streams.tests.test_browser_ui import shot
 from trading.tests.factories import give_shares, make_stock, place
-from trading.tests.streams.conftest import Bot, Daphne
-from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page
-from trading.tests.streams.test_browser_ui import shot
 
 __all__ = ["browser", "pytestmark"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from streams.tests.conftest import Daphne, place
+from streams.tests.test_browser import browser, pytestmark, signed_in_page  # noqa: F401
 from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.conftest import Daphne, place
-from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page  # noqa: F401
 
 
 def test_the_pages_load_with_no_policy_violation(daphne: Daphne, browser, alice, bob):  # noqa: F811

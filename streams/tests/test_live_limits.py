@@ -10,7 +10,7 @@ import socket
 import pytest
 import websockets
 
-from trading.tests.streams.conftest import Daphne
+from streams.tests.conftest import Daphne
 
 pytestmark = pytest.mark.integration
 

@@ -108,6 +108,12 @@ LAYER_PREFIX = f"asgi-test-{os.getpid()}"
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Personas sign up with a password; the production hash costs ~0.3 s a user here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _private_channel_layer(settings):
     """Streams of this test run under a prefix of their own, in-process and in daphne alike."""
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
@@ -119,11 +125,11 @@ def _private_channel_layer(settings):
 @pytest.fixture(autouse=True)
 def _fresh_symbol_cache():
     """Symbols known to a previous test's (flushed) database are not known to this one."""
-    from trading import consumers
+    from streams import snapshots
 
-    consumers._known_symbols.clear()
+    snapshots._known_symbols.clear()
     yield
-    consumers._known_symbols.clear()
+    snapshots._known_symbols.clear()
 
 
 def place(user, stock, side: str, qty: int, price: str | None = None, tif: str = "gtc"):
@@ -149,7 +155,7 @@ def rest_book(stock) -> dict:
 
 
 # --------------------------------------------------------------------------- a real daphne
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url_for_children() -> str:

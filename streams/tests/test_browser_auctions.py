@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from streams.tests.conftest import Daphne
+from streams.tests.test_browser import browser, pytestmark, signed_in_page
 from trading.auctions.services.close import auction_close
 from trading.auctions.services.create import auction_create
 from trading.models import Auction
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import Daphne
-from trading.tests.streams.test_browser import browser, pytestmark, signed_in_page
 
 __all__ = ["browser", "pytestmark"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 
+from streams.tests.conftest import in_thread, open_socket, session_cookie
 from trading.auctions.services.bids import auction_bid_place
 from trading.auctions.services.create import auction_create
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import in_thread, open_socket, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,9 +12,9 @@ from django.test import Client
 from accounts.models import ApiKey, User
 from accounts.services import api_key_create, api_key_revoke
 from brokerage.asgi import application
-from trading import consumers
+from streams import access
+from streams.tests.conftest import in_thread, open_socket, place
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import in_thread, open_socket, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,7 +116,7 @@ def test_deactivating_a_user_or_changing_the_password_closes_every_private_strea
 
 
 def test_a_lost_revoke_event_is_caught_by_the_periodic_recheck(alice, monkeypatch):
-    monkeypatch.setattr(consumers, "ACCESS_RECHECK_SECONDS", 0.2)
+    monkeypatch.setattr(access, "ACCESS_RECHECK_SECONDS", 0.2)
     key, headers = key_headers(alice)
 
     async def scenario():

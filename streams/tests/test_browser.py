@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from streams.tests.conftest import Bot, Daphne
 from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.conftest import Bot, Daphne
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
+from streams.tests.client import StreamClient
+from streams.tests.conftest import Bot, Daphne, in_thread, place
 from trading.models import Order, Trade
 from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.client import StreamClient
-from trading.tests.streams.conftest import Bot, Daphne, in_thread, place
 
 pytestmark = pytest.mark.integration
 

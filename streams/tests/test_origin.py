@@ -8,8 +8,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from brokerage.asgi import application
+from streams.tests.conftest import place
 from trading.tests.factories import make_stock
-from trading.tests.streams.conftest import place
 
 
 def handshake(origin: str | None, host: str = "127.0.0.1:8000", scheme: str = "ws") -> bool:
