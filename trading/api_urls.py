@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading import alert_apis, apis, auction_apis
+from trading import alert_apis, apis
+from trading.auctions import apis as auction_apis
 
 urlpatterns = [
     path("orders", apis.OrdersApi.as_view(), name="api-orders"),
