@@ -109,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "trading.context_processors.notifications",
+                "trading.alerts.context_processors.notifications",
             ],
         },
     },

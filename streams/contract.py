@@ -26,13 +26,13 @@ from streams.protocol import (
     PongMessage,
     SubscribedMessage,
 )
+from trading.alerts.messages import AlertFiredMessage
 from trading.auctions.messages import (
     AuctionMessage,
     AuctionSnapshotMessage,
     AuctionStandingMessage,
 )
 from trading.stream_messages import (
-    AlertFiredMessage,
     BookDeltaMessage,
     BookSnapshotMessage,
     OrdersMessage,

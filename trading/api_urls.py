@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading import alert_apis, apis
+from trading import apis
+from trading.alerts import apis as alert_apis
 from trading.auctions import apis as auction_apis
 
 urlpatterns = [

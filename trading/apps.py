@@ -13,6 +13,6 @@ class TradingConfig(AppConfig):
         activity.register(TradesActivity())
 
         from marketdata import price_watch
-        from trading.services.alerts import after_reference_moves
+        from trading.alerts.services import after_reference_moves
 
         price_watch.register(after_reference_moves)

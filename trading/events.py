@@ -72,7 +72,7 @@ class MarketEvents:
     def _notify_on_commit(self, order_events: list) -> None:
         """After the commit: a notification per order that filled, and the price alerts the
         trades reached (auction prints do not mark positions, so they fire none)."""
-        from trading.services.alerts import after_trades, fill_words
+        from trading.alerts.services import after_trades, fill_words
 
         symbol, stock_id = self.stock.symbol, self.stock.pk
         prices = [t.price for t in self.trades if t.auction_id is None]

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -21,10 +21,8 @@ from trading.models import (
     OPEN_STATUSES,
     BookLevel,
     BookState,
-    Notification,
     Order,
     Position,
-    PriceAlert,
     Trade,
     TradingConfiguration,
 )
@@ -458,22 +456,3 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
         )
     rows.sort(key=lambda r: r["time"], reverse=True)
     return rows[:limit]
-
-
-def notifications_for(*, user: User, limit: int = 100) -> list[Notification]:
-    """The user's latest notifications, newest first."""
-    return list(Notification.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])
-
-
-def unread_count(*, user: User) -> int:
-    """What the bell in the top bar counts."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def alerts_for(*, user: User) -> list[PriceAlert]:
-    """The user's price alerts: armed ones first (newest first), then fired, latest first."""
-    return list(
-        PriceAlert.objects.filter(user=user)
-        .select_related("stock")
-        .order_by(F("fired_at").desc(nulls_first=True), "-created_at")
-    )

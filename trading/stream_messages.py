@@ -157,21 +157,3 @@ class OrdersSnapshotMessage(TypedDict):
     # Private messages (`orders`, `auction.standing`) as they were sent.
     missed: list[dict[str, Any]]
     missed_complete: bool
-
-
-class AlertFiredMessage(TypedDict):
-    """A price alert of the user's fired: sent once, on their private `orders` channel."""
-
-    type: Literal["alert.fired"]
-    alert_id: int
-    symbol: str
-    direction: Literal["above", "below"]
-    level: str
-    price: str
-    # Which price reached the level: "last_trade" here, or "reference" (never traded here).
-    source: Literal["last_trade", "reference"]
-    text: str
-    fired_at: str
-    ts: NotRequired[float]
-    # Given by the publisher (`core.streams`): the user's private sequence number.
-    seq: NotRequired[int]

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading import alert_views, views
+from trading import views
+from trading.alerts import views as alert_views
 from trading.auctions import views as auction_views
 
 urlpatterns = [

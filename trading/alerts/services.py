@@ -18,7 +18,6 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Literal, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -27,17 +26,14 @@ from django.utils import timezone
 from accounts.models import User
 from core import streams
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
-from core.times import rfc3339
 from marketdata.models import Stock
+from trading.alerts.messages import AlertFiredMessage, alert_fired_message
 from trading.errors import TradingError
 from trading.models import BookState, Notification, PriceAlert
-from trading.stream_messages import AlertFiredMessage
 
 log = logging.getLogger(__name__)
 
 DIRECTIONS = tuple(PriceAlert.Direction.values)
-Direction = Literal["above", "below"]
-Source = Literal["last_trade", "reference"]
 NOTIFICATIONS_SHOWN = 100
 
 
@@ -171,22 +167,6 @@ def price_alerts_fire(*, moves: dict[int, Move], source: str) -> list[PriceAlert
             transaction.on_commit(partial(_publish, alert.user_id, message))
         fired.append(alert)
     return fired
-
-
-def alert_fired_message(
-    alert: PriceAlert, price: Decimal, source: str, text: str
-) -> AlertFiredMessage:
-    return {
-        "type": "alert.fired",
-        "alert_id": alert.pk,
-        "symbol": alert.stock.symbol,
-        "direction": cast(Direction, alert.direction),
-        "level": str(alert.level),
-        "price": str(price),
-        "source": cast(Source, source),
-        "text": text,
-        "fired_at": rfc3339(alert.fired_at) or "",
-    }
 
 
 def _publish(user_id: int, message: AlertFiredMessage) -> None:

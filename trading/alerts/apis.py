@@ -10,9 +10,8 @@ from rest_framework.views import APIView
 
 from core.api_input import BodyInput
 from core.api_output import Output
-from trading import selectors
+from trading.alerts import selectors, services
 from trading.apis import _amount
-from trading.services import alerts
 
 
 class AlertInput(BodyInput):
@@ -49,7 +48,7 @@ class AlertsApi(APIView):
         reference price if it has not traded here) reaches the level."""
         data = AlertInput(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = alerts.price_alert_create(user=request.user, **data.validated_data)
+        alert = services.price_alert_create(user=request.user, **data.validated_data)
         return Response(AlertOutput(alert).data, status=status.HTTP_201_CREATED)
 
 
@@ -57,7 +56,7 @@ class AlertDetailApi(APIView):
     @extend_schema(responses={204: None}, operation_id="alerts_delete")
     def delete(self, request, alert_id: str):
         """Delete one of your alerts."""
-        alerts.price_alert_delete(user=request.user, alert_id=alert_id)
+        services.price_alert_delete(user=request.user, alert_id=alert_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -89,4 +88,4 @@ class NotificationsReadApi(APIView):
     @extend_schema(request=None, responses=ReadOutput, operation_id="notifications_mark_read")
     def post(self, request):
         """Mark every notification of yours read."""
-        return Response({"marked": alerts.notifications_mark_read(user=request.user)})
+        return Response({"marked": services.notifications_mark_read(user=request.user)})

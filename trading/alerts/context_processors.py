@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from trading import selectors
+from trading.alerts import selectors
 
 
 def notifications(request) -> dict:

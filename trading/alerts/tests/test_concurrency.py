@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
+from trading.alerts import services as alerts
 from trading.models import Notification, PriceAlert
-from trading.services import alerts
 from trading.tests.factories import make_stock
 
 pytestmark = [

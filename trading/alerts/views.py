@@ -11,10 +11,9 @@ from django.views.decorators.http import require_POST
 
 from core.forms import form_add_domain_error
 from core.http import safe_next
-from trading import selectors
+from trading.alerts import selectors, services
 from trading.errors import TradingError
 from trading.models import PriceAlert
-from trading.services import alerts
 
 
 class AlertForm(forms.Form):
@@ -40,7 +39,7 @@ def alerts_page(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                alert = alerts.price_alert_create(user=request.user, **form.cleaned_data)
+                alert = services.price_alert_create(user=request.user, **form.cleaned_data)
             except TradingError as exc:
                 if request.POST.get("next"):
                     messages.error(request, exc.message)
@@ -70,7 +69,7 @@ def alerts_page(request):
 @require_POST
 def alert_delete(request, alert_id: int):
     try:
-        alerts.price_alert_delete(user=request.user, alert_id=alert_id)
+        services.price_alert_delete(user=request.user, alert_id=alert_id)
     except TradingError as exc:
         messages.error(request, exc.message)
     else:
@@ -82,7 +81,7 @@ def alert_delete(request, alert_id: int):
 def notifications_page(request):
     """The user's latest notifications, unread ones marked; a POST marks them all read."""
     if request.method == "POST":
-        alerts.notifications_mark_read(user=request.user)
+        services.notifications_mark_read(user=request.user)
         return redirect("notifications")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])
