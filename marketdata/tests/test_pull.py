@@ -423,5 +423,6 @@ def test_a_refresh_of_six_hundred_watched_symbols_runs_the_statements_of_one_of_
     assert len(many) == len(few)
     # Read the stocks, which of them trade (open orders, recent trades), write the prices and
     # their minutes' bars, read the forming bars for the candles stream; PostgreSQL also sets
-    # the transaction's commit not to wait for the disk.
-    assert len(few) == (7 if connection.vendor == "postgresql" else 6), "\n".join(few)
+    # the transaction's commit not to wait for the disk. After the commit, one read of the
+    # armed price alerts of every symbol that moved (trading's, through marketdata.price_watch).
+    assert len(few) == (8 if connection.vendor == "postgresql" else 7), "\n".join(few)

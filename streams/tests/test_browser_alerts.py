@@ -82,12 +82,19 @@ def test_an_alert_set_on_the_stock_page_fires_on_another_users_trade_on_every_op
     other.wait_for_selector("#notification-list li:not(.unread)", timeout=10_000)
     assert other.is_hidden("[data-bell-count]")
 
-    # Delete it from the alerts page.
+    # Set another from the alerts page's own form; delete the fired one.
     other.goto(f"{daphne.http}/alerts/")
+    other.fill("#id_symbol", "zal")
+    other.select_option("#id_direction", "below")
+    other.fill("#id_level", "45")
+    other.click(".alert-form button[type=submit]")
+    other.wait_for_selector("tr[data-alert-id]:not([data-fired])", timeout=10_000)
+    assert "$45.00" in other.inner_text("tr[data-alert-id]:not([data-fired])")
+    other.evaluate("() => window.scrollTo(0, 0)")
     shoot(other, "alerts")
     other.click("tr[data-fired] button")
     other.wait_for_selector(".message.success:text('Alert deleted.')", timeout=10_000)
-    assert not PriceAlert.objects.exists()
+    assert list(PriceAlert.objects.values_list("direction", "fired_at")) == [("below", None)]
     page.goto(f"{daphne.http}/stocks/ZAL/")
     page.click(".alert-me summary")
     shoot(page, "stock")

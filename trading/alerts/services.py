@@ -105,10 +105,9 @@ def price_alert_create(
 
 def price_alert_delete(*, user: User, alert_id: object) -> None:
     """Delete one of the user's alerts (armed or fired)."""
-    try:
-        pk = int(str(alert_id))
-    except ValueError:
-        pk = 0
+    text = str(alert_id)
+    # Only a number the id column can hold reaches the query (a longer one is no alert).
+    pk = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
     deleted, _ = PriceAlert.objects.filter(user=user, pk=pk).delete()
     if not deleted:
         raise TradingError("alert_not_found", "You have no such price alert.")

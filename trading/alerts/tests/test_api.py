@@ -95,7 +95,8 @@ def test_another_users_alert_is_not_found(alice, bob, acme, key_client):
     answer = bobs.delete(f"/api/v1/alerts/{made.json()['id']}")
     assert answer.status_code == 404
     assert answer.json()["code"] == "alert_not_found"
-    assert bobs.delete("/api/v1/alerts/not-a-number").status_code == 404
+    for junk in ("not-a-number", "99999999999999999999999", "-1", "1.5"):
+        assert bobs.delete(f"/api/v1/alerts/{junk}").status_code == 404, junk
     assert PriceAlert.objects.count() == 1
 
 
