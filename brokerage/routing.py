@@ -1,10 +1,10 @@
-"""Websocket URL routes: one endpoint, many subscriptions (see `trading.consumers`)."""
+"""Websocket URL routes: one endpoint, many subscriptions (see `streams.consumers`)."""
 
 from django.urls import path, re_path
 
+from streams.consumers import StreamConsumer
 from trading.alpaca_data_stream import DataStreamConsumer
 from trading.alpaca_stream import NoSuchStream, TradingStreamConsumer
-from trading.consumers import StreamConsumer
 
 websocket_urlpatterns = [
     # Channels routes ASGI apps with Django's path(), whose stub knows only views.

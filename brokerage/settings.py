@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "accounts",
     "marketdata",
     "trading",
+    "streams",
 ]
 
 MIDDLEWARE = [

@@ -201,7 +201,8 @@ def publish_now(sends: list[Send], *, batch_id: str | None = None) -> bool:
 
     Writing the layer's own wire format (its serializer, its `<prefix>__group__<group>`
     channel) with a plain Redis pipeline costs one round trip and no hop onto an event loop.
-    Other layers get `group_send`. Sending the same `batch_id` again (a retry after a timeout,
+    Other layers get `group_send`. `core/tests/test_layer_wire.py` fails should a channels_redis
+    upgrade change that format. Sending the same `batch_id` again (a retry after a timeout,
     when Redis may or may not have run the first try) numbers the private messages as the
     first try did, so a client sees at most a repeat of a seq, never a seq with no message.
     """

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDay
@@ -30,6 +31,11 @@ MAX_CANDLES = 1000
 PRICE_UNIT = Decimal("0.0001")
 
 
+def stock_listed(*, symbol: str) -> bool:
+    """Whether a stock is listed under exactly `symbol`."""
+    return Stock.objects.filter(symbol=symbol).exists()
+
+
 def stock_search(*, query: str = "") -> QuerySet[Stock]:
     """Stocks whose symbol starts with, or whose name contains, the query."""
     stocks = Stock.objects.all()
@@ -37,6 +43,24 @@ def stock_search(*, query: str = "") -> QuerySet[Stock]:
     if query:
         stocks = stocks.filter(Q(symbol__istartswith=query) | Q(name__icontains=query))
     return stocks.order_by("symbol")
+
+
+def stock_by_symbol(symbol: str) -> Stock | None:
+    """The stock listed under `symbol` (any case), or None."""
+    return Stock.objects.filter(symbol=symbol.upper()).first()
+
+
+def watched_stock_ids(user) -> list[int]:
+    """The stocks of the user's watchlists (trading's /v2 model, looked up by name so that
+    marketdata keeps not importing trading)."""
+    if not user.is_authenticated:
+        return []
+    watchlist = apps.get_model("trading", "Watchlist")
+    return list(
+        watchlist.stocks.through.objects.filter(watchlist__user=user)
+        .values_list("stock_id", flat=True)
+        .distinct()
+    )
 
 
 def featured_stocks() -> list[Stock]:

@@ -20,13 +20,13 @@ What is sent, all of it ours (`trading.alpaca.market` has the shapes):
   bar. `updatedBars`, `statuses` and `lulds` are accepted and never sent.
 
 Like `/ws/`, the socket does not join channel-layer groups itself: the process's relay
-(`trading.streams.relay`) does, once per group. Nothing here writes to the database.
+(`streams.relay`) does, once per group. Nothing here writes to the database.
 
 Symbols not listed here are left out of a subscription (the `subscription` answer lists what
 was taken). A socket authenticates once (a second `auth` is error 403), and within
 `AUTH_TIMEOUT_SECONDS` or it is closed. Per-socket bounds (queue, rate, frame size, crashes —
 after which the relay groups and watched symbols are still released —, unread backlog):
-`trading.streams.guard`.
+`streams.guard`.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ from accounts.services import api_key_authenticate
 from core import streams
 from core.times import rfc3339
 from marketdata.models import Stock
+from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
+from streams.relay import relay
 from trading.alpaca import market
-from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
-from trading.streams.relay import relay
+from trading.stream_messages import TradesMessage
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +331,8 @@ class DataStreamConsumer(SocketGuard):
         out: list[dict] = []
         trades = parts.get("trades")
         if trades is not None and symbol in self.subscriptions["trades"]:
-            for trade in json.loads(trades["text"]).get("trades", ()):
+            message: TradesMessage = json.loads(trades["text"])
+            for trade in message["trades"]:
                 moment = datetime.fromisoformat(trade["time"].replace("Z", "+00:00"))
                 out.append(
                     {

@@ -12,7 +12,7 @@ or the re-check every `ACCESS_RECHECK_SECONDS`), the socket is told `unauthorize
 with 4001, as for a wrong key. A socket authenticates once: a second `authenticate` is
 answered with an error ("already authenticated") and the first key stays the socket's.
 A socket that has not authenticated within `AUTH_TIMEOUT_SECONDS` is closed with 4001.
-Per-socket bounds (queue, rate, frame size, crashes, unread backlog): `trading.streams.guard`.
+Per-socket bounds (queue, rate, frame size, crashes, unread backlog): `streams.guard`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import cast
 
 import msgpack
 from channels.db import database_sync_to_async
@@ -28,8 +29,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.selectors import stream_access_valid
 from accounts.services import api_key_authenticate
 from core import streams
+from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.alpaca.presenters import trade_updates
-from trading.streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
+from trading.stream_messages import OrdersMessage
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +216,7 @@ class TradingStreamConsumer(SocketGuard):
         message = json.loads(part["text"])
         if message.get("type") != "orders":
             return  # an auction standing: not a trade update
-        for update in trade_updates(message):
+        for update in trade_updates(cast(OrdersMessage, message)):
             await self._send(update)
 
     async def _send(self, message: dict) -> None:

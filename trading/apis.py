@@ -300,11 +300,7 @@ class OrderByClientIdApi(APIView):
                 "Give a client order id.",
                 fields={"client_order_id": ["Required."]},
             )
-        order = (
-            Order.objects.select_related("stock")
-            .filter(user=request.user, client_order_id=client_order_id)
-            .first()
-        )
+        order = selectors.order_by_client_id(user=request.user, client_order_id=client_order_id)
         if order is None:
             raise TradingError("not_found", "No such order.")
         return Response(OrderOutput(order).data)

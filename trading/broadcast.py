@@ -11,8 +11,32 @@ Nothing about the counterparty goes in it.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, cast
+
 from core import streams
 from core.times import rfc3339
+from trading.stream_messages import (
+    AuctionMessage,
+    AuctionPayload,
+    AuctionSnapshotMessage,
+    AuctionStandingMessage,
+    BookDeltaMessage,
+    BookSnapshotMessage,
+    DayPayload,
+    DeltaLevel,
+    Fill,
+    OrderEvent,
+    OrderPayload,
+    OrdersMessage,
+    OrdersSnapshotMessage,
+    PublicBid,
+    PublicTrade,
+    Side,
+    TradePayload,
+    TradesMessage,
+    TradesSnapshotMessage,
+)
 
 # Trade fields only the two parties may see: they are stripped from the public trade tape.
 _PRIVATE_TRADE_FIELDS = ("buy_order_id", "sell_order_id", "buyer_fee", "seller_fee")
@@ -26,17 +50,22 @@ def _dec(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _at(moment: datetime) -> str:
+    """A moment that is always set (a row's creation, an execution), as RFC 3339."""
+    return cast(str, rfc3339(moment))
+
+
 # --------------------------------------------------------------------------- payloads
-def trade_payload(trade, symbol: str) -> dict:
+def trade_payload(trade, symbol: str) -> TradePayload:
     """A trade as built inside the order transaction (public fields plus the parties' own)."""
     return {
         "symbol": symbol,
         "seq": trade.seq,
-        "price": _dec(trade.price),
+        "price": str(trade.price),
         "qty": str(trade.qty),
         "maker_side": trade.maker_side,
         "taker_side": "sell" if trade.maker_side == "buy" else "buy",
-        "time": rfc3339(trade.executed_at),
+        "time": _at(trade.executed_at),
         "buy_order_id": _id(trade.buy_order_id),
         "sell_order_id": _id(trade.sell_order_id),
         "auction_id": trade.auction_id,
@@ -45,12 +74,12 @@ def trade_payload(trade, symbol: str) -> dict:
     }
 
 
-def public_trade(trade: dict) -> dict:
+def public_trade(trade: TradePayload) -> PublicTrade:
     """What the public tape shows of a trade: no order ids, no fees."""
-    return {k: v for k, v in trade.items() if k not in _PRIVATE_TRADE_FIELDS}
+    return cast(PublicTrade, {k: v for k, v in trade.items() if k not in _PRIVATE_TRADE_FIELDS})
 
 
-def order_payload(order, symbol: str) -> dict:
+def order_payload(order, symbol: str) -> OrderPayload:
     return {
         "id": str(order.id),
         "client_order_id": order.client_order_id,
@@ -64,8 +93,8 @@ def order_payload(order, symbol: str) -> dict:
         "limit_price": _dec(order.limit_price),
         "status": order.status,
         "reason": order.reason,
-        "created_at": rfc3339(order.created_at),
-        "updated_at": rfc3339(order.updated_at),
+        "created_at": _at(order.created_at),
+        "updated_at": _at(order.updated_at),
         # What Alpaca's trade_updates carry of an order beyond the above (see trading.alpaca).
         "filled_at": rfc3339(order.filled_at),
         "canceled_at": rfc3339(order.canceled_at),
@@ -76,9 +105,14 @@ def order_payload(order, symbol: str) -> dict:
     }
 
 
-def book_delta_message(symbol: str, deltas: list[dict], ts: float) -> dict:
+def book_snapshot_message(snapshot: dict[str, Any], depth: int) -> BookSnapshotMessage:
+    """What a `book` subscriber gets first: `trading.selectors.book_snapshot` at a depth."""
+    return cast(BookSnapshotMessage, {"type": "book.snapshot", "depth": depth, **snapshot})
+
+
+def book_delta_message(symbol: str, deltas: list[dict], ts: float) -> BookDeltaMessage:
     """One transaction's changed levels; quantities are new totals, "0" meaning the level is gone."""
-    levels = [{**d, "qty": str(d["qty"])} for d in deltas]
+    levels = cast(list[DeltaLevel], [{**d, "qty": str(d["qty"])} for d in deltas])
     return {
         "type": "book.delta",
         "symbol": symbol,
@@ -89,7 +123,7 @@ def book_delta_message(symbol: str, deltas: list[dict], ts: float) -> dict:
     }
 
 
-def trades_message(symbol: str, trades: list[dict], ts: float) -> dict:
+def trades_message(symbol: str, trades: list[TradePayload], ts: float) -> TradesMessage:
     return {
         "type": "trades",
         "symbol": symbol,
@@ -100,7 +134,9 @@ def trades_message(symbol: str, trades: list[dict], ts: float) -> dict:
     }
 
 
-def trades_snapshot_message(symbol: str, seq: int, trades: list[dict], day: dict) -> dict:
+def trades_snapshot_message(
+    symbol: str, seq: int, trades: list[TradePayload], day: DayPayload
+) -> TradesSnapshotMessage:
     """What a `trades` subscriber gets first: the latest trades and the day so far, both as of
     trade `seq`, so the `trades` messages after it (seq + 1 on) fold onto `day` exactly."""
     return {
@@ -112,16 +148,17 @@ def trades_snapshot_message(symbol: str, seq: int, trades: list[dict], day: dict
     }
 
 
-def day_payload(figures) -> dict:
+def day_payload(figures) -> DayPayload:
     """The session so far (a `DayFigures`): shares traded here, and the high and low of trades
     and reference prices, as the markets page shows them."""
     return {"volume": figures.volume, "high": _dec(figures.high), "low": _dec(figures.low)}
 
 
-def _fills_of(order: dict, trades: list[dict]) -> list[dict]:
+def _fills_of(order: OrderPayload, trades: list[TradePayload]) -> list[Fill]:
     """The executions of one order in this transaction, seen from its owner's side."""
-    mine = []
+    mine: list[Fill] = []
     for trade in trades:
+        side: Side
         if order["id"] == trade.get("buy_order_id"):
             side, fee = "buy", trade.get("buyer_fee")
         elif order["id"] == trade.get("sell_order_id"):
@@ -144,14 +181,14 @@ def _fills_of(order: dict, trades: list[dict]) -> list[dict]:
 
 def orders_messages(
     symbol: str,
-    trades: list[dict],
-    order_events: list[tuple[int, str, dict]],
+    trades: list[TradePayload],
+    order_events: list[tuple[int, str, OrderPayload]],
     ts: float,
     positions: dict[int, int] | None = None,
-) -> dict[int, dict]:
+) -> dict[int, OrdersMessage]:
     """One private message per user: their orders' updates, each with its own fills, and
     (when it traded) `position_qty`, the shares it holds in the stock after them."""
-    by_user: dict[int, dict[str, dict]] = {}
+    by_user: dict[int, dict[str, OrderEvent]] = {}
     for user_id, event, order in order_events:
         events = by_user.setdefault(user_id, {})
         # A resting order hit by several fills in one transaction is listed once per fill;
@@ -164,7 +201,12 @@ def orders_messages(
             }
     messages = {}
     for user_id, events in by_user.items():
-        message = {"type": "orders", "symbol": symbol, "events": list(events.values()), "ts": ts}
+        message: OrdersMessage = {
+            "type": "orders",
+            "symbol": symbol,
+            "events": list(events.values()),
+            "ts": ts,
+        }
         if positions and user_id in positions:
             message["position_qty"] = positions[user_id]
         messages[user_id] = message
@@ -174,8 +216,8 @@ def orders_messages(
 def publish_market(
     symbol: str,
     deltas: list[dict],
-    trades: list[dict],
-    order_events: list[tuple[int, str, dict]],
+    trades: list[TradePayload],
+    order_events: list[tuple[int, str, OrderPayload]],
     positions: dict[int, int] | None = None,
 ) -> None:
     """Publish one committed transaction: its book delta, its trades, each user's order updates.
@@ -185,7 +227,7 @@ def publish_market(
     """
     ts = streams.now_ms()
     sends: list[tuple[str, dict]] = []
-    market: dict[str, dict] = {}
+    market: dict[str, Any] = {}
     if deltas:
         market["book"] = book_delta_message(symbol, deltas, ts)
     if trades:
@@ -206,7 +248,7 @@ def bidder_labels(auction) -> dict[int, str]:
     return {int(uid): f"bidder {n}" for uid, n in auction.bidder_numbers.items()}
 
 
-def auction_payload(auction) -> dict:
+def auction_payload(auction) -> AuctionPayload:
     """What everyone may see of an auction: never the reserve, never a maximum."""
     from trading.services.auctions import min_next_bid
 
@@ -231,7 +273,7 @@ def auction_payload(auction) -> dict:
     }
 
 
-def public_bid(bid, labels: dict[int, str]) -> dict:
+def public_bid(bid, labels: dict[int, str]) -> PublicBid:
     return {
         "bidder": labels.get(bid.bidder_id, "bidder"),
         "price": _dec(bid.price),
@@ -240,12 +282,12 @@ def public_bid(bid, labels: dict[int, str]) -> dict:
     }
 
 
-def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) -> dict:
+def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) -> AuctionMessage:
     """The public `auction` message; `server_time` lets pages count down on the server's clock."""
     from django.utils import timezone
 
-    state = {**auction_payload(auction), "seq": seq}
-    message = {
+    state: AuctionPayload = {**auction_payload(auction), "seq": seq}
+    message: AuctionMessage = {
         "type": "auction",
         "event": event,
         "auction_id": auction.pk,
@@ -259,7 +301,7 @@ def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) 
     return message
 
 
-def auction_standing(auction, event: str, bid) -> dict:
+def auction_standing(auction, event: str, bid) -> AuctionStandingMessage:
     """A bidder's or seller's private message: leading, outbid, won, lost, settled."""
     return {
         "type": "auction.standing",
@@ -272,7 +314,51 @@ def auction_standing(auction, event: str, bid) -> dict:
     }
 
 
-def publish_auction(auction_id: int, public: list[dict], private: list[tuple[int, dict]]) -> None:
+def auctions_index_message(live: list, now: datetime) -> AuctionSnapshotMessage:
+    """What a subscriber to every auction gets first: each live one, on the server's clock."""
+    return {
+        "type": "auction.snapshot",
+        "auctions": [auction_payload(a) for a in live],
+        "server_time": now.isoformat(),
+    }
+
+
+def auction_snapshot_message(auction, now: datetime) -> AuctionSnapshotMessage:
+    """What a subscriber to one auction gets first: its state, on the server's clock."""
+    state = auction_payload(auction)
+    return {
+        "type": "auction.snapshot",
+        "auction_id": auction.pk,
+        "seq": auction.seq,
+        "auction": state,
+        "server_time": now.isoformat(),
+        "ends_at": state["ends_at"],
+    }
+
+
+def orders_snapshot_message(
+    seq: int,
+    orders: list[OrderPayload],
+    since_seq: int | None,
+    missed: list[dict[str, Any]],
+    missed_complete: bool,
+) -> OrdersSnapshotMessage:
+    """What an `orders` subscriber gets first: its open orders and what it missed, at `seq`."""
+    return {
+        "type": "orders.snapshot",
+        "seq": seq,
+        "orders": orders,
+        "since_seq": since_seq,
+        "missed": missed,
+        "missed_complete": missed_complete,
+    }
+
+
+def publish_auction(
+    auction_id: int,
+    public: list[AuctionMessage],
+    private: list[tuple[int, AuctionStandingMessage]],
+) -> None:
     """An auction's public events (its group and the index) and its bidders' private ones."""
     ts = streams.now_ms()
     sends = []

@@ -89,7 +89,7 @@ def orders_for(
     after: datetime | None = None,
     until: datetime | None = None,
     direction: str = "desc",
-    limit: int = 50,
+    limit: int | None = 50,
 ) -> QuerySet[Order]:
     """The user's orders, filtered as the API's query parameters say."""
     orders = Order.objects.filter(user=user).select_related("stock", "replaced_by")
@@ -177,6 +177,11 @@ def _fill_by_id(user: User, fill_id: str) -> Trade:
             fields={"page_token": ["No such fill."]},
         )
     return trade
+
+
+def trade_seq(*, stock: Stock) -> int:
+    """The stock's last trade sequence number (0 before its first trade)."""
+    return BookState.objects.filter(stock=stock).values_list("trade_seq", flat=True).first() or 0
 
 
 def trades_for_stock(*, stock: Stock, limit: int = 50) -> QuerySet[Trade]:
@@ -281,6 +286,32 @@ def account_summary(*, user: User) -> dict:
         "positions": positions,
         "open_orders": Order.objects.filter(user=user, status__in=OPEN_STATUSES).count(),
     }
+
+
+def book_state(*, stock: Stock) -> BookState | None:
+    """The stock's book state (last trade's price and time), if it ever traded."""
+    return BookState.objects.filter(stock=stock).first()
+
+
+def position_in(*, user: User, stock: Stock) -> Position | None:
+    return Position.objects.filter(user=user, stock=stock).first()
+
+
+def open_orders_in(*, user: User, stock: Stock) -> QuerySet[Order]:
+    """The user's open orders in one stock, newest first."""
+    return (
+        Order.objects.filter(user=user, stock=stock, status__in=OPEN_STATUSES)
+        .select_related("stock")
+        .order_by("-created_at")
+    )
+
+
+def order_by_client_id(*, user: User, client_order_id: str) -> Order | None:
+    return (
+        Order.objects.select_related("stock")
+        .filter(user=user, client_order_id=client_order_id)
+        .first()
+    )
 
 
 def parse_order_id(order_id) -> uuid.UUID:

@@ -16,16 +16,17 @@ from core import words
 from core.forms import form_add_domain_error
 from core.http import safe_next
 from marketdata import calendar
-from marketdata.models import Stock
+from marketdata.selectors import stock_by_symbol
 from trading import selectors, services
 from trading.errors import TradingError
 from trading.forms import OrderTicketForm
-from trading.models import OPEN_STATUSES, BookState, Order, Position, Watchlist
+from trading.models import Order
+from trading.services.watchlists import watchlist_toggle
 
 
 def stock_detail(request, symbol: str):
     """A stock's price, live book and trades, and (signed in) the order ticket."""
-    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    stock = stock_by_symbol(symbol)
     if stock is None:
         # Rendered here rather than raised, so `make run` (DEBUG) shows the product's page too.
         return render(request, "404.html", {"missing": symbol.upper()}, status=404)
@@ -49,7 +50,7 @@ def stock_detail(request, symbol: str):
         from trading.tasks import open_demo_market
 
         open_demo_market.delay(stock.symbol)
-    state = BookState.objects.filter(stock=stock).first()
+    state = selectors.book_state(stock=stock)
     context = {
         "stock": stock,
         "form": form,
@@ -63,12 +64,8 @@ def stock_detail(request, symbol: str):
         "taker_fee_bps": settings.TRADING_TAKER_FEE_BPS,
     }
     if request.user.is_authenticated:
-        context["position"] = Position.objects.filter(user=request.user, stock=stock).first()
-        context["open_orders"] = (
-            Order.objects.filter(user=request.user, stock=stock, status__in=OPEN_STATUSES)
-            .select_related("stock")
-            .order_by("-created_at")
-        )
+        context["position"] = selectors.position_in(user=request.user, stock=stock)
+        context["open_orders"] = selectors.open_orders_in(user=request.user, stock=stock)
         context["summary"] = selectors.account_summary(user=request.user)
     return render(request, "trading/stock.html", context)
 
@@ -130,42 +127,32 @@ def activity(request):
     return render(request, "trading/activity.html", {"page": page})
 
 
-WATCHLIST_NAME = "Primary"
-
-
 @login_required
 @require_POST
 def watch_toggle(request, symbol: str):
     """Star or unstar a stock in the user's primary watchlist (the /v2 watchlists' model)."""
-    stock = Stock.objects.filter(symbol=symbol.upper()).first()
+    stock = stock_by_symbol(symbol)
     if stock is None:
         return JsonResponse({"code": "not_found", "message": "No such stock."}, status=404)
-    watchlist, _ = Watchlist.objects.get_or_create(user=request.user, name=WATCHLIST_NAME)
-    watching = watchlist.stocks.filter(pk=stock.pk).exists()
-    if watching:
-        watchlist.stocks.remove(stock)
-    else:
-        watchlist.stocks.add(stock)
+    watching = watchlist_toggle(user=request.user, stock=stock)
     if request.headers.get("Accept", "").startswith("application/json"):
-        return JsonResponse({"symbol": stock.symbol, "watching": not watching})
+        return JsonResponse({"symbol": stock.symbol, "watching": watching})
     return redirect(safe_next(request, reverse("home")))
 
 
 @login_required
 def order_history(request):
     """Every order of the user, newest first, filtered by status, symbol and side."""
-    orders = Order.objects.filter(user=request.user).select_related("stock").order_by("-created_at")
     status = request.GET.get("status", "all")
     side = request.GET.get("side", "")
     symbol = request.GET.get("symbol", "").strip().upper()[:12]
-    if status == "open":
-        orders = orders.filter(status__in=OPEN_STATUSES)
-    elif status == "closed":
-        orders = orders.exclude(status__in=OPEN_STATUSES)
-    if side in ("buy", "sell"):
-        orders = orders.filter(side=side)
-    if symbol:
-        orders = orders.filter(stock__symbol=symbol)
+    orders = selectors.orders_for(
+        user=request.user,
+        status=status if status in ("open", "closed") else "all",
+        side=side if side in ("buy", "sell") else None,
+        symbols=[symbol] if symbol else None,
+        limit=None,
+    )
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,7 +1,7 @@
 """Helpers for the client tests: the real `brokerage` command against a real daphne.
 
 The daphne, its private channel-layer prefix and the symbol cache reset come from the stream
-tests (`trading.tests.streams.conftest`), so both suites start servers the same way.
+tests (`streams.tests.conftest`), so both suites start servers the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from trading.tests.streams.conftest import (  # noqa: F401 - fixtures used by these tests
+from streams.tests.conftest import (  # noqa: F401 - fixtures used by these tests
     Daphne,
     _fresh_symbol_cache,
     _private_channel_layer,

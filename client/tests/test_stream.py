@@ -10,30 +10,49 @@ from decimal import Decimal
 import websockets
 
 from client.stream import Book, Stream, StreamError, backoff_delay
+from client.tests.contract import valid
 from client.watch import Printer
 
 
+def hello(user: str | None) -> dict:
+    return valid(
+        {
+            "type": "hello",
+            "user": user,
+            "auth": "session" if user else None,
+            "channels": ["book", "trades", "quotes", "candles", "auction", "orders"],
+            "limits": {"max_subscriptions": 50, "max_frame_bytes": 4096, "max_book_depth": 1000},
+        }
+    )
+
+
 def snapshot(seq: int, asks: list[tuple[str, str]], bids=()) -> dict:
-    return {
-        "type": "book.snapshot",
-        "symbol": "ZED",
-        "seq": seq,
-        "asks": [{"price": p, "qty": q, "orders": 1} for p, q in asks],
-        "bids": [{"price": p, "qty": q, "orders": 1} for p, q in bids],
-    }
+    return valid(
+        {
+            "type": "book.snapshot",
+            "depth": 50,
+            "symbol": "ZED",
+            "seq": seq,
+            "asks": [{"price": p, "qty": q, "orders": 1} for p, q in asks],
+            "bids": [{"price": p, "qty": q, "orders": 1} for p, q in bids],
+        }
+    )
 
 
 def delta(first: int, last: int, levels: list[tuple[str, str, str]]) -> dict:
-    return {
-        "type": "book.delta",
-        "symbol": "ZED",
-        "first_seq": first,
-        "seq": last,
-        "levels": [
-            {"side": side, "price": p, "qty": q, "seq": first + i}
-            for i, (side, p, q) in enumerate(levels)
-        ],
-    }
+    return valid(
+        {
+            "type": "book.delta",
+            "symbol": "ZED",
+            "first_seq": first,
+            "seq": last,
+            "levels": [
+                {"side": side, "price": p, "qty": q, "orders": 1, "seq": first + i}
+                for i, (side, p, q) in enumerate(levels)
+            ],
+            "ts": 0.0,
+        }
+    )
 
 
 def test_a_book_applies_deltas_in_order_and_reports_a_gap():
@@ -71,7 +90,7 @@ class ScriptedServer:
     async def handler(self, ws) -> None:
         script = self.scripts[min(self.connections, len(self.scripts) - 1)]
         self.connections += 1
-        await ws.send(json.dumps({"type": "hello", "user": None}))
+        await ws.send(json.dumps(hello(None)))
         subscribed = 0
         async for raw in ws:
             message = json.loads(raw)
@@ -82,7 +101,7 @@ class ScriptedServer:
                     if item.get("type") == "close":
                         await ws.close()
                         return
-                    await ws.send(json.dumps(item))
+                    await ws.send(json.dumps(valid(item)))
             elif message.get("channel") == "book":  # asked for a fresh snapshot
                 await ws.send(json.dumps(snapshot(20, [("103.0000", "1")])))
 
@@ -158,7 +177,7 @@ def test_a_dropped_connection_is_retried_and_subscribed_again():
 
 
 def test_an_unknown_symbol_ends_the_stream_with_the_servers_message():
-    error = {"type": "error", "code": "unknown_symbol", "message": "Unknown symbol 'ZED'."}
+    error = valid({"type": "error", "code": "unknown_symbol", "message": "Unknown symbol 'ZED'."})
     server = ScriptedServer([[error]])
 
     try:
@@ -190,19 +209,43 @@ def test_no_server_at_the_start_is_an_error_not_an_endless_wait():
 def test_the_printer_shows_trades_missed_while_away_once():
     printer = Printer()
     trade = {
+        "symbol": "ZED",
         "price": "100.5000",
         "qty": "3",
+        "maker_side": "sell",
         "taker_side": "buy",
         "time": "2026-01-05T15:00:00+00:00",
+        "auction_id": None,
     }
-    first = {"type": "trades.snapshot", "symbol": "ZED", "seq": 1, "trades": [{**trade, "seq": 1}]}
-    live = {"type": "trades", "symbol": "ZED", "ts": 0, "trades": [{**trade, "seq": 2}]}
-    again = {
-        "type": "trades.snapshot",
-        "symbol": "ZED",
-        "seq": 3,
-        "trades": [{**trade, "seq": 3, "qty": "7"}, {**trade, "seq": 2}, {**trade, "seq": 1}],
-    }
+    day = {"volume": 3, "high": "100.5000", "low": "100.5000"}
+    first = valid(
+        {
+            "type": "trades.snapshot",
+            "symbol": "ZED",
+            "seq": 1,
+            "trades": [{**trade, "seq": 1}],
+            "day": day,
+        }
+    )
+    live = valid(
+        {
+            "type": "trades",
+            "symbol": "ZED",
+            "first_seq": 2,
+            "seq": 2,
+            "ts": 0,
+            "trades": [{**trade, "seq": 2}],
+        }
+    )
+    again = valid(
+        {
+            "type": "trades.snapshot",
+            "symbol": "ZED",
+            "seq": 3,
+            "trades": [{**trade, "seq": 3, "qty": "7"}, {**trade, "seq": 2}, {**trade, "seq": 1}],
+            "day": {**day, "volume": 10},
+        }
+    )
 
     shown = [printer.lines(m, {}) for m in (first, live, again, live)]
 
@@ -210,8 +253,46 @@ def test_the_printer_shows_trades_missed_while_away_once():
     assert shown[2][0].endswith("ZED    trade  7 @ 100.50  buy")
 
 
+ORDER = {
+    "id": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+    "client_order_id": None,
+    "symbol": "ZED",
+    "side": "buy",
+    "type": "limit",
+    "time_in_force": "gtc",
+    "qty": "1",
+    "filled_qty": "0",
+    "filled_avg_price": None,
+    "limit_price": "100.0000",
+    "status": "new",
+    "reason": "",
+    "created_at": "2026-01-05T15:00:00Z",
+    "updated_at": "2026-01-05T15:00:00Z",
+    "filled_at": None,
+    "canceled_at": None,
+    "expired_at": None,
+    "replaced_at": None,
+    "replaces": None,
+    "fees": "0",
+}
+
+
 def orders_message(seq: int) -> dict:
-    return {"type": "orders", "symbol": "ZED", "events": [{"event": "new"}], "seq": seq}
+    event = {"event": "new", "order": ORDER, "fills": []}
+    return valid({"type": "orders", "symbol": "ZED", "events": [event], "ts": 0.0, "seq": seq})
+
+
+def orders_snapshot(seq: int, missed: list[dict], since_seq: int | None) -> dict:
+    return valid(
+        {
+            "type": "orders.snapshot",
+            "seq": seq,
+            "orders": [],
+            "since_seq": since_seq,
+            "missed": missed,
+            "missed_complete": True,
+        }
+    )
 
 
 class OrdersServer:
@@ -225,25 +306,23 @@ class OrdersServer:
     async def handler(self, ws) -> None:
         self.connections += 1
         first = self.connections == 1
-        await ws.send(json.dumps({"type": "hello", "user": "zed"}))
+        await ws.send(json.dumps(hello("zed")))
         message = json.loads(await ws.recv())
         self.received.append(message)
         if first:
-            snap = {"type": "orders.snapshot", "seq": 3, "orders": [], "missed": []}
+            snap = orders_snapshot(3, [], None)
             for item in (snap, orders_message(4)):
                 await ws.send(json.dumps(item))
             await ws.close()
             return
         missed = [orders_message(n) for n in (4, 5, 6, 7)]
-        snap = {"type": "orders.snapshot", "seq": 7, "orders": [], "missed": missed,
-                "missed_complete": True}  # fmt: skip
+        snap = orders_snapshot(7, missed, message.get("since_seq"))
         # 7 again live (committed while the snapshot was read), then 8, then a gap to 10.
         for item in (snap, orders_message(7), orders_message(8), orders_message(10)):
             await ws.send(json.dumps(item))
         resubscribe = json.loads(await ws.recv())
         self.received.append(resubscribe)
-        replay = {"type": "orders.snapshot", "seq": 10, "orders": [],
-                  "missed": [orders_message(9), orders_message(10)], "missed_complete": True}  # fmt: skip
+        replay = orders_snapshot(10, [orders_message(9), orders_message(10)], 8)
         await ws.send(json.dumps(replay))
         await ws.wait_closed()
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from client.tests.conftest import Cli, Daphne
+from client.tests.contract import valid
 from trading.tests.factories import give_shares, make_stock, place
 
 pytestmark = pytest.mark.integration
@@ -67,6 +68,8 @@ def test_watch_json_prints_one_message_a_line(cli: Cli, alice, bob):
         orders = json.loads(watch.wait_for(r'"type": "orders"'))
     finally:
         watch.interrupt()
+    for message in (snapshot, trades, orders):
+        valid(message)  # the server's messages, as the client read them, are the contract's
     assert snapshot["asks"] == [{"price": "101.0000", "qty": "5", "orders": 1}]
     assert [(t["price"], t["qty"]) for t in trades["trades"]] == [("101.0000", "2")]
     assert orders["events"][0]["order"]["status"] == "filled"

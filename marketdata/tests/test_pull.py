@@ -17,12 +17,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core import streams
-from marketdata import services
 from marketdata.models import PriceBar, Stock
 from marketdata.providers import FinnhubProvider, SimulatedProvider
 from marketdata.providers.simulated import minute_bars
 from marketdata.redis_state import PULL_LOCK_KEY, redis_client
 from marketdata.services import prices_pull
+from marketdata.services import pull as services
 from trading.services import order_place
 from trading.tests.factories import make_stock
 

@@ -27,7 +27,7 @@ from trading.alpaca.presenters import account_json, asset_json, order_json, posi
 from trading.apis import OrderListParams
 from trading.errors import TradingError
 from trading.models import Order, Position, TradingConfiguration, Watchlist
-from trading.services import watchlists
+from trading.services import configuration, watchlists
 
 SUPPORTED_TYPES = ("market", "limit")
 UNSUPPORTED_TYPES = ("stop", "stop_limit", "trailing_stop")
@@ -428,7 +428,7 @@ class ConfigurationsApi(AlpacaApi):
     def patch(self, request):
         """Change suspend_trade, trade_confirm_email, dtbp_check, pdt_check."""
         changes = request.data if isinstance(request.data, dict) else {}
-        watchlists.configuration_update(user=request.user, changes=changes)
+        configuration.configuration_update(user=request.user, changes=changes)
         return Response(_configuration_json(request.user))
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from core.times import rfc3339
 from marketdata.models import Stock
 from trading.models import Order
+from trading.stream_messages import OrderPayload, OrdersMessage
 
 # Stable asset ids: the same symbol has the same id on every deployment, with no column for it.
 ASSET_NAMESPACE = uuid.UUID("6f1c9a2e-4b7d-5e80-9a51-b0c3d7e2f419")
@@ -185,7 +186,7 @@ def account_json(summary: dict, *, last_equity: Decimal, suspended: bool) -> dic
 EXECUTION_NAMESPACE = uuid.UUID("2d0b6f4e-8c3a-5b1f-9e7d-4a6c8b0e2f13")
 
 
-def order_json_from_payload(order: dict) -> dict:
+def order_json_from_payload(order: OrderPayload) -> dict:
     """An order as `trading.broadcast.order_payload` streams it, as Alpaca's Order."""
     symbol = order["symbol"]
     return {
@@ -227,7 +228,7 @@ def order_json_from_payload(order: dict) -> dict:
     }
 
 
-def trade_updates(message: dict) -> list[dict]:
+def trade_updates(message: OrdersMessage) -> list[dict]:
     """One private `orders` message as Alpaca's `trade_updates` events, one per execution.
 
     The message lists each order once, with its final state and all of its fills in the

@@ -182,17 +182,26 @@ def _auction_reservations(audit: Audit, held_cash: dict, held_shares: dict) -> N
         held_shares[(seller_id, stock_id)] += qty
 
 
+@dataclass
+class _OpenOrders:
+    """What the open orders hold and make, summed while each order is checked."""
+
+    count: int = 0
+    held_cash: dict[int, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    held_shares: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    levels: dict[tuple[int, str, Decimal], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+    best: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+
+
 def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
     """Per-order reservations and fills; per-account and per-position reservation totals."""
     traded: dict[object, int] = defaultdict(int)
     for key in ("buy_order_id", "sell_order_id"):
         for order_id, qty in Trade.objects.values_list(key).annotate(q=Sum("qty")):
             traded[order_id] += qty
-    held_cash: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    held_shares: dict[tuple[int, int], int] = defaultdict(int)
-    levels: dict[tuple[int, str, Decimal], list[int]] = defaultdict(lambda: [0, 0])
-    best: dict[tuple[int, str], Decimal] = {}
-    open_orders = 0
+    sums = _OpenOrders()
     rows = Order.objects.values_list(
         "id",
         "user_id",
@@ -204,44 +213,74 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
         "reserved_cash",
         "status",
     )
-    for order_id, user_id, stock_id, side, limit, qty, filled, reserved, status in rows.iterator(
-        chunk_size=5000
-    ):
-        where = f"order {order_id} ({symbols.get(stock_id, stock_id)} {side})"
-        remaining = qty - filled
-        if filled != traded.get(order_id, 0):
-            audit.fail(f"{where}: filled {filled} but its trades sum to {traded.get(order_id, 0)}")
-        if not 0 <= filled <= qty or reserved < 0:
-            audit.fail(f"{where}: qty {qty}, filled {filled}, reserved {reserved} out of bounds")
-        if (status == Order.Status.FILLED) != (filled == qty):
-            audit.fail(f"{where}: status {status} with {filled} of {qty} filled")
-        if status not in OPEN_STATUSES:
-            if reserved:
-                audit.fail(f"{where}: {status} but still holds {reserved}")
-            continue
-        open_orders += 1
-        if limit is None:
-            audit.fail(f"{where}: open without a limit price")
-            continue
-        if status == Order.Status.PARTIALLY_FILLED and not filled:
-            audit.fail(f"{where}: partially_filled with nothing filled")
-        level = levels[(stock_id, side, limit)]
-        level[0] += remaining
-        level[1] += 1
-        key = (stock_id, side)
-        if key not in best or (limit > best[key] if side == "buy" else limit < best[key]):
-            best[key] = limit
-        if side == "buy":
-            needed = reservation(limit, remaining)
-            if reserved != needed:
-                audit.fail(f"{where}: holds {reserved}, its remaining {remaining} need {needed}")
-            held_cash[user_id] += reserved
-        else:
-            if reserved:
-                audit.fail(f"{where}: a sell holding cash {reserved}")
-            held_shares[(user_id, stock_id)] += remaining
+    for row in rows.iterator(chunk_size=5000):
+        _check_order(audit, symbols, traded, sums, *row)
+    _auction_reservations(audit, sums.held_cash, sums.held_shares)
+    _check_holds(audit, symbols, sums)
+    stored = _check_levels(audit, symbols, sums)
+    audit.summary.update(
+        orders=Order.objects.count(),
+        open_orders=sums.count,
+        book_levels=stored,
+        trades=Trade.objects.count(),
+    )
 
-    _auction_reservations(audit, held_cash, held_shares)
+
+def _check_order(
+    audit: Audit,
+    symbols: dict[int, str],
+    traded: dict[object, int],
+    sums: _OpenOrders,
+    order_id: object,
+    user_id: int,
+    stock_id: int,
+    side: str,
+    limit: Decimal | None,
+    qty: int,
+    filled: int,
+    reserved: Decimal,
+    status: str,
+) -> None:
+    where = f"order {order_id} ({symbols.get(stock_id, stock_id)} {side})"
+    remaining = qty - filled
+    if filled != traded.get(order_id, 0):
+        audit.fail(f"{where}: filled {filled} but its trades sum to {traded.get(order_id, 0)}")
+    if not 0 <= filled <= qty or reserved < 0:
+        audit.fail(f"{where}: qty {qty}, filled {filled}, reserved {reserved} out of bounds")
+    if (status == Order.Status.FILLED) != (filled == qty):
+        audit.fail(f"{where}: status {status} with {filled} of {qty} filled")
+    if status not in OPEN_STATUSES:
+        if reserved:
+            audit.fail(f"{where}: {status} but still holds {reserved}")
+        return
+    sums.count += 1
+    if limit is None:
+        audit.fail(f"{where}: open without a limit price")
+        return
+    if status == Order.Status.PARTIALLY_FILLED and not filled:
+        audit.fail(f"{where}: partially_filled with nothing filled")
+    level = sums.levels[(stock_id, side, limit)]
+    level[0] += remaining
+    level[1] += 1
+    key = (stock_id, side)
+    if key not in sums.best or (
+        limit > sums.best[key] if side == "buy" else limit < sums.best[key]
+    ):
+        sums.best[key] = limit
+    if side == "buy":
+        needed = reservation(limit, remaining)
+        if reserved != needed:
+            audit.fail(f"{where}: holds {reserved}, its remaining {remaining} need {needed}")
+        sums.held_cash[user_id] += reserved
+    else:
+        if reserved:
+            audit.fail(f"{where}: a sell holding cash {reserved}")
+        sums.held_shares[(user_id, stock_id)] += remaining
+
+
+def _check_holds(audit: Audit, symbols: dict[int, str], sums: _OpenOrders) -> None:
+    """Each account's reserved cash and each position's reserved shares against the orders'."""
+    held_cash, held_shares = sums.held_cash, sums.held_shares
     for number, user_id, reserved in Account.objects.values_list(
         "account_number", "user_id", "reserved_cash"
     ):
@@ -267,6 +306,10 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
             "but no position"
         )
 
+
+def _check_levels(audit: Audit, symbols: dict[int, str], sums: _OpenOrders) -> int:
+    """The stored book levels against the open orders', and no crossed book; levels stored."""
+    levels, best = sums.levels, sums.best
     stored = {
         (s, side, price): [qty, n]
         for s, side, price, qty, n in BookLevel.objects.values_list(
@@ -285,12 +328,7 @@ def _check_orders(audit: Audit, symbols: dict[int, str]) -> None:
         bid, ask = best.get((stock_id, "buy")), best.get((stock_id, "sell"))
         if bid is not None and ask is not None and bid >= ask:
             audit.fail(f"{symbols.get(stock_id, stock_id)}: book crossed, bid {bid} >= ask {ask}")
-    audit.summary.update(
-        orders=Order.objects.count(),
-        open_orders=open_orders,
-        book_levels=len(stored),
-        trades=Trade.objects.count(),
-    )
+    return len(stored)
 
 
 def _level(value: list[int] | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # The live daphne and the private channel layer of the stream tests, reused as they are.
-from trading.tests.streams.conftest import (  # noqa: F401
+from streams.tests.conftest import (  # noqa: F401
     _fresh_symbol_cache,
     _private_channel_layer,
     daphne,

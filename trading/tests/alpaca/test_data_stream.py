@@ -11,10 +11,10 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from brokerage.asgi import application
+from streams.tests.conftest import in_thread, place
 from trading import alpaca_data_stream
 from trading.models import Trade
 from trading.tests.factories import give_shares, make_stock
-from trading.tests.streams.conftest import in_thread, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
