@@ -3,7 +3,8 @@
 The TypedDicts live beside their builders (`trading.stream_messages` for `trading.broadcast`;
 `marketdata.streams`; `streams.protocol`); this module names them by message `type` and renders
 the JSON Schema that clients share, `docs/stream-messages.schema.json` (the terminal client's
-tests load it; `streams/tests/test_contract.py` checks it against these types, renders every
+tests and the browser client's Node tests, `static/src/stream_contract.test.js`, load it;
+`streams/tests/test_contract.py` checks it against these types, renders every
 message through the real builders and validates each). After changing a message type:
 
     .venv/bin/python manage.py stream_schema --write

@@ -2,7 +2,8 @@
 // `npm run build`; CI runs it after `npm ci` and fails if the committed files differ.
 import { build } from "esbuild";
 
-const pages = ["stock_page", "portfolio_page", "markets_page", "orders_page"];
+// Every page loads exactly one of these (templates/base.html: site_page where a page has none).
+const pages = ["stock_page", "portfolio_page", "markets_page", "orders_page", "auctions_page", "api_keys_page", "site_page"];
 
 await build({
   entryPoints: pages.map((name) => `static/src/${name}.js`),

@@ -1,4 +1,5 @@
 // The order book's depth: running totals and bar widths for each shown level.
+import { subtract } from "./format.js";
 
 // levels: best first [{price, qty, orders}]; returns the same with `total` (shares up to and
 // including this level) and `width` (0..100, the total against the deeper of the two sides).
@@ -15,10 +16,10 @@ export function depthOf(bids, asks) {
   return Math.max(sum(bids), sum(asks));
 }
 
-// Best bid, best ask, mid and spread from the two sides (strings or null).
+// Best bid, best ask and spread from the two sides (decimal strings or null).
 export function topOfBook(bids, asks) {
   const bid = bids.length ? bids[0].price : null;
   const ask = asks.length ? asks[0].price : null;
-  const spread = bid !== null && ask !== null ? Math.round((Number(ask) - Number(bid)) * 10000) / 10000 : null;
+  const spread = bid !== null && ask !== null ? subtract(ask, bid) : null; // exact: "1.00"
   return { bid, ask, spread };
 }

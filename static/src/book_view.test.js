@@ -9,6 +9,6 @@ test("each level carries the running total and a bar against the deeper side", (
   assert.equal(deepest, 40);
   const rows = withDepth(bids, deepest);
   assert.deepEqual(rows.map((r) => [r.total, r.width]), [[10, 25], [40, 100]]);
-  assert.deepEqual(topOfBook(bids, asks), { bid: "100.00", ask: "101.00", spread: 1 });
+  assert.deepEqual(topOfBook(bids, asks), { bid: "100.00", ask: "101.00", spread: "1.00" });
   assert.deepEqual(topOfBook([], asks), { bid: null, ask: "101.00", spread: null });
 });

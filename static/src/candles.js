@@ -1,4 +1,5 @@
 // Bars for the chart: the API's candles and the live streams folded into the forming bar.
+import { fixed, money, price, shares, sign, subtract } from "./format.js";
 
 export const INTERVAL_SECONDS = { "1m": 60, "5m": 300, "1h": 3600, "1d": 86400 };
 
@@ -114,8 +115,7 @@ export function equityPoints(raw) {
 }
 
 // Dollars with separators on the equity axis: "$100,060.00".
-export const dollarsAxis = (value) =>
-  (value < 0 ? "-$" : "$") + Math.abs(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+export const dollarsAxis = (value) => money(value);
 
 // The equity axis spans at least 2% of the equity: a $60 move on $100,000 reads as the small
 // step it is, not as a cliff from the bottom of the chart to the top.
@@ -128,14 +128,18 @@ export function equityRange(range, share = 0.02) {
 }
 
 // The chart's read-out of one bar: "O 273.10  H 273.50  L 272.90  C 273.20  +0.10 (+0.04%)  Vol 1,200".
-export function ohlcText(bar) {
+// Prices at the tick's decimals; the change exact (bars hold the numbers the server's decimal
+// strings became, whose shortest text is that string again).
+export function ohlcText(bar, tick = "0.01") {
   if (!bar) return "";
-  const p = (v) => Number(v).toFixed(2);
-  const change = bar.close - bar.open;
-  const pct = bar.open ? (change / bar.open) * 100 : 0;
-  const sign = change > 0 ? "+" : change < 0 ? "-" : "";
+  const p = (v) => price(v, tick);
+  const change = subtract(bar.close, bar.open);
+  const direction = sign(change);
+  const pct = bar.open ? (Math.abs(bar.close - bar.open) / bar.open) * 100 : 0;
+  const mark = direction > 0 ? "+" : direction < 0 ? "-" : "";
+  const size = direction < 0 ? change.slice(1) : change;
   return (
     `O ${p(bar.open)}  H ${p(bar.high)}  L ${p(bar.low)}  C ${p(bar.close)}  ` +
-    `${sign}${p(Math.abs(change))} (${sign}${Math.abs(pct).toFixed(2)}%)  Vol ${Number(bar.volume || 0).toLocaleString("en-US")}`
+    `${mark}${p(size)} (${mark}${fixed(pct, 2)}%)  Vol ${shares(bar.volume || 0)}`
   );
 }

@@ -37,7 +37,7 @@ export function baseChart(container, { daily = false } = {}) {
   });
 }
 
-export function priceChart(container) {
+export function priceChart(container, tick = "0.01") {
   const chart = baseChart(container);
   const candles = chart.addSeries(CandlestickSeries, {
     upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN,
@@ -60,7 +60,7 @@ export function priceChart(container) {
   const readout = container.parentElement && container.parentElement.querySelector("[data-ohlc]");
   const show = (bar) => {
     if (!readout) return;
-    readout.textContent = ohlcText(bar);
+    readout.textContent = ohlcText(bar, tick);
     readout.dataset.time = bar ? String(bar.time) : "";
   };
   chart.subscribeCrosshairMove((param) => {

@@ -1,6 +1,7 @@
 // Today's volume, high and low of a stock, kept live on the markets page. A trades snapshot
 // sets them as of its seq; each trades message after it folds in (a trade already counted is
 // skipped by its seq); a quote widens the range by the reference prices, as the server does.
+import { shares } from "./format.js";
 
 const num = (value) => (value === null || value === undefined || value === "" ? null : Number(value));
 
@@ -52,5 +53,5 @@ export function foldQuote(day, quote) {
 
 // 1234567 -> "1,234,567", as the server's intcomma writes it.
 export function volumeText(volume) {
-  return String(Math.trunc(Number(volume) || 0)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return shares(volume);
 }

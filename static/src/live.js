@@ -1,8 +1,16 @@
 // Shared page pieces: the one socket (opened by live_pages.js), stream events, toasts, the
 // connection badge and the API with the session's CSRF token.
+import { opened } from "./streams.js";
 
+// The page's socket, if live_pages.js opened one (null on a page with nothing live).
 export function streams() {
-  return window.BrokerageLive ? window.BrokerageLive.streams : null;
+  return opened();
+}
+
+// The streams as DOM events ("brokerage:book", "brokerage:quote", ...): live_pages.js announces
+// what it hears; the page's own code listens with on().
+export function announce(name, detail) {
+  document.dispatchEvent(new CustomEvent("brokerage:" + name, { detail }));
 }
 
 export function on(name, handler) {

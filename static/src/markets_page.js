@@ -1,9 +1,12 @@
 // The markets page: sortable columns (the server draws each row's sparkline), and
 // today's volume, high and low kept live from the trades and quotes streams.
+import "./live_start.js"; // first: the socket and the live tables, before this page's code
 import { sortRows } from "./table_sort.js";
 import { on } from "./live.js";
+import { Client } from "./streams.js";
 import { dayFromPage, dayFromSnapshot, foldTrades, foldQuote, volumeText } from "./day_figures.js";
 import { price } from "./format.js";
+import { bindNotices } from "./notices.js";
 
 const table = document.querySelector("table.stocks");
 if (table) {
@@ -77,8 +80,7 @@ on("quote", (quote) => {
   if (day && foldQuote(day, quote)) paint(quote.symbol, false);
 });
 
-const Client = window.BrokerageStreams && window.BrokerageStreams.Client;
-if (Client && window.WebSocket && figureNodes.size) {
+if (window.WebSocket && figureNodes.size) {
   const tape = new Client();
   for (const symbol of [...figureNodes.keys()].slice(0, 40)) {
     tape.subscribe("trades", symbol, (message) => {
@@ -131,3 +133,5 @@ if (search && suggestions) {
     }, 150);
   });
 }
+
+bindNotices();

@@ -2,10 +2,12 @@
 // positions kept live: whatever the private stream says happened to the user's orders or bids
 // (a fill, a new order holding cash, a cancel releasing it, an auction won or lost), the page
 // swaps in the server's fresh figures and positions at once.
+import "./live_start.js"; // first: the socket and the live tables, before this page's code
 import { equityChart } from "./chart.js";
 import { equityPoints } from "./candles.js";
 import { api, bindConnectionBadges, toast, on } from "./live.js";
 import { orderToast } from "./ticket_math.js";
+import { bindNotices } from "./notices.js";
 
 bindConnectionBadges();
 
@@ -62,3 +64,5 @@ async function refreshFigures() {
     }
   }
 }
+
+bindNotices();

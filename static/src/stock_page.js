@@ -1,4 +1,5 @@
 // The stock page: the chart, the quote strip, the book's depth and the order ticket, all live.
+import "./live_start.js"; // first: the socket and the live tables, before this page's code
 import { priceChart } from "./chart.js";
 import { toBar, applyTrade, applyCandle } from "./candles.js";
 import { withDepth, depthOf, topOfBook } from "./book_view.js";
@@ -6,6 +7,7 @@ import { price, money, onTick } from "./format.js";
 import { estimate, maxQty, validate, orderToast } from "./ticket_math.js";
 import { plainRefusal } from "./refusals.js";
 import { streams, on, toast, api, bindConnectionBadges, startEtClock } from "./live.js";
+import { bindNotices } from "./notices.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const strip = $(".quote-strip");
@@ -58,9 +60,9 @@ function decorateBook() {
   top.ask = t.ask;
   setText("[data-live-bid]", t.bid ? price(t.bid) : "—");
   setText("[data-live-ask]", t.ask ? price(t.ask) : "—");
-  setText("[data-live-spread]", t.spread !== null ? price(t.spread.toFixed(4)) : "—");
+  setText("[data-live-spread]", t.spread !== null ? price(t.spread, tick) : "—");
   const spreadRow = $("[data-spread-row]");
-  if (spreadRow && (t.bid || t.ask)) spreadRow.textContent = t.spread !== null ? "spread " + price(t.spread.toFixed(4)) : "one-sided book";
+  if (spreadRow && (t.bid || t.ask)) spreadRow.textContent = t.spread !== null ? "spread " + price(t.spread, tick) : "one-sided book";
   refreshEstimate();
 }
 
@@ -90,7 +92,7 @@ async function loadChart() {
     return;
   }
   bars = body.candles.map(toBar);
-  if (!chart) chart = priceChart(chartBox);
+  if (!chart) chart = priceChart(chartBox, tick);
   chart.set(bars, interval === "1d");
   chartBox.dataset.bars = String(bars.length);
   chartBox.dataset.interval = interval;
@@ -398,3 +400,5 @@ on("orders", (message) => {
     if (form) refreshAccountSoon();
   }
 });
+
+bindNotices();

@@ -1,53 +1,15 @@
-// static/js/streams.js (a plain script) in a sandbox with a scripted WebSocket: the private
-// orders channel resumes with since_seq after a reconnect, and shows each message once.
+// The stream client (streams.js) with a scripted WebSocket: the private orders channel resumes
+// with since_seq after a reconnect, and shows each message once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import vm from "node:vm";
-
-function sandbox() {
-  const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.sent = [];
-      this.readyState = 0;
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-    }
-    close() {
-      this.readyState = 3;
-      if (this.onclose) this.onclose();
-    }
-    open() {
-      this.readyState = 1;
-      this.onopen();
-    }
-    receive(message) {
-      this.onmessage({ data: JSON.stringify(message) });
-    }
-  }
-  const timers = [];
-  const window = {
-    location: { protocol: "http:", host: "example.test" },
-    WebSocket: FakeSocket,
-    setTimeout: (fn) => timers.push(fn),
-    setInterval: () => 0,
-    clearInterval: () => {},
-    console,
-  };
-  const source = readFileSync(new URL("../js/streams.js", import.meta.url), "utf8");
-  vm.runInNewContext(source, { window, Map, Set, Math, Date, JSON });
-  return { window, sockets, timers };
-}
+import { Client } from "./streams.js";
+import { fakeBrowser } from "./stream_fakes.js";
 
 const update = (seq) => ({ type: "orders", symbol: "ZED", events: [], seq: seq });
 
 test("the orders channel resumes after a reconnect with since_seq, each message once", () => {
-  const { window, sockets, timers } = sandbox();
-  const client = new window.BrokerageStreams.Client();
+  const { env, sockets, timers } = fakeBrowser();
+  const client = new Client({ env });
   const seen = [];
   client.subscribe("orders", null, (m) => seen.push(m.seq));
 

@@ -1,5 +1,6 @@
 // The order ticket's arithmetic and wording, free of the DOM so it can be tested.
 import { plainRefusal } from "./refusals.js";
+import { isOnTick, onTick, price } from "./format.js";
 
 // What an order would cost (buy) or bring (sell), before it is sent.
 // A limit order is valued at its limit; a market order at the opposite best quote, the
@@ -48,12 +49,9 @@ export function validate({ type, qty, limitPrice, tick: rawTick = "0.01", lot = 
   else if (Number(q) % Number(lot || 1) !== 0) errors.qty = `Quantity must be a multiple of the lot (${lot} shares).`;
   if (type !== "market") {
     const p = String(limitPrice || "").trim();
-    const t = Number(tick);
     if (p === "") errors.limit_price = "Enter a limit price.";
     else if (!/^\d+(\.\d+)?$/.test(p) || Number(p) <= 0) errors.limit_price = "The limit price must be a positive amount, like 101.25.";
-    else if (Math.abs(Math.round(Number(p) / t) * t - Number(p)) > 1e-9) {
-      errors.limit_price = `Prices move in steps of $${tick}: try ${(Math.round(Number(p) / t) * t).toFixed(Math.max(2, (String(tick).split(".")[1] || "").length))}.`;
-    }
+    else if (!isOnTick(p, tick)) errors.limit_price = `Prices move in steps of $${tick}: try ${onTick(p, tick)}.`;
   }
   return errors;
 }
@@ -74,7 +72,7 @@ const CANCEL_REASONS = {
 export function orderToast(event) {
   const o = event.order;
   const what = `${o.side === "buy" ? "Buy" : "Sell"} ${o.qty} ${o.symbol}`;
-  const avg = o.filled_avg_price ? " at an average $" + Number(o.filled_avg_price).toFixed(2) : "";
+  const avg = o.filled_avg_price ? " at an average $" + price(o.filled_avg_price, "0.01") : "";
   if (o.status === "filled") return { kind: "up", text: `${what}: filled${avg}.` };
   if (o.status === "partially_filled") return { kind: "info", text: `${what}: ${o.filled_qty} filled${avg}, the rest is on the book.` };
   if (o.status === "canceled") {

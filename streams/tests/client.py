@@ -1,4 +1,4 @@
-"""A Python stream client that behaves like `static/js/streams.js`, for tests and benchmarks.
+"""A Python stream client that behaves like `static/src/streams.js`, for tests and benchmarks.
 
 It reconnects with exponential back-off and full jitter, subscribes again after every
 reconnect, rebuilds each book from its snapshot plus deltas, and re-subscribes (for a fresh
