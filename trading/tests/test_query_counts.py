@@ -103,7 +103,7 @@ def test_filling_three_makers_writes_them_in_the_same_statements(market, alice, 
 
 
 def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice, bob, key_client):
-    from trading.services.auctions import auction_create
+    from trading.auctions.services.create import auction_create
 
     make_stock("ACME", "140.00")  # bids up to 150.00 stay inside the collar
     lot = auction_create(seller=None, symbol="ACME", qty=10, reserve_price="95.00")

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from trading.auctions.selectors import auction_bid_ladder
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_close
 from trading.models import Auction
-from trading.selectors import auction_bid_ladder
-from trading.services.auctions import auction_bid_place, auction_close
 
 pytestmark = pytest.mark.django_db
 

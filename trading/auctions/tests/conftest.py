@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from trading.services.auctions import auction_create
+from trading.auctions.services.create import auction_create
 from trading.tests.factories import make_stock
 
 
@@ -22,6 +22,12 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Personas sign up with a password; the production hash costs ~0.3 s a user here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketdata.tests.test_clock import celery, database_url, stop
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.create import auction_create
 from trading.models import Auction
-from trading.services.auctions import auction_bid_place, auction_create
 from trading.tests.factories import make_stock
 
 LOTS = 20

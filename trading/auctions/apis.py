@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 from core.api_input import BodyInput, QueryParams
 from core.api_output import Output
 from core.times import rfc3339
-from trading import selectors
 from trading.apis import PriceField, QtyField, _amount
-from trading.broadcast import auction_payload
-from trading.services import auctions as service
+from trading.auctions import selectors
+from trading.auctions.messages import auction_payload
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_cancel
+from trading.auctions.services.create import auction_create
 
 
 class AuctionOutput(Output):
@@ -111,7 +113,7 @@ class AuctionsApi(APIView):
         """Sell a lot of shares you hold: symbol, qty, reserve_price, start_price, duration_seconds."""
         data = AuctionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        auction = service.auction_create(seller=request.user, **data.validated_data)
+        auction = auction_create(seller=request.user, **data.validated_data)
         return Response(_auction(auction, request), status=status.HTTP_201_CREATED)
 
 
@@ -123,7 +125,7 @@ class AuctionDetailApi(APIView):
     @extend_schema(responses={200: AuctionOutput}, operation_id="auction_cancel")
     def delete(self, request, auction_id: str):
         """Cancel your auction before its first bid."""
-        auction = service.auction_cancel(auction_id=auction_id, user=request.user)
+        auction = auction_cancel(auction_id=auction_id, user=request.user)
         return Response(_auction(auction, request))
 
 
@@ -146,7 +148,7 @@ class AuctionBidsApi(APIView):
         """Bid your maximum per share (proxy bidding: you stand at the lowest winning price)."""
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = service.auction_bid_place(
+        bid = auction_bid_place(
             user=request.user, auction_id=auction_id, max_price=data.validated_data["max_price"]
         )
         return Response(MyBidOutput(bid).data, status=status.HTTP_201_CREATED)

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from conftest import PASSWORD
+from trading.auctions.services.create import auction_create
 from trading.models import Bid
-from trading.services.auctions import auction_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,15 +9,12 @@ import pytest
 
 from accounts.models import Account
 from core.errors import DomainError
+from trading.auctions.scheduler import auctions_sweep
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_cancel, auction_close
+from trading.auctions.services.create import auction_create
 from trading.management.commands.audit_ledger import audit_ledger
 from trading.models import Auction, Bid, Position, Trade
-from trading.services.auctions import (
-    auction_bid_place,
-    auction_cancel,
-    auction_close,
-    auction_create,
-    auctions_sweep,
-)
 from trading.tests.factories import give_shares, make_stock
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -233,7 +230,8 @@ def test_a_halted_stock_cannot_be_auctioned(bob, clock, settings):
 def test_the_demo_keeps_house_lots_running_and_its_own_bidders_bid(alice, bob, settings, clock):
     import random
 
-    from trading.demo import DEMO_BIDDERS, demo_auctions_keep, demo_bid, security_codes
+    from marketdata.securities import security_codes
+    from trading.demo import DEMO_BIDDERS, demo_auctions_keep, demo_bid
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
     for symbol in list(security_codes())[:10]:

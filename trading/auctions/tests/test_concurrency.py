@@ -15,9 +15,11 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import user_sign_up
 from core.errors import DomainError
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_close
+from trading.auctions.services.create import auction_create
 from trading.management.commands.audit_ledger import audit_ledger
 from trading.models import Auction, Bid, Position, Trade
-from trading.services.auctions import auction_bid_place, auction_close, auction_create
 from trading.tests.factories import make_stock
 
 pytestmark = [
@@ -108,7 +110,7 @@ def test_while_a_bid_holds_the_auction_a_bid_under_the_minimum_is_refused_withou
         from django.db import transaction
 
         with transaction.atomic():
-            # As a bid or the close holds it (see trading.services.auctions).
+            # As a bid or the close holds it (see trading.auctions.services).
             Auction.objects.select_for_update(no_key=True).get(pk=auction.pk)
             held.set()
             release.wait(10)

@@ -9,10 +9,12 @@ import pytest
 
 from accounts.models import Account
 from core.errors import DomainError
+from trading.auctions.scheduler import auctions_sweep
+from trading.auctions.services import close as auction_services
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.create import auction_create
 from trading.management.commands.audit_ledger import audit_ledger
 from trading.models import Auction, Bid
-from trading.services import auctions as auction_services
-from trading.services.auctions import auction_bid_place, auction_create, auctions_sweep
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from trading import broadcast
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_close
 from trading.models import Position
-from trading.services.auctions import auction_bid_place, auction_close
 from trading.tests.factories import give_shares
 
 pytestmark = pytest.mark.django_db

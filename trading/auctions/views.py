@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from core import words
 from core.forms import form_add_domain_error
-from trading import selectors
-from trading.demo import security_codes
+from marketdata.securities import security_codes
+from trading import selectors as trading_selectors
+from trading.auctions import rules, selectors
+from trading.auctions.services.bids import auction_bid_place
 from trading.errors import TradingError
 from trading.forms import BidForm
 from trading.models import Auction
 from trading.pricing import reservation
-from trading.services.auctions import auction_bid_place, min_next_bid
 
 
 def _standings(auctions, user) -> None:
@@ -26,7 +27,7 @@ def _standings(auctions, user) -> None:
         auction.standing = selectors.my_standing(auction=auction, user=user)
         auction.security = codes.get(auction.stock.symbol)
         if auction.is_live:
-            auction.min_next = min_next_bid(auction)
+            auction.min_next = _min_next_bid(auction)
 
 
 def auctions_list(request):
@@ -60,13 +61,13 @@ def auction_detail(request, auction_id: int):
                 )
             except TradingError as exc:
                 form_add_domain_error(form, exc)
-                auction.refresh_from_db()
+                auction = selectors.auction_get(auction_id=auction.pk)  # as the refusal left it
             else:
                 # What happened is said by the page's one status area, from the state.
                 return redirect("auction", auction_id=auction.pk)
     _standings([auction], request.user)
     if auction.is_live and not form.is_bound:
-        minimum = min_next_bid(auction).quantize(auction.stock.tick_size.normalize())
+        minimum = _min_next_bid(auction).quantize(auction.stock.tick_size.normalize())
         form = BidForm(initial={"max_price": minimum})
     return render(
         request,
@@ -75,7 +76,7 @@ def auction_detail(request, auction_id: int):
             **_live_context(auction, request.user),
             "form": form,
             "server_time": timezone.now(),
-            "summary": selectors.account_summary(user=request.user)
+            "summary": trading_selectors.account_summary(user=request.user)
             if request.user.is_authenticated
             else None,
         },
@@ -116,7 +117,7 @@ def status_line(auction: Auction, standing: str | None, my_max: Decimal | None) 
     if standing == "leading" and auction.is_live and my_max is not None:
         return f"You lead at {at} a share. Your maximum: {words.price(my_max, tick)}."
     if standing == "outbid" and auction.is_live:
-        minimum = words.price(min_next_bid(auction), tick)
+        minimum = words.price(_min_next_bid(auction), tick)
         return (
             f"You were outbid: another bidder's maximum is higher; the price is {at} a share. "
             f"The {held} held for your bid is back in your buying power. Bid {minimum} or "
@@ -144,5 +145,9 @@ def status_line(auction: Auction, standing: str | None, my_max: Decimal | None) 
 def my_auctions(request):
     """Your bids and the lots you sell."""
     bids = list(selectors.bids_for(user=request.user, limit=200))
-    selling = list(request.user.auctions_selling.select_related("stock").order_by("-ends_at")[:100])
+    selling = list(selectors.auctions_selling(user=request.user, limit=100))
     return render(request, "trading/my_auctions.html", {"bids": bids, "selling": selling})
+
+
+def _min_next_bid(auction: Auction) -> Decimal:
+    return rules.min_next_bid(auction.terms, auction.current_price)
