@@ -251,17 +251,7 @@ class Stream:
         elif kind in ("orders", "auction.standing", "alert.fired") and isinstance(
             message.get("seq"), int
         ):
-            seq = message["seq"]
-            if self.orders_seq is not None and seq <= self.orders_seq:
-                return []  # already had it (from a replay)
-            if self._orders_resyncing:
-                return []  # the replay asked for brings it
-            if self.orders_seq is not None and seq > self.orders_seq + 1:
-                # A gap: the replay after our last seq brings it, this one included.
-                self._orders_resyncing = True
-                await self.send(self._orders_subscription())
-                return [self._gap_event("orders", None, self.orders_seq, seq)]
-            self.orders_seq = seq
+            return await self._private(message)
         elif kind == "trades.snapshot":
             self.trade_seq[message["symbol"]] = message["seq"]
         elif kind == "trades":
@@ -271,6 +261,21 @@ class Stream:
                 out.append(await self._resync("trades", symbol, last, message))
             self.trade_seq[symbol] = max(message["seq"], last or 0)
         return out
+
+    async def _private(self, message: dict) -> list[dict]:
+        """A private message in its sequence: dropped if had, a resync on a gap."""
+        seq = message["seq"]
+        if self.orders_seq is not None and seq <= self.orders_seq:
+            return []  # already had it (from a replay)
+        if self._orders_resyncing:
+            return []  # the replay asked for brings it
+        if self.orders_seq is not None and seq > self.orders_seq + 1:
+            # A gap: the replay after our last seq brings it, this one included.
+            self._orders_resyncing = True
+            await self.send(self._orders_subscription())
+            return [self._gap_event("orders", None, self.orders_seq, seq)]
+        self.orders_seq = seq
+        return [message]
 
     async def _resync(self, channel: str, symbol: str, had: int, message: dict) -> dict:
         """Subscribing again is how the protocol asks for a fresh snapshot."""
