@@ -39,7 +39,7 @@ def test_an_alert_set_on_the_stock_page_fires_on_another_users_trade_on_every_op
     page.fill("#alert-level", "51")
     page.click("[data-alert-form] button[type=submit]")
     page.wait_for_selector(".message.success", timeout=10_000)
-    assert "Alert set: you will be told when ZAL at or above $51.00." in page.inner_text(
+    assert "Alert set: you will be told when ZAL is at or above $51.00." in page.inner_text(
         ".messages"
     )
     alert = PriceAlert.objects.get(user=alice)

@@ -29,7 +29,7 @@ class AlertForm(forms.Form):
 
 
 def _alert_words(alert: PriceAlert) -> str:
-    return f"{alert.stock.symbol} {alert.get_direction_display()} ${alert.level:,.2f}"
+    return f"{alert.stock.symbol} is {alert.get_direction_display()} ${alert.level:,.2f}"
 
 
 @login_required

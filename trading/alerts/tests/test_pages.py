@@ -36,7 +36,7 @@ def test_an_alert_set_from_the_stock_page_goes_back_there_saying_so(alice, acme)
     )
 
     assert answer.redirect_chain[-1][0] == "/stocks/ACME/"
-    assert "Alert set: you will be told when ACME at or below $95.50." in answer.content.decode()
+    assert "Alert set: you will be told when ACME is at or below $95.50." in answer.content.decode()
     assert PriceAlert.objects.get(user=alice).level == Decimal("95.50")
 
 
