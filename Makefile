@@ -17,6 +17,7 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports
+	.venv/bin/python tools/import_cycles.py  # circles inside one app too
 	DJANGO_DEBUG=true .venv/bin/mypy  # django-stubs loads the settings: DEBUG needs no secret
 
 format: install

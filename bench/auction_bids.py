@@ -56,7 +56,7 @@ def seed_auctions(total_seconds: float, short: int) -> None:
     django.setup()
     from django.conf import settings
 
-    from trading.services.auctions import auction_create
+    from trading.auctions.services.create import auction_create
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = True
     symbol = orders.SYMBOLS[0]

@@ -15,7 +15,7 @@ from core.errors import (
     database_unavailable,
     flatten_detail,
 )
-from core.http import is_alpaca_path
+from core.http import dialect_for
 from core.words import label
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ DOMAIN_STATUS = {
     "no_account": 403,
     "insufficient_buying_power": 403,
     "insufficient_qty": 403,
+    "trading_suspended": 403,
     "order_not_cancelable": 422,
     "order_not_replaceable": 422,
     "duplicate_client_order_id": 422,
@@ -128,14 +129,14 @@ def _path(context) -> str:
 
 
 def page_not_found(request, exception=None):
-    """Django's 404 handler: JSON under /api/ (Alpaca's shape under /api/v2/), HTML elsewhere."""
+    """Django's 404 handler: JSON under /api/ (a registered dialect's shape under its paths),
+    HTML elsewhere."""
     from django.http import JsonResponse
     from django.views import defaults
 
-    if is_alpaca_path(request.path):
-        from trading.alpaca.errors import not_found_json
-
-        return not_found_json(request)
+    dialect = dialect_for(request.path)
+    if dialect is not None:
+        return dialect.not_found(request)
     if request.path.startswith("/api/"):
         body = {"code": "not_found", "message": f"No endpoint {request.path}.", "fields": {}}
         return JsonResponse(body, status=404)
@@ -147,10 +148,9 @@ def server_error(request):
     from django.http import JsonResponse
     from django.views import defaults
 
-    if is_alpaca_path(request.path):
-        from trading.alpaca.errors import server_error_json
-
-        return server_error_json()
+    dialect = dialect_for(request.path)
+    if dialect is not None:
+        return dialect.server_error()
     if request.path.startswith("/api/"):
         body = {"code": "internal_error", "message": "Internal server error.", "fields": {}}
         return JsonResponse(body, status=500)

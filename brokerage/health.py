@@ -42,7 +42,7 @@ def _check_redis() -> tuple[bool, str]:
 
 def _alerts() -> list[dict[str, str]]:
     """What needs staff: auctions whose close failed and was set aside (see the admin)."""
-    from trading.selectors import auctions_set_aside
+    from trading.auctions.selectors import auctions_set_aside
 
     return [
         {

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.errors import database_unavailable
-from core.http import is_alpaca_path, is_api_path
+from core.http import dialect_for, is_api_path
 
 _REPEATED_SLASHES = re.compile(r"//+")
 
@@ -91,12 +91,10 @@ _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _api_error(request, status: int, code: str, message: str) -> HttpResponse:
-    """The error shape of the API the path belongs to (Alpaca's under /api/v2/)."""
-    if is_alpaca_path(request.path):
-        from trading.alpaca.errors import body
-
-        # Alpaca's numeric code: the HTTP status followed by 10000.
-        return JsonResponse(body(status * 100_000 + 10_000, message, code), status=status)
+    """The error shape of the API the path belongs to (a registered dialect's under its paths)."""
+    dialect = dialect_for(request.path)
+    if dialect is not None:
+        return dialect.error(status, code, message)
     return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
 
 

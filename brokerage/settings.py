@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "marketdata",
     "trading",
     "streams",
+    "alpaca_adapter",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,12 @@ AUCTION_CLOSE_RETRY_SECONDS = env_int("AUCTION_CLOSE_RETRY_SECONDS", 30, minimum
 AUCTION_SCHEDULE_CLOSE_TASKS = env_bool("AUCTION_SCHEDULE_CLOSE_TASKS", True)
 # The demo keeps this many house auctions running (0: none).
 AUCTION_DEMO_LOTS = env_int("AUCTION_DEMO_LOTS", 0, minimum=0)
+# Callables (dotted paths) the auction sweep runs after each pass, each returning counts to
+# report with it. The demo's house lots ride on it: named when AUCTION_DEMO_LOTS is set (make
+# run), so the product's sweep never imports the demo.
+AUCTION_SWEEP_HOOKS = env_list(
+    "AUCTION_SWEEP_HOOKS", ["trading.demo.demo_auctions_sweep"] if AUCTION_DEMO_LOTS else []
+)
 # The demo market maker ("maker") re-quotes its ladder around the reference price on the clock.
 DEMO_MARKET_MAKER = env_bool("DEMO_MARKET_MAKER", False)
 # Day orders expire at this local time (TIME_ZONE) on weekdays.

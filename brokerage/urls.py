@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alpaca_adapter.apps import MOUNTS as ALPACA_MOUNTS
 from brokerage.health import healthz
 
 urlpatterns = [
@@ -13,10 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("brokerage.api_urls")),
-    path("api/v2/", include("trading.alpaca.urls")),
-    # The same views at the host root: Alpaca's SDKs are given a host and append `/v2` (the
-    # names resolve to the `/api/v2/` paths above, which come first).
-    path("v2/", include("trading.alpaca.urls")),
+    # Alpaca's API under `/api` and at the host root (its SDKs append `/v2` to a host); the
+    # names resolve to the first mount.
+    *(path(mount, include("alpaca_adapter.urls")) for mount in ALPACA_MOUNTS),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

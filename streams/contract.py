@@ -1,6 +1,6 @@
 """The stream contract: every client message type of `/ws/` and the TypedDict that defines it.
 
-The TypedDicts live beside their builders (`trading.stream_messages` for `trading.broadcast`;
+The TypedDicts live beside their builders (`trading.stream_messages` for `trading.broadcast`; `trading.auctions.messages`;
 `marketdata.streams`; `streams.protocol`); this module names them by message `type` and renders
 the JSON Schema that clients share, `docs/stream-messages.schema.json` (the terminal client's
 tests and the browser client's Node tests, `static/src/stream_contract.test.js`, load it;
@@ -26,10 +26,12 @@ from streams.protocol import (
     PongMessage,
     SubscribedMessage,
 )
-from trading.stream_messages import (
+from trading.auctions.messages import (
     AuctionMessage,
     AuctionSnapshotMessage,
     AuctionStandingMessage,
+)
+from trading.stream_messages import (
     BookDeltaMessage,
     BookSnapshotMessage,
     OrdersMessage,

@@ -2,7 +2,7 @@
 
 Every read runs on the thread pool (`reader`), not Django's single "sync" thread: a storm of
 (re)subscriptions must not queue behind, or hold up, order placement in the same process.
-The messages are built by their domain's builders (`trading.broadcast`, `marketdata.streams`).
+The messages are built by their domain's builders (`trading.broadcast`, `trading.auctions.messages`, `marketdata.streams`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from marketdata.models import Stock
 from marketdata.streams import QuoteMessage, quote_message
 from streams.protocol import ProtocolError
 from trading import broadcast, selectors
+from trading.auctions import messages as auction_messages
+from trading.auctions import selectors as auction_selectors
+from trading.auctions.messages import AuctionSnapshotMessage
 from trading.errors import TradingError
 from trading.stream_messages import (
-    AuctionSnapshotMessage,
     BookSnapshotMessage,
     OrdersSnapshotMessage,
     TradesSnapshotMessage,
@@ -72,7 +74,7 @@ async def check_symbol(symbol: str) -> None:
 
 def _auction_exists(auction_id: str) -> bool:
     try:
-        selectors.auction_get(auction_id=auction_id)
+        auction_selectors.auction_get(auction_id=auction_id)
     except TradingError:
         return False
     return True
@@ -142,9 +144,10 @@ def auction_snapshot(auction_id: str | None) -> AuctionSnapshotMessage:
     """One auction's state, or (None) every live auction's, stamped with the server's time."""
     now = timezone.now()
     if auction_id is None:
-        live = selectors.auctions_list(status="live")[:AUCTIONS_SNAPSHOT_SIZE]
-        return broadcast.auctions_index_message(list(live), now)
-    return broadcast.auction_snapshot_message(selectors.auction_get(auction_id=auction_id), now)
+        live = auction_selectors.auctions_list(status="live")[:AUCTIONS_SNAPSHOT_SIZE]
+        return auction_messages.auctions_index_message(list(live), now)
+    auction = auction_selectors.auction_get(auction_id=auction_id)
+    return auction_messages.auction_snapshot_message(auction, now)
 
 
 # --------------------------------------------------------------------------- shared reads

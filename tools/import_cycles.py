@@ -24,7 +24,16 @@ import grimp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-PACKAGES = ("brokerage", "core", "accounts", "marketdata", "trading", "alpaca", "streams", "client")
+PACKAGES = (
+    "brokerage",
+    "core",
+    "accounts",
+    "marketdata",
+    "trading",
+    "alpaca_adapter",
+    "streams",
+    "client",
+)
 
 
 def _present(names: Iterable[str]) -> list[str]:

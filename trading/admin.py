@@ -14,10 +14,11 @@ from core.forms import form_add_domain_error
 from marketdata.admin import StockAdmin
 from marketdata.models import Stock
 from marketdata.services import stock_set_status
+from trading.auctions.services.close import auction_cancel
+from trading.auctions.services.create import auction_create
 from trading.errors import TradingError
 from trading.models import Auction, Bid, BookState, Order, Position, ShareEntry, Trade
 from trading.services import order_cancel, position_grant, stock_update
-from trading.services.auctions import auction_cancel, auction_create
 from trading.services.cancels import STAFF_REQUESTED
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading import apis, auction_apis
+from trading import apis
+from trading.auctions import apis as auction_apis
 
 urlpatterns = [
     path("orders", apis.OrdersApi.as_view(), name="api-orders"),

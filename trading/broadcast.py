@@ -17,10 +17,6 @@ from typing import Any, cast
 from core import streams
 from core.times import rfc3339
 from trading.stream_messages import (
-    AuctionMessage,
-    AuctionPayload,
-    AuctionSnapshotMessage,
-    AuctionStandingMessage,
     BookDeltaMessage,
     BookSnapshotMessage,
     DayPayload,
@@ -30,7 +26,6 @@ from trading.stream_messages import (
     OrderPayload,
     OrdersMessage,
     OrdersSnapshotMessage,
-    PublicBid,
     PublicTrade,
     Side,
     TradePayload,
@@ -95,7 +90,8 @@ def order_payload(order, symbol: str) -> OrderPayload:
         "reason": order.reason,
         "created_at": _at(order.created_at),
         "updated_at": _at(order.updated_at),
-        # What Alpaca's trade_updates carry of an order beyond the above (see trading.alpaca).
+        # What Alpaca's trade_updates carry of an order beyond the above
+        # (see alpaca_adapter.presenters).
         "filled_at": rfc3339(order.filled_at),
         "canceled_at": rfc3339(order.canceled_at),
         "expired_at": rfc3339(order.expired_at),
@@ -241,101 +237,6 @@ def publish_market(
     streams.publish(sends)
 
 
-# --------------------------------------------------------------------------- auctions
-def bidder_labels(auction) -> dict[int, str]:
-    """ "bidder 1", "bidder 2", … by each bidder's first accepted bid on the auction (the
-    numbers are kept on the auction row, given out under its lock)."""
-    return {int(uid): f"bidder {n}" for uid, n in auction.bidder_numbers.items()}
-
-
-def auction_payload(auction) -> AuctionPayload:
-    """What everyone may see of an auction: never the reserve, never a maximum."""
-    from trading.services.auctions import min_next_bid
-
-    live = auction.status in ("scheduled", "open")
-    return {
-        "id": auction.pk,
-        "symbol": auction.stock.symbol,
-        "qty": str(auction.qty),
-        "status": auction.status,
-        "current_price": _dec(auction.current_price),
-        "start_price": _dec(auction.start_price),
-        "min_next_bid": _dec(min_next_bid(auction)) if live else None,
-        "bid_count": auction.bid_count,
-        "reserve_met": auction.reserve_met,
-        "starts_at": rfc3339(auction.starts_at),
-        "ends_at": rfc3339(auction.ends_at),
-        "original_ends_at": rfc3339(auction.original_ends_at),
-        "extended": auction.ends_at > auction.original_ends_at,
-        "closed_at": rfc3339(auction.closed_at),
-        "sold_price": _dec(auction.current_price) if auction.status == "closed" else None,
-        "seq": auction.seq,
-    }
-
-
-def public_bid(bid, labels: dict[int, str]) -> PublicBid:
-    return {
-        "bidder": labels.get(bid.bidder_id, "bidder"),
-        "price": _dec(bid.price),
-        "status": bid.status,
-        "placed_at": rfc3339(bid.placed_at),
-    }
-
-
-def auction_message(auction, event: str, seq: int, bid, labels: dict[int, str]) -> AuctionMessage:
-    """The public `auction` message; `server_time` lets pages count down on the server's clock."""
-    from django.utils import timezone
-
-    state: AuctionPayload = {**auction_payload(auction), "seq": seq}
-    message: AuctionMessage = {
-        "type": "auction",
-        "event": event,
-        "auction_id": auction.pk,
-        "seq": seq,
-        "auction": state,
-        "server_time": rfc3339(timezone.now()),
-        "ends_at": state["ends_at"],
-    }
-    if bid is not None:
-        message["bid"] = public_bid(bid, labels)
-    return message
-
-
-def auction_standing(auction, event: str, bid) -> AuctionStandingMessage:
-    """A bidder's or seller's private message: leading, outbid, won, lost, settled."""
-    return {
-        "type": "auction.standing",
-        "event": event,
-        "auction_id": auction.pk,
-        "symbol": auction.stock.symbol,
-        "current_price": _dec(auction.current_price),
-        "max_price": _dec(bid.max_price) if bid is not None and event != "settled" else None,
-        "ends_at": rfc3339(auction.ends_at),
-    }
-
-
-def auctions_index_message(live: list, now: datetime) -> AuctionSnapshotMessage:
-    """What a subscriber to every auction gets first: each live one, on the server's clock."""
-    return {
-        "type": "auction.snapshot",
-        "auctions": [auction_payload(a) for a in live],
-        "server_time": now.isoformat(),
-    }
-
-
-def auction_snapshot_message(auction, now: datetime) -> AuctionSnapshotMessage:
-    """What a subscriber to one auction gets first: its state, on the server's clock."""
-    state = auction_payload(auction)
-    return {
-        "type": "auction.snapshot",
-        "auction_id": auction.pk,
-        "seq": auction.seq,
-        "auction": state,
-        "server_time": now.isoformat(),
-        "ends_at": state["ends_at"],
-    }
-
-
 def orders_snapshot_message(
     seq: int,
     orders: list[OrderPayload],
@@ -352,42 +253,3 @@ def orders_snapshot_message(
         "missed": missed,
         "missed_complete": missed_complete,
     }
-
-
-def publish_auction(
-    auction_id: int,
-    public: list[AuctionMessage],
-    private: list[tuple[int, AuctionStandingMessage]],
-) -> None:
-    """An auction's public events (its group and the index) and its bidders' private ones."""
-    ts = streams.now_ms()
-    sends = []
-    for message in public:
-        message = {**message, "ts": ts}
-        # The event names its auction for that auction's subscribers, and none for the index's
-        # (a socket subscribed to both gets it twice; the seq tells a client it has it).
-        one = streams.event("auction", str(auction_id), {"auction": message})
-        sends.append((streams.auction_group(auction_id), one))
-        sends.append((streams.AUCTIONS_GROUP, streams.event("auction", None, {"auction": message})))
-    for user_id, message in private:
-        event = streams.event("orders", None, {"orders": {**message, "ts": ts}})
-        sends.append((streams.orders_group(user_id), event))
-    streams.publish(sends)
-
-
-def schedule_auction_close(auction_id: int, ends_at) -> None:
-    """Ask the worker to close the auction at its end (the beat sweep is the backstop)."""
-    from django.conf import settings
-
-    if not settings.AUCTION_SCHEDULE_CLOSE_TASKS:
-        return
-    try:
-        from celery import current_app
-
-        current_app.send_task("trading.close_auction", args=[auction_id], eta=ends_at)
-    except Exception:  # the sweep closes it anyway
-        import logging
-
-        logging.getLogger(__name__).warning(
-            "could not schedule the close of auction %s", auction_id
-        )

@@ -2,29 +2,29 @@
 traders bid now and then; the demo market maker re-quotes its ladder around the moving
 reference price, so the headline price, the book and the tape agree.
 
-Only runs when AUCTION_DEMO_LOTS > 0 (`make run` sets it); the stocks come from the founding
-auction list (`data/auction_lots.csv`: symbol and security code).
+Only runs when AUCTION_DEMO_LOTS > 0 (`make run` sets it), through the auction sweep's hook
+(`demo_auctions_sweep`, named in AUCTION_SWEEP_HOOKS); the lots are of the stocks that have a
+security code (`marketdata.securities`, the founding auction list).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import random
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from functools import cache
-from pathlib import Path
 
 from django.conf import settings
 
 from accounts.models import User
 from core.errors import DomainError
 from marketdata.models import Stock
+from marketdata.securities import security_codes
+from trading.auctions import rules
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.create import auction_create
 from trading.models import OPEN_STATUSES, Auction, Order, Position
 from trading.services import order_cancel, order_place, position_grant
-from trading.services.auctions import auction_bid_place, auction_create, min_next_bid
 
-LOTS_FILE = Path(__file__).resolve().parent / "data" / "auction_lots.csv"
 # The demo's own bidders: accounts nobody logs in to (no usable password), never the demo
 # log-ins (alice, bob, carol), whose cash and bids are theirs alone.
 DEMO_BIDDERS = ("demo-bidder-1", "demo-bidder-2", "demo-bidder-3")
@@ -40,13 +40,6 @@ def demo_bidders() -> list[User]:
             # The post_save signal opens the account with STARTING_CASH, in the same transaction.
             found[username] = User.objects.create_user(username=username, password=None)
     return [found[name] for name in DEMO_BIDDERS if found[name].is_active]
-
-
-@cache
-def security_codes() -> dict[str, str]:
-    """The founding list's 5-digit security code of each auction stock (kept as text)."""
-    with LOTS_FILE.open(newline="") as f:
-        return {row["symbol"]: row["security"] for row in csv.DictReader(f)}
 
 
 def _on_tick(price: Decimal, tick: Decimal) -> Decimal:
@@ -92,6 +85,15 @@ def demo_auctions_keep(*, lots: int, rng: random.Random | None = None) -> int:
     return opened
 
 
+def demo_auctions_sweep() -> dict[str, int]:
+    """The auction sweep's hook (AUCTION_SWEEP_HOOKS): keep AUCTION_DEMO_LOTS house lots
+    running, and now and then a demo trader bids."""
+    if not settings.AUCTION_DEMO_LOTS:
+        return {}
+    opened = demo_auctions_keep(lots=settings.AUCTION_DEMO_LOTS)
+    return {"demo_opened": opened, "demo_bids": int(demo_bid())}
+
+
 def demo_bid(*, rng: random.Random | None = None) -> bool:
     """Now and then a demo trader bids a little over the minimum on a live house lot."""
     rng = rng or random.Random()
@@ -116,7 +118,7 @@ def demo_bid(*, rng: random.Random | None = None) -> bool:
     # (proxy bidding does the rest); a lot already above what they would pay gets no bid.
     tick = auction.stock.tick_size
     value = _on_tick(reference * Decimal(str(round(rng.uniform(0.92, 1.04), 4))), tick)
-    price = max(value, min_next_bid(auction))
+    price = max(value, rules.min_next_bid(auction.terms, auction.current_price))
     if price > _on_tick(reference * Decimal("1.04"), tick):
         return False
     try:

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from marketdata.models import Stock
 from trading import broadcast
-from trading.models import Auction, Bid, Order, Trade
+from trading.models import Order, Trade
 
 OrderEventKind = Literal["new", "fill", "partial_fill", "canceled", "expired", "replaced"]
 
@@ -72,48 +72,3 @@ def _kind(event: OrderUpdated) -> str:
     if event.kind == "fill" and event.order.status != Order.Status.FILLED:
         return "partial_fill"
     return event.kind
-
-
-@dataclass
-class AuctionEvents:
-    """One transaction's events on one auction: public (everyone) and private (a bidder's)."""
-
-    auction: Auction
-    public_events: list[tuple[str, Bid | None]] = field(default_factory=list)
-    private_events: list[tuple[int, str, Bid | None]] = field(default_factory=list)
-
-    def public(self, kind: str, *, bid: Bid | None = None) -> None:
-        """opened, scheduled, bid, extended, closed, canceled: each takes the next `seq`
-        (on the auction row, which the caller saves after)."""
-        self.auction.seq += 1
-        self.public_events.append((kind, bid))
-
-    def private(self, user_id: int, kind: str, bid: Bid | None) -> None:
-        """leading, outbid, won, lost, settled: to one user's private channel."""
-        self.private_events.append((user_id, kind, bid))
-
-    def publish_on_commit(self, *, schedule_close: bool = False) -> None:
-        """Number the public events, build every message now, send them after the commit.
-
-        `schedule_close`: (re)schedule the close task at the auction's (new) end.
-        """
-        auction = self.auction
-        first = auction.seq - len(self.public_events) + 1
-        bids = [bid for _, bid in self.public_events if bid is not None]
-        labels = broadcast.bidder_labels(auction) if bids else {}
-        public = [
-            broadcast.auction_message(auction, kind, first + i, bid, labels)
-            for i, (kind, bid) in enumerate(self.public_events)
-        ]
-        private = [
-            (user_id, broadcast.auction_standing(auction, kind, bid))
-            for user_id, kind, bid in self.private_events
-        ]
-        auction_id, ends_at = auction.pk, auction.ends_at
-
-        def send() -> None:
-            broadcast.publish_auction(auction_id, public, private)
-            if schedule_close:
-                broadcast.schedule_auction_close(auction_id, ends_at)
-
-        transaction.on_commit(send)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from core.fields import price_field
+from trading.auctions import rules
 
 OPEN_STATUSES = ("new", "partially_filled")
 
@@ -380,6 +382,24 @@ class Auction(models.Model):
     @property
     def reserve_met(self) -> bool:
         return self.current_price is not None and self.current_price >= self.reserve_price
+
+    @property
+    def terms(self) -> rules.Terms:
+        """What the auction's prices follow, for the pure rules (`trading.auctions.rules`)."""
+        fixed = self.fixed_increment if self.increment_rule == self.Increment.FIXED else None
+        return rules.Terms(
+            tick=self.stock.tick_size,
+            start_price=self.start_price,
+            reserve_price=self.reserve_price,
+            fixed_increment=fixed,
+        )
+
+    @property
+    def soft_close(self) -> rules.SoftClose:
+        return rules.SoftClose(
+            window=timedelta(seconds=self.soft_close_seconds),
+            max_extension=timedelta(seconds=self.max_extension_seconds),
+        )
 
 
 class Bid(models.Model):

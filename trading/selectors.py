@@ -19,13 +19,12 @@ from marketdata.selectors import price as stored_price
 from trading.errors import TradingError
 from trading.models import (
     OPEN_STATUSES,
-    Auction,
-    Bid,
     BookLevel,
     BookState,
     Order,
     Position,
     Trade,
+    TradingConfiguration,
 )
 from trading.pricing import band
 
@@ -407,68 +406,14 @@ def order_get_own(*, user: User, order_id) -> Order:
     return order
 
 
-# --------------------------------------------------------------------------- auctions
-def auctions_list(*, status: str = "live") -> QuerySet[Auction]:
-    """Auctions by status: live (scheduled or open, ending soonest first), ended, or all."""
-    auctions = Auction.objects.select_related("stock")
-    if status == "live":
-        return auctions.filter(status__in=["scheduled", "open"]).order_by("ends_at")
-    if status == "ended":
-        return auctions.exclude(status__in=["scheduled", "open"]).order_by("-closed_at")
-    if status != "all":
-        return auctions.filter(status=status).order_by("-ends_at")
-    return auctions.order_by("-ends_at")
+def trading_configuration(*, user: User) -> TradingConfiguration:
+    """The user's trading configuration; the defaults (unsaved) when they have none."""
+    return TradingConfiguration.objects.filter(user=user).first() or TradingConfiguration()
 
 
-def auction_get(*, auction_id) -> Auction:
-    text = str(auction_id)
-    # A number past the id column's range is no auction either (and must not reach the query).
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
-        raise TradingError("not_found", "No such auction.")
-    auction = Auction.objects.select_related("stock").filter(pk=int(text)).first()
-    if auction is None:
-        raise TradingError("not_found", "No such auction.")
-    return auction
-
-
-def auction_bid_history(*, auction: Auction, viewer: User | None) -> list[dict]:
-    """Accepted bids, newest first; bidders masked as "bidder N" except the viewer ("you")."""
-    from trading.broadcast import bidder_labels
-
-    labels = bidder_labels(auction)
-    bids = auction.bids.exclude(status=Bid.Status.REFUSED).order_by("-placed_at", "-id")
-    viewer_id = viewer.id if viewer is not None and viewer.is_authenticated else None
-    return [
-        {
-            "bidder": "you" if b.bidder_id == viewer_id else labels.get(b.bidder_id, "bidder"),
-            "price": b.price,
-            "max_price": b.max_price if b.bidder_id == viewer_id else None,
-            "status": b.status,
-            "placed_at": b.placed_at,
-        }
-        for b in bids
-    ]
-
-
-def bids_for(*, user: User, limit: int = 200) -> QuerySet[Bid]:
-    """The user's bids, newest first, with their auctions."""
-    return (
-        Bid.objects.filter(bidder=user)
-        .select_related("auction", "auction__stock")
-        .order_by("-placed_at", "-id")[:limit]
-    )
-
-
-def my_standing(*, auction: Auction, user: User | None) -> str | None:
-    """leading / outbid / won / lost / seller, or None when the user is not in it."""
-    if user is None or not user.is_authenticated:
-        return None
-    if auction.seller_id == user.id:
-        return "seller"
-    latest = auction.bids.filter(bidder=user).exclude(status="refused").order_by("-id").first()
-    if latest is None:
-        return None
-    return "leading" if latest.status == "canceled" else latest.status
+def trading_suspended(*, user: User) -> bool:
+    """Whether the user has suspended their own trading (Alpaca's `suspend_trade`)."""
+    return TradingConfiguration.objects.filter(user_id=user.pk, suspend_trade=True).exists()
 
 
 def _settles(trade: Trade) -> str:
@@ -586,100 +531,3 @@ def activity_for(*, user: User, limit: int = 200) -> list[dict]:
         )
     rows.sort(key=lambda r: r["time"], reverse=True)
     return rows[:limit]
-
-
-def auction_bid_ladder(*, auction: Auction, viewer: User | None) -> list[dict]:
-    """The bid history as a buyer reads it (eBay's): each accepted bid at the amount it bid,
-    the automatic raises proxy bidding made for the leader as rows of their own, the highest
-    amount first (the winning one at a close). Bidders are masked "bidder N", except the
-    viewer ("you"); nobody's maximum is shown.
-
-    The raises are not stored: they are replayed from the accepted bids in the order they
-    were taken, by the rule the bids were priced by (`_standing`)."""
-    import copy
-
-    from trading.broadcast import bidder_labels
-    from trading.services.auctions import _standing
-
-    labels = bidder_labels(auction)
-    viewer_id = viewer.id if viewer is not None and viewer.is_authenticated else None
-    replay = copy.copy(auction)  # runner_up_max as it stood at each bid
-    replay.runner_up_max = None
-    rows: list[dict] = []
-
-    def row(bidder_id: int, amount: Decimal, at, automatic: bool) -> None:
-        label = "you" if bidder_id == viewer_id else labels.get(bidder_id, "bidder")
-        rows.append(
-            {
-                "bidder": label,
-                "mine": bidder_id == viewer_id,
-                "amount": amount,
-                "placed_at": at,
-                "automatic": automatic,
-                "order": len(rows),
-            }
-        )
-
-    leader: Bid | None = None
-    price: Decimal | None = None
-    bids = auction.bids.exclude(status=Bid.Status.REFUSED).order_by("id")
-    for bid in bids:
-        bid_max = bid.max_price or Decimal("0")
-        if leader is None or bid.bidder_id == leader.bidder_id:
-            # The first bid, or the leader raising its own maximum: a row when the price moved.
-            if bid.price is not None and bid.price != price:
-                row(bid.bidder_id, bid.price, bid.placed_at, automatic=False)
-            leader, price = bid, bid.price
-        elif bid_max > (leader.max_price or Decimal("0")):
-            # Takes the lead: the old leader was first raised to its maximum, automatically.
-            leader_max = leader.max_price or Decimal("0")
-            if price is None or leader_max > price:
-                row(leader.bidder_id, leader_max, bid.placed_at, automatic=True)
-            replay.runner_up_max = leader_max
-            leader, price = bid, bid.price
-            if price is not None:
-                row(bid.bidder_id, price, bid.placed_at, automatic=False)
-        else:
-            # Outbid as it lands: the bid at its maximum, then the leader's automatic answer.
-            row(bid.bidder_id, bid_max, bid.placed_at, automatic=False)
-            replay.runner_up_max = max(bid_max, replay.runner_up_max or bid_max)
-            answer = _standing(replay, leader.max_price or Decimal("0"))
-            if answer != price:
-                row(leader.bidder_id, answer, bid.placed_at, automatic=True)
-                price = answer
-    # The highest first; at one amount, the later row (the leader's answer to a tie) first.
-    rows.sort(key=lambda r: (r["amount"], r["order"]), reverse=True)
-    live = auction.status in (Auction.Status.SCHEDULED, Auction.Status.OPEN)
-    for index, r in enumerate(rows):
-        if index == 0 and auction.status == Auction.Status.CLOSED:
-            r["status"] = "won"
-        elif index == 0 and live:
-            r["status"] = "leading"
-        elif index == 0 and auction.status == Auction.Status.NO_SALE:
-            r["status"] = "under reserve"
-        else:
-            r["status"] = "outbid"
-    return rows
-
-
-def auction_my_max(*, auction: Auction, user: User | None) -> Decimal | None:
-    """The user's own standing maximum on the auction (their latest accepted bid's)."""
-    if user is None or not user.is_authenticated:
-        return None
-    return (
-        auction.bids.filter(bidder=user)
-        .exclude(status=Bid.Status.REFUSED)
-        .order_by("-id")
-        .values_list("max_price", flat=True)
-        .first()
-    )
-
-
-def auctions_set_aside(limit: int = 20) -> list[Auction]:
-    """Live auctions whose close failed (oldest end first), for staff."""
-    return list(
-        Auction.objects.filter(status__in=(Auction.Status.SCHEDULED, Auction.Status.OPEN))
-        .exclude(close_error="")
-        .select_related("stock")
-        .order_by("ends_at")[:limit]
-    )

@@ -1,6 +1,7 @@
 """The types of trading's stream messages: one TypedDict per client message and per part.
 
-Built by `trading.broadcast` (and read back by the `/ws/` consumer and the Alpaca streams);
+Built by `trading.broadcast` (and read back by the `/ws/` consumer and the Alpaca streams;
+the auctions' are beside their builders, in `trading.auctions.messages`);
 `docs/stream-messages.schema.json` is the same contract for clients, rendered from these by
 `streams.contract` and checked by `streams/tests/test_contract.py`.
 """
@@ -156,66 +157,3 @@ class OrdersSnapshotMessage(TypedDict):
     # Private messages (`orders`, `auction.standing`) as they were sent.
     missed: list[dict[str, Any]]
     missed_complete: bool
-
-
-class AuctionPayload(TypedDict):
-    id: int
-    symbol: str
-    qty: str
-    status: str
-    current_price: str | None
-    start_price: str | None
-    min_next_bid: str | None
-    bid_count: int
-    reserve_met: bool
-    starts_at: str | None
-    ends_at: str | None
-    original_ends_at: str | None
-    extended: bool
-    closed_at: str | None
-    sold_price: str | None
-    seq: int
-
-
-class PublicBid(TypedDict):
-    bidder: str
-    price: str | None
-    status: str
-    placed_at: str | None
-
-
-class AuctionMessage(TypedDict):
-    type: Literal["auction"]
-    event: str
-    auction_id: int
-    seq: int
-    auction: AuctionPayload
-    server_time: str | None
-    ends_at: str | None
-    bid: NotRequired[PublicBid]
-    ts: NotRequired[float]
-
-
-class AuctionSnapshotMessage(TypedDict):
-    """One auction's state (with `auction_id`), or every live auction's (`auctions`)."""
-
-    type: Literal["auction.snapshot"]
-    server_time: str
-    auctions: NotRequired[list[AuctionPayload]]
-    auction_id: NotRequired[int]
-    seq: NotRequired[int]
-    auction: NotRequired[AuctionPayload]
-    ends_at: NotRequired[str | None]
-
-
-class AuctionStandingMessage(TypedDict):
-    type: Literal["auction.standing"]
-    event: str
-    auction_id: int
-    symbol: str
-    current_price: str | None
-    max_price: str | None
-    ends_at: str | None
-    ts: NotRequired[float]
-    # Given by the publisher (`core.streams`): the user's private sequence number.
-    seq: NotRequired[int]

@@ -5,9 +5,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from marketdata import calendar
-from trading.demo import demo_auctions_keep, demo_bid, demo_maker_open, demo_maker_requote
+from trading.auctions.scheduler import auction_close_or_set_aside, auctions_sweep
+from trading.demo import demo_maker_open, demo_maker_requote
 from trading.services import orders_expire_day
-from trading.services.auctions import auction_close_or_set_aside, auctions_sweep
 
 
 @shared_task(
@@ -30,13 +30,9 @@ def expire_day_orders() -> int:
 
 @shared_task(name="trading.close_due_auctions")
 def close_due_auctions() -> dict[str, int]:
-    """Every second: open auctions whose start has come, close those whose end has passed
-    (and, in the demo, keep house lots running with the demo traders bidding)."""
-    done = auctions_sweep()
-    if settings.AUCTION_DEMO_LOTS:
-        done["demo_opened"] = demo_auctions_keep(lots=settings.AUCTION_DEMO_LOTS)
-        done["demo_bids"] = int(demo_bid())
-    return done
+    """Every second: open auctions whose start has come, close those whose end has passed,
+    then the sweep's hooks (AUCTION_SWEEP_HOOKS: the demo's house lots, when it runs)."""
+    return auctions_sweep()
 
 
 @shared_task(name="trading.close_auction")

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from trading import auction_views, views
+from trading import views
+from trading.auctions import views as auction_views
 
 urlpatterns = [
     path("stocks/<str:symbol>/", views.stock_detail, name="stock"),

@@ -170,8 +170,8 @@ def test_staff_set_a_stocks_listing_exchange_and_alpaca_clients_see_it(staff_cli
 
 
 def test_staff_create_a_house_auction_see_its_bids_and_cancel_it(staff_client, alice, settings):
+    from trading.auctions.services.bids import auction_bid_place
     from trading.models import Auction
-    from trading.services.auctions import auction_bid_place
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
     make_stock("ACME", "100.00")

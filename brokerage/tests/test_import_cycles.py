@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +54,11 @@ def test_imports_under_type_checking_make_no_circle(tmp_path, monkeypatch):
 def test_strongly_connected_sets_only_of_two_or_more():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"d", "a"}, "e": set()}
     assert import_cycles.strongly_connected(graph) == [["a", "b", "c"]]
+
+
+def test_the_house_has_no_import_circle():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "import_cycles.py")], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "import circles: none" in run.stdout

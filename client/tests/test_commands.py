@@ -174,7 +174,7 @@ def _closed_port() -> int:
 
 
 def test_auctions_are_listed_and_bid_on_from_the_command_line(cli: Cli, alice, settings):
-    from trading.services.auctions import auction_create
+    from trading.auctions.services.create import auction_create
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
     make_stock("LOT", "50.00")

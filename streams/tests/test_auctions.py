@@ -7,7 +7,8 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from streams.tests.conftest import in_thread, open_socket, session_cookie
-from trading.services.auctions import auction_bid_place, auction_create
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.create import auction_create
 from trading.tests.factories import make_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)

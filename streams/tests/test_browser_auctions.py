@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from streams.tests.conftest import Daphne
 from streams.tests.test_browser import browser, pytestmark, signed_in_page
+from trading.auctions.services.close import auction_close
+from trading.auctions.services.create import auction_create
 from trading.models import Auction
-from trading.services.auctions import auction_close, auction_create
 from trading.tests.factories import make_stock
 
 __all__ = ["browser", "pytestmark"]

@@ -72,7 +72,8 @@ def test_finding_1_browsing_the_markets_page_never_spends_the_tickets_budget(
 def test_finding_5_the_demo_never_bids_with_the_demo_log_ins_money(
     daphne: Daphne, browser, alice, bob, settings
 ):
-    from trading.demo import demo_auctions_keep, demo_bid, security_codes
+    from marketdata.securities import security_codes
+    from trading.demo import demo_auctions_keep, demo_bid
     from trading.models import Bid
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
@@ -130,7 +131,8 @@ def test_finding_2_a_fill_updates_the_open_portfolios_cash_and_position_within_a
 def test_finding_6_an_outbid_shows_on_any_open_page_and_a_cancel_keeps_the_page(
     daphne: Daphne, browser, alice, bob, settings
 ):
-    from trading.services.auctions import auction_bid_place, auction_create
+    from trading.auctions.services.bids import auction_bid_place
+    from trading.auctions.services.create import auction_create
 
     settings.AUCTION_SCHEDULE_CLOSE_TASKS = False
     stock = make_stock("ZOB", "50.00")
@@ -195,8 +197,9 @@ def test_finding_9_a_halt_saved_in_the_admins_stock_form_shows_on_the_open_marke
 def test_finding_10_trader_pages_and_the_admin_speak_plain_words(
     daphne: Daphne, browser, alice, bob, django_user_model
 ):
+    from trading.auctions.services.bids import auction_bid_place
+    from trading.auctions.services.create import auction_create
     from trading.services import order_cancel
-    from trading.services.auctions import auction_bid_place, auction_create
 
     stock = make_stock("ZWD", "20.00")
     give_shares(bob, stock, 50)

@@ -10,8 +10,10 @@ from django.utils import timezone
 from streams.tests.conftest import Bot, Daphne
 from streams.tests.test_browser import browser, pytestmark, signed_in_page
 from streams.tests.test_browser_ui import DESKTOP, market
+from trading.auctions.services.bids import auction_bid_place
+from trading.auctions.services.close import auction_close
+from trading.auctions.services.create import auction_create
 from trading.models import Auction
-from trading.services.auctions import auction_bid_place, auction_close, auction_create
 from trading.tests.factories import give_shares, make_stock
 
 __all__ = ["browser", "market", "pytestmark"]

@@ -11,12 +11,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
+from alpaca_adapter.tests.test_data_stream import Client, api_key
 from brokerage.asgi import application
 from core.redis import redis_client
 from streams import guard
 from streams.relay import relay
 from streams.tests.conftest import BROWSER_HEADERS, LAYER_PREFIX, in_thread
-from trading.tests.alpaca.test_data_stream import Client, api_key
 from trading.tests.factories import make_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)

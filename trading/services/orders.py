@@ -37,7 +37,7 @@ from trading.pricing import (
     taker_fee_bps,
     to_ticks,
 )
-from trading.selectors import order_get_own
+from trading.selectors import order_get_own, trading_suspended
 from trading.services.book_levels import BookChanges, book_changes_apply, resting_price
 from trading.services.locks import book_lock, book_lock_for_symbol, positions_lock
 from trading.services.parsing import is_blank, parse_choice, parse_price, parse_qty
@@ -81,8 +81,13 @@ def order_place(
     `replaces` is for `order_replace` only: an open order of the same user, symbol and side,
     locked by the caller, that this order cancels and takes the place of. A fill-or-kill order
     the book cannot fill whole is refused (`fok_not_fillable`), or with `unfillable_fok="cancel"`
-    (Alpaca's way) stored canceled with nothing traded, as an unfilled IOC order is.
+    (Alpaca's way) stored canceled with nothing traded, as an unfilled IOC order is. A user who
+    suspended their own trading (`TradingConfiguration.suspend_trade`) is refused, by every door.
     """
+    if trading_suspended(user=user):
+        raise TradingError(
+            "trading_suspended", "Trading is suspended by your account's configuration."
+        )
     request = _OrderRequest.parse(
         side=side,
         type=type,

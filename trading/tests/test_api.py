@@ -297,3 +297,16 @@ def test_the_openapi_schema_describes_the_order_endpoints(api_client):
 
 def test_the_interactive_docs_page_renders(api_client):
     assert api_client.get("/api/docs/").status_code == 200
+
+
+def test_a_user_who_suspended_their_trading_is_refused_an_order(acme, alice, key_client):
+    from trading.services.configuration import configuration_update
+
+    configuration_update(user=alice, changes={"suspend_trade": True})
+
+    response = _post_order(key_client(alice), limit_price="99.50")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "trading_suspended"
+    assert response.json()["message"] == "Trading is suspended by your account's configuration."
+    assert not alice.orders.exists()

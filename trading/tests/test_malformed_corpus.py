@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from trading.services.auctions import auction_create
+from trading.auctions.services.create import auction_create
 from trading.tests.factories import make_stock
 
 pytestmark = pytest.mark.django_db

@@ -123,3 +123,25 @@ def test_the_portfolio_lists_positions_and_open_orders_and_cancels(client, alice
 def test_the_order_history_needs_a_log_in(client):
     response = client.get(reverse("orders"))
     assert response.status_code == 302
+
+
+def test_a_user_who_suspended_their_trading_is_told_so_by_the_ticket(client, alice, acme):
+    from trading.services.configuration import configuration_update
+
+    configuration_update(user=alice, changes={"suspend_trade": True})
+    _login(client, alice)
+
+    response = client.post(
+        reverse("stock", args=["ACME"]),
+        {
+            "side": "buy",
+            "type": "limit",
+            "qty": "1",
+            "limit_price": "99.00",
+            "time_in_force": "gtc",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Trading is suspended by your account&#x27;s configuration." in response.content.decode()
+    assert not Order.objects.filter(user=alice).exists()

@@ -34,7 +34,7 @@ def market(alice, bob):
     return acme
 
 
-def test_placing_a_resting_order_takes_seven_statements(market, alice, key_client):
+def test_placing_a_resting_order_takes_eight_statements(market, alice, key_client):
     client = key_client(alice)
     client.get("/api/v1/account")  # the key's last-used stamp is written once a minute
 
@@ -42,8 +42,9 @@ def test_placing_a_resting_order_takes_seven_statements(market, alice, key_clien
         lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "99.00"}, format="json")
     )
 
-    # key, book lock, crossing orders, reserve, insert order, book level, book counters
-    assert count == 7
+    # key, suspension check, book lock, crossing orders, reserve, insert order, book level,
+    # book counters
+    assert count == 8
 
 
 def test_cancelling_an_order_takes_seven_statements(market, alice, key_client):
@@ -59,7 +60,7 @@ def test_cancelling_an_order_takes_seven_statements(market, alice, key_client):
     assert _statements(lambda: client.delete(f"/api/v1/orders/{last.json()['id']}")) == 8
 
 
-def test_a_fill_takes_eleven_statements(market, alice, key_client):
+def test_a_fill_takes_twelve_statements(market, alice, key_client):
     give_shares(alice, market, 1)  # a position in the stock already: the usual case
     client = key_client(alice)
     client.get("/api/v1/account")
@@ -68,10 +69,10 @@ def test_a_fill_takes_eleven_statements(market, alice, key_client):
         lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "101.00"}, format="json")
     )
 
-    # key, book lock, crossing orders, accounts locked, positions locked, the order inserted
-    # with its maker updated (one upsert), positions, accounts (each once, cash and
-    # reservation), the trade with the share and cash entries, book level, book counters
-    assert count == 10 + INSERTS
+    # key, suspension check, book lock, crossing orders, accounts locked, positions locked, the
+    # order inserted with its maker updated (one upsert), positions, accounts (each once, cash
+    # and reservation), the trade with the share and cash entries, book level, book counters
+    assert count == 11 + INSERTS
 
 
 def test_a_fill_into_a_first_position_adds_its_row(market, alice, key_client):
@@ -82,7 +83,7 @@ def test_a_fill_into_a_first_position_adds_its_row(market, alice, key_client):
         lambda: client.post("/api/v1/orders", {**ORDER, "limit_price": "101.00"}, format="json")
     )
 
-    assert count == 12 + INSERTS  # + the new position inserted, then locked
+    assert count == 13 + INSERTS  # + the new position inserted, then locked
 
 
 def test_filling_three_makers_writes_them_in_the_same_statements(market, alice, bob, key_client):
@@ -99,11 +100,11 @@ def test_filling_three_makers_writes_them_in_the_same_statements(market, alice, 
     )
 
     # three makers filled (the level keeps one order), three trades: one statement a kind
-    assert count == 10 + INSERTS
+    assert count == 11 + INSERTS
 
 
 def test_a_bid_takes_six_to_eight_statements_whatever_the_auction_has_seen(alice, bob, key_client):
-    from trading.services.auctions import auction_create
+    from trading.auctions.services.create import auction_create
 
     make_stock("ACME", "140.00")  # bids up to 150.00 stay inside the collar
     lot = auction_create(seller=None, symbol="ACME", qty=10, reserve_price="95.00")

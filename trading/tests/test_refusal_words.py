@@ -109,7 +109,7 @@ def test_a_refused_order_says_the_same_sentence_in_the_api(
 def test_a_refused_bid_reads_the_same_on_the_auction_page_and_in_the_api(
     client, key_client, alice, bob, stocks
 ):
-    from trading.services.auctions import auction_create
+    from trading.auctions.services.create import auction_create
     from trading.tests.factories import give_shares
 
     acme = make_stock("BIDS", "100.00")
