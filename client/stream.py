@@ -249,17 +249,7 @@ class Stream:
                         self.orders_seq = missed["seq"]
             self.orders_seq = max(self.orders_seq or 0, int(message.get("seq") or 0))
         elif kind in ("orders", "auction.standing") and isinstance(message.get("seq"), int):
-            seq = message["seq"]
-            if self.orders_seq is not None and seq <= self.orders_seq:
-                return []  # already had it (from a replay)
-            if self._orders_resyncing:
-                return []  # the replay asked for brings it
-            if self.orders_seq is not None and seq > self.orders_seq + 1:
-                # A gap: the replay after our last seq brings it, this one included.
-                self._orders_resyncing = True
-                await self.send(self._orders_subscription())
-                return [self._gap_event("orders", None, self.orders_seq, seq)]
-            self.orders_seq = seq
+            return await self._private(message)
         elif kind == "trades.snapshot":
             self.trade_seq[message["symbol"]] = message["seq"]
         elif kind == "trades":
@@ -269,6 +259,21 @@ class Stream:
                 out.append(await self._resync("trades", symbol, last, message))
             self.trade_seq[symbol] = max(message["seq"], last or 0)
         return out
+
+    async def _private(self, message: dict) -> list[dict]:
+        """A private message in its sequence: dropped if had, a resync on a gap."""
+        seq = message["seq"]
+        if self.orders_seq is not None and seq <= self.orders_seq:
+            return []  # already had it (from a replay)
+        if self._orders_resyncing:
+            return []  # the replay asked for brings it
+        if self.orders_seq is not None and seq > self.orders_seq + 1:
+            # A gap: the replay after our last seq brings it, this one included.
+            self._orders_resyncing = True
+            await self.send(self._orders_subscription())
+            return [self._gap_event("orders", None, self.orders_seq, seq)]
+        self.orders_seq = seq
+        return [message]
 
     async def _resync(self, channel: str, symbol: str, had: int, message: dict) -> dict:
         """Subscribing again is how the protocol asks for a fresh snapshot."""

@@ -8,7 +8,7 @@ and is answered `{"stream": "authorization", "data": {"status": "authorized", ..
 events. A client that speaks msgpack (binary frames) is answered in msgpack; JSON otherwise.
 
 When the key is revoked or the user deactivated (a `stream.revoke` event on `access.<user id>`,
-or the re-check every `ACCESS_RECHECK_SECONDS`), the socket is told `unauthorized` and closed
+or the re-check every `ACCESS_RECHECK_SECONDS`: `streams.access`, shared with `/ws/`), the socket is told `unauthorized` and closed
 with 4001, as for a wrong key. A socket authenticates once: a second `authenticate` is
 answered with an error ("already authenticated") and the first key stays the socket's.
 A socket that has not authenticated within `AUTH_TIMEOUT_SECONDS` is closed with 4001.
@@ -23,13 +23,12 @@ import logging
 from typing import cast
 
 import msgpack
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.selectors import stream_access_valid
-from accounts.services import api_key_authenticate
+from accounts.models import User
 from alpaca_adapter.presenters import trade_updates
 from core import streams
+from streams.access import AccessWatch, Holder, key_holder
 from streams.guard import CLOSE_SLOW_CONSUMER, SocketGuard
 from trading.stream_messages import OrdersMessage
 
@@ -37,17 +36,8 @@ log = logging.getLogger(__name__)
 
 TRADE_UPDATES = "trade_updates"
 CLOSE_UNAUTHORIZED = 4001
-ACCESS_RECHECK_SECONDS = 30.0
 AUTH_TIMEOUT_SECONDS = 30.0
 MAX_FRAME_BYTES = 16 * 1024
-
-
-@database_sync_to_async
-def _authenticate(key_id: str, secret: str):
-    return api_key_authenticate(key_id=key_id, secret=secret)
-
-
-_access_valid = database_sync_to_async(stream_access_valid)
 
 
 class TradingStreamConsumer(SocketGuard):
@@ -56,12 +46,12 @@ class TradingStreamConsumer(SocketGuard):
     max_frame_bytes = MAX_FRAME_BYTES
     auth_timer: asyncio.Task | None = None
 
-    user = None
+    user: User | None = None
     key_id: str | None = None
     binary = False
     group: str | None = None
-    access_group: str | None = None
-    recheck_task: asyncio.Task | None = None
+    holder: Holder | None = None
+    watch: AccessWatch | None = None  # the key's revocation, shared with /ws/ (streams.access)
 
     async def connect(self) -> None:
         await self.accept()
@@ -93,13 +83,12 @@ class TradingStreamConsumer(SocketGuard):
         await self._error("too many messages: dropped until you slow down")
 
     async def _leave_groups(self) -> None:
-        if self.recheck_task is not None:
-            self.recheck_task.cancel()
-            self.recheck_task = None
-        for group in (self.group, self.access_group):
-            if group:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.group = self.access_group = None
+        if self.watch is not None:
+            watch, self.watch = self.watch, None
+            await watch.stop()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.group = None
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.binary = bytes_data is not None
@@ -138,44 +127,24 @@ class TradingStreamConsumer(SocketGuard):
         secret = data.get("secret_key") or message.get("secret") or ""
         if not isinstance(key_id, str) or not isinstance(secret, str):
             key_id = secret = ""
-        key = await _authenticate(key_id, secret) if key_id and secret else None
-        status = "authorized" if key is not None else "unauthorized"
+        holder = await key_holder(key_id, secret) if key_id and secret else None
+        status = "authorized" if holder is not None else "unauthorized"
         await self._send(
             {"stream": "authorization", "data": {"status": status, "action": "authenticate"}}
         )
-        if key is None:
+        if holder is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.access_group = streams.access_group(key.user.pk)
-        await self.channel_layer.group_add(self.access_group, self.channel_name)
-        self.recheck_task = asyncio.create_task(self._recheck())
-        self.user, self.key_id = key.user, key.key_id
-
-    async def _recheck(self) -> None:
-        """The backstop of `stream.revoke`: should the event be lost, the key is re-checked."""
-        while self.user is not None:
-            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
-            if self.user is None:
-                return
-            try:
-                valid = await _access_valid(user_id=self.user.pk, key_id=self.key_id)
-            except Exception:
-                log.warning("could not re-check a trading stream's key", exc_info=True)
-                continue
-            if not valid:
-                self.recheck_task = None
-                await self._unauthorize()
-                return
+        self.holder, self.user, self.key_id = holder, holder.user, holder.key_id
+        # The key's revocation event, and the re-check on the clock should the event be lost.
+        self.watch = AccessWatch(self, holder, on_end=self._unauthorize)
+        await self.watch.start()
+        self.watch.recheck()
 
     async def stream_revoke(self, event: dict) -> None:
         """The user's key was revoked, or every right of theirs ended: close the socket."""
-        if self.user is None or event.get("user_id") != self.user.pk:
-            return
-        if event.get("key_id") and event["key_id"] != self.key_id:
-            return
-        if event.get("session_key") or event.get("every_session"):
-            return  # browser sessions ended: this socket holds a key
-        await self._unauthorize()
+        if self.user is not None and self.holder is not None and self.holder.ended_by(event):
+            await self._unauthorize()
 
     async def _unauthorize(self) -> None:
         self.user = None

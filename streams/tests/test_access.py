@@ -160,3 +160,33 @@ def test_a_revoked_key_on_the_alpaca_trading_stream_is_told_and_closed(alice):
         "data": {"status": "unauthorized", "action": "listen"},
     }
     assert closed == {"type": "websocket.close", "code": 4001}
+
+
+def test_a_lost_revoke_event_on_the_alpaca_trading_stream_is_caught_by_the_same_recheck(
+    alice, monkeypatch
+):
+    # /stream watches its key with streams.access, as /ws/ does: the same clock backs it up.
+    monkeypatch.setattr(access, "ACCESS_RECHECK_SECONDS", 0.2)
+    key, secret = api_key_create(user=alice, name="alpaca-py")
+
+    async def scenario():
+        ws = WebsocketCommunicator(application, "/stream")
+        assert (await ws.connect(timeout=5))[0]
+        await ws.send_to(
+            text_data=json.dumps(
+                {"action": "authenticate", "data": {"key_id": key.key_id, "secret_key": secret}}
+            )
+        )
+        await ws.receive_json_from(timeout=5)
+        # Revoked behind the services' back: no event is published.
+        await in_thread(
+            lambda: ApiKey.objects.filter(pk=key.pk).update(revoked_at="2026-01-01T00:00Z")
+        )()
+        told = await ws.receive_json_from(timeout=2)
+        closed = await ws.receive_output(timeout=1)
+        await ws.wait()
+        return told, closed
+
+    told, closed = run(scenario)
+    assert told["data"]["status"] == "unauthorized"
+    assert closed == {"type": "websocket.close", "code": 4001}

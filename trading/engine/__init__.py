@@ -1,8 +1,9 @@
 """Pure-Python matching engine: integer ticks and lots, price-time priority, no Django.
 
 `match()` serves the database order path (it gets the crossing resting orders from a query);
-`OrderBook` keeps a whole book in memory for replays and benchmarks. Both run the same loop,
-`core.sweep`.
+`OrderBook` keeps a whole book in memory for replays and benchmarks. Both apply the same rules:
+`match()` through `core.sweep`, `OrderBook` through its own inlined copy of that loop (book.py
+is the hot path); the property tests hold them against each other.
 """
 
 from trading.engine.book import OrderBook

@@ -1,15 +1,13 @@
-"""The one matching loop, shared by `match()` (for the database path) and `OrderBook`.
+"""The matching loop of `match()`, the database path's engine.
 
-Both callers hand the loop *entries*: small lists laid out as
+`match()` hands the loop *entries*: small lists laid out as
 
     [qty, order_id, account_id, price, seq, side_index]     side_index: 0 bid, 1 ask
 
-in price-time priority. Lists rather than objects because the in-memory book creates one per
-resting order and may hold millions: a list literal costs a fraction of a slotted instance,
-and the loop reads fields by constant index. The loop mutates `qty` (index 0) in place;
-`match()` gives it throw-away copies of the caller's `RestingOrder`s, which are never changed,
-while `OrderBook` feeds it its own queues one price level at a time and then settles that
-level's total and its id index from the events the loop appended.
+in price-time priority, read by constant index. The loop mutates `qty` (index 0) in place;
+`match()` gives it throw-away copies of the caller's `RestingOrder`s, which are never changed.
+`OrderBook` (book.py) runs the same rules in its own inlined copy of this loop over its
+queues, and the property tests hold the two against each other and against a naive model.
 """
 
 from __future__ import annotations
@@ -53,8 +51,7 @@ def sweep(
     Stops at the first entry whose price does not cross `limit` (None: take any price) and as
     soon as `qty` is filled, so a lazy `entries` is consumed no further than needed. Entries
     of the taker's own account (`stp_key`) are zeroed and appended to `cancels`; matching goes
-    on past them. Entries already at zero (lazily cancelled in the book) are skipped. The
-    event lists are the caller's so a book can sweep level after level into the same lists.
+    on past them. Entries already at zero are skipped. The event lists are the caller's.
     """
     for e in entries:
         if limit is not None and (e[3] > limit if is_buy else e[3] < limit):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from trading.models import BookLevel, BookState, Order
 
@@ -62,27 +63,7 @@ def book_changes_apply(state: BookState, changes: BookChanges) -> list[dict[str,
                 )
                 qty, orders = cursor.fetchone()
             else:
-                cursor.execute(
-                    f"UPDATE {table} SET {qty_col} = {qty_col} + %s, "
-                    f"{orders_col} = {orders_col} + %s WHERE {where} AND {qty_col} + %s > 0 "
-                    f"RETURNING {qty_col}, {orders_col}",
-                    [dq, dn, *key, dq],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    qty, orders = row
-                else:
-                    cursor.execute(
-                        f"DELETE FROM {table} WHERE {where} AND {qty_col} + %s = 0 "
-                        f"AND {orders_col} + %s = 0 RETURNING {qty_col}",
-                        [*key, dq, dn],
-                    )
-                    if cursor.fetchone() is None:
-                        raise RuntimeError(
-                            f"book level {state.stock.symbol} {side} {price} cannot take "
-                            f"{dq:+} shares / {dn:+} orders"
-                        )
-                    qty = orders = 0
+                qty, orders = _level_take(cursor, table, where, key, dq, dn, state)
             state.book_seq += 1
             deltas.append(
                 {
@@ -94,3 +75,38 @@ def book_changes_apply(state: BookState, changes: BookChanges) -> list[dict[str,
                 }
             )
     return deltas
+
+
+def _level_take(
+    cursor: CursorWrapper,
+    table: str,
+    where: str,
+    key: list[int | str | Decimal],
+    dq: int,
+    dn: int,
+    state: BookState,
+) -> tuple[int, int]:
+    """Take shares (and orders) off a level: a guarded decrement, or a delete when it empties."""
+    qn = connection.ops.quote_name
+    qty_col, orders_col = qn("qty"), qn("orders")
+    cursor.execute(
+        f"UPDATE {table} SET {qty_col} = {qty_col} + %s, "
+        f"{orders_col} = {orders_col} + %s WHERE {where} AND {qty_col} + %s > 0 "
+        f"RETURNING {qty_col}, {orders_col}",
+        [dq, dn, *key, dq],
+    )
+    row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), int(row[1])
+    cursor.execute(
+        f"DELETE FROM {table} WHERE {where} AND {qty_col} + %s = 0 "
+        f"AND {orders_col} + %s = 0 RETURNING {qty_col}",
+        [*key, dq, dn],
+    )
+    if cursor.fetchone() is None:
+        _, side, price = key
+        raise RuntimeError(
+            f"book level {state.stock.symbol} {side} {price} cannot take "
+            f"{dq:+} shares / {dn:+} orders"
+        )
+    return 0, 0

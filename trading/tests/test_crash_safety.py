@@ -9,7 +9,7 @@ import pytest
 from trading import broadcast, services
 from trading.events import MarketEvents
 from trading.management.commands.audit_ledger import audit_ledger
-from trading.services import cancels, orders, settlement
+from trading.services import cancels, placement, settlement
 from trading.tests.factories import give_shares, make_stock, place
 from trading.tests.snapshots import db_state
 
@@ -27,10 +27,10 @@ MANAGERS = {
     "cash_move": (settlement, "cash_move"),
     "accounts_save": (settlement, "accounts_save"),
     "insert_together": (settlement, "insert_together"),
-    "_record_fill": (orders, "_record_fill"),
-    "book_changes_apply": (orders, "book_changes_apply"),
+    "_record_fill": (placement, "_record_fill"),
+    "book_changes_apply": (placement, "book_changes_apply"),
     "publish_on_commit": (MarketEvents, "publish_on_commit"),
-    "_cancel_in_place": (orders, "_cancel_in_place"),
+    "_cancel_in_place": (placement, "_cancel_in_place"),
     "cancels.book_changes_apply": (cancels, "book_changes_apply"),
 }
 
