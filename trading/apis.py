@@ -317,6 +317,13 @@ class AccountOutput(Output):
     long_market_value = _amount()
     equity = _amount()
     portfolio_value = _amount()
+    today_pl = _amount(
+        allow_null=True,
+        help_text="Today's profit or loss over your positions (since `market_day_start`, the "
+        "market's midnight): the shares' value now less their value at the previous close, "
+        "today's buys and sells at their prices, fees apart. Null when a stock held has no "
+        "previous close.",
+    )
     open_orders = serializers.IntegerField()
     created_at = serializers.DateTimeField(source="account.created_at")
 
@@ -353,6 +360,13 @@ class PositionOutput(Output):
         max_digits=20, decimal_places=6, coerce_to_string=True
     )
     realized_pl = _amount(source="position.realized_pl")
+    today_pl = _amount(
+        allow_null=True,
+        help_text="Today's profit or loss in this stock: the value now less the shares held "
+        "at the day's start at the previous close, less today's buys, plus today's sells (at "
+        "their prices, fees apart). Null when shares were held at the day's start and the "
+        "stock has no previous close.",
+    )
 
     def get_asset_class(self, view) -> str:
         return "us_equity"

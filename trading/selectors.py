@@ -221,6 +221,7 @@ class PositionView:
     lastday_price: Decimal | None
     change_today: Decimal | None
     price_source: str = "last_trade"  # or "reference" when the stock has not traded here
+    today_pl: Decimal | None = None  # see `_today_pl`; None without a previous close
 
     @property
     def unrealized_pct(self) -> Decimal:
@@ -241,6 +242,54 @@ def _mark(stock: Stock, state_price: Decimal | None) -> tuple[Decimal, str]:
     return reference or Decimal("0"), "reference"
 
 
+@dataclass
+class _DayTrades:
+    """One user's trades in one stock since the day's start: shares and money each way."""
+
+    bought: int = 0
+    bought_cost: Decimal = Decimal("0")
+    sold: int = 0
+    sold_proceeds: Decimal = Decimal("0")
+
+
+def _day_trades(*, user: User, stock_ids=None, now: datetime | None = None) -> dict:
+    """`_DayTrades` by stock id, from the user's trades since `market_day_start` (fees apart)."""
+    trades = Trade.objects.filter(executed_at__gte=market_day_start(now)).filter(
+        Q(buyer=user) | Q(seller=user)
+    )
+    if stock_ids is not None:
+        trades = trades.filter(stock_id__in=stock_ids)
+    days: dict[int, _DayTrades] = {}
+    for stock_id, buyer_id, seller_id, price, qty in trades.values_list(
+        "stock_id", "buyer_id", "seller_id", "price", "qty"
+    ):
+        day = days.setdefault(stock_id, _DayTrades())
+        if buyer_id == user.pk:
+            day.bought += qty
+            day.bought_cost += price * qty
+        if seller_id == user.pk:
+            day.sold += qty
+            day.sold_proceeds += price * qty
+    return days
+
+
+def _today_pl(
+    *, qty: int, price: Decimal, previous_close: Decimal | None, day: _DayTrades | None
+) -> Decimal | None:
+    """Today's P&L in one stock: what the shares are worth now, less what the shares held at
+    the day's start were worth at the previous close, less today's buys, plus today's sells
+    (at their trade prices; fees apart). Shares bought today count from their price, shares
+    sold today up to their price. None when shares were held at the day's start and the stock
+    has no previous close to measure from."""
+    day = day or _DayTrades()
+    held_at_start = qty - day.bought + day.sold
+    if held_at_start and not previous_close:
+        return None
+    start_value = held_at_start * (previous_close or Decimal("0"))
+    value = price * qty - start_value - day.bought_cost + day.sold_proceeds
+    return value.quantize(Decimal("0.0001"))
+
+
 def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView]:
     """Open positions (quantity above zero), valued at the last trade (else the reference price)."""
     positions = (
@@ -255,6 +304,7 @@ def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView
             "stock_id", "last_price"
         )
     )
+    days = _day_trades(user=user, stock_ids=[p.stock_id for p in positions])
     views = []
     for p in positions:
         price, source = _mark(p.stock, last_prices.get(p.stock_id))
@@ -264,8 +314,32 @@ def positions_for(*, user: User, symbol: str | None = None) -> list[PositionView
         plpc = (pl / cost).quantize(Decimal("0.000001")) if cost else Decimal("0")
         prev = p.stock.previous_close
         change = ((price - prev) / prev).quantize(Decimal("0.000001")) if prev else None
-        views.append(PositionView(p, price, market_value, cost, pl, plpc, prev, change, source))
+        today = _today_pl(qty=p.qty, price=price, previous_close=prev, day=days.get(p.stock_id))
+        views.append(
+            PositionView(p, price, market_value, cost, pl, plpc, prev, change, source, today)
+        )
     return views
+
+
+def today_pl_total(*, user: User, positions: list[PositionView]) -> Decimal | None:
+    """Today's P&L over the account: the open positions' (`PositionView.today_pl`) plus the
+    stocks sold out of today (their sells less the previous-close value of the shares held at
+    the day's start, less today's buys). None when a figure in it has no previous close."""
+    held = {v.position.stock_id for v in positions}
+    total = Decimal("0")
+    for v in positions:
+        if v.today_pl is None:
+            return None
+        total += v.today_pl
+    closed = {k: d for k, d in _day_trades(user=user).items() if k not in held}
+    for stock in Stock.objects.filter(id__in=list(closed)):
+        today = _today_pl(
+            qty=0, price=Decimal("0"), previous_close=stock.previous_close, day=closed[stock.id]
+        )
+        if today is None:
+            return None
+        total += today
+    return total
 
 
 def account_summary(*, user: User) -> dict:
@@ -283,6 +357,7 @@ def account_summary(*, user: User) -> dict:
         "equity": equity,
         "portfolio_value": equity,
         "positions": positions,
+        "today_pl": today_pl_total(user=user, positions=positions),
         "open_orders": Order.objects.filter(user=user, status__in=OPEN_STATUSES).count(),
     }
 

@@ -1,11 +1,13 @@
 // The portfolio: the equity curve from the ledgers, the connection badge, and the figures and
 // positions kept live: whatever the private stream says happened to the user's orders or bids
 // (a fill, a new order holding cash, a cancel releasing it, an auction won or lost), the page
-// swaps in the server's fresh figures and positions at once.
+// swaps in the server's fresh figures and positions at once; and when anyone's trade or a
+// reference price moves a stock held (portfolio_live.js), the same fresh figures follow.
 import "./live_start.js"; // first: the socket and the live tables, before this page's code
 import { equityChart } from "./chart.js";
 import { equityPoints } from "./candles.js";
-import { api, bindConnectionBadges, toast, on } from "./live.js";
+import { api, bindConnectionBadges, streams, toast, on } from "./live.js";
+import { followHoldings } from "./portfolio_live.js";
 import { orderToast } from "./ticket_math.js";
 import { bindNotices } from "./notices.js";
 
@@ -53,6 +55,7 @@ async function refreshFigures() {
         const next = fresh.getElementById(id);
         if (now && next) now.replaceWith(document.adoptNode(next));
       }
+      if (syncHoldings) syncHoldings(); // a position opened or closed: follow its stock or stop
     }
   } catch (e) {
     // Offline for a moment: the next message (or the reconnect's snapshot) refreshes again.
@@ -64,5 +67,23 @@ async function refreshFigures() {
     }
   }
 }
+
+// The market moving a stock held: at most one refresh every MARKET_GAP_MS, so a busy book
+// costs a few requests a second at most, and the figures are never more than that behind.
+const MARKET_GAP_MS = 250;
+let lastMarketRefresh = 0;
+let marketTimer = null;
+function marketMoved() {
+  if (marketTimer) return;
+  const wait = Math.max(0, lastMarketRefresh + MARKET_GAP_MS - Date.now());
+  marketTimer = setTimeout(() => {
+    marketTimer = null;
+    lastMarketRefresh = Date.now();
+    refreshFigures();
+  }, wait);
+}
+
+const client = streams();
+const syncHoldings = client && stats ? followHoldings(client, () => document.querySelectorAll("#positions tr[data-symbol]"), marketMoved) : null;
 
 bindNotices();

@@ -2,6 +2,7 @@
 import "./live_start.js"; // first: the socket and the live tables, before this page's code
 import { priceChart } from "./chart.js";
 import { toBar, applyTrade, applyCandle } from "./candles.js";
+import { DEFAULT_RANGE, candlesUrl, isRange, rangeQuery } from "./chart_range.js";
 import { withDepth, depthOf, topOfBook } from "./book_view.js";
 import { price, money, onTick } from "./format.js";
 import { estimate, maxQty, validate, orderToast } from "./ticket_math.js";
@@ -77,15 +78,25 @@ on("book", () => {
 const chartBox = $("#price-chart");
 let chart = null;
 let bars = [];
-let interval = localStorage.getItem("chart.interval") || "1m";
+// The range and bar length are kept per tab (another tab may look at another range).
+let range = sessionStorage.getItem("chart.range");
+if (!isRange(range)) range = DEFAULT_RANGE;
+let interval = rangeQuery(range, sessionStorage.getItem("chart.interval"), Date.now()).interval;
 const symbol = chartBox ? chartBox.dataset.symbol : (strip && strip.dataset.symbol) || "";
 
+let loads = 0;
 async function loadChart() {
   if (!chartBox) return;
   for (const button of document.querySelectorAll("[data-interval]")) {
     button.setAttribute("aria-pressed", String(button.dataset.interval === interval));
   }
-  const { ok, body } = await api("GET", `/api/v1/stocks/${encodeURIComponent(symbol)}/candles?interval=${interval}`);
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.range === range));
+  }
+  const load = ++loads;
+  chartBox.dataset.state = "loading";
+  const { ok, body } = await api("GET", candlesUrl(symbol, range, interval, Date.now()));
+  if (load !== loads) return; // a later choice is on its way
   if (!ok || !body) {
     chartBox.dataset.state = "error";
     chartBox.textContent = "The chart could not be loaded.";
@@ -96,6 +107,7 @@ async function loadChart() {
   chart.set(bars, interval === "1d");
   chartBox.dataset.bars = String(bars.length);
   chartBox.dataset.interval = interval;
+  chartBox.dataset.range = range;
   chartBox.dataset.state = "drawn";
 }
 
@@ -104,7 +116,16 @@ if (chartBox) {
   for (const button of document.querySelectorAll("[data-interval]")) {
     button.addEventListener("click", () => {
       interval = button.dataset.interval;
-      localStorage.setItem("chart.interval", interval);
+      sessionStorage.setItem("chart.interval", interval);
+      loadChart();
+    });
+  }
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.addEventListener("click", () => {
+      range = button.dataset.range;
+      interval = rangeQuery(range, null, Date.now()).interval; // the range's own bar length
+      sessionStorage.setItem("chart.range", range);
+      sessionStorage.setItem("chart.interval", interval);
       loadChart();
     });
   }

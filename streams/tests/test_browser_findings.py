@@ -295,8 +295,12 @@ def test_finding_8_a_market_order_is_not_offered_where_nobody_is_on_the_other_si
     page = signed_in_page(browser, daphne, alice)
     page.goto(f"{daphne.http}/stocks/ZNM/")
     page.wait_for_selector("[data-connection=live]", timeout=15_000)
-    # The chart is full from the first minute: a day of one-minute history.
-    page.wait_for_selector("#price-chart[data-state=drawn]", timeout=15_000)
+    # The chart is full from the first minute: a day of one-minute history, drawn by the 1D
+    # range as 5-minute bars, and as one-minute bars when asked.
+    page.wait_for_selector("#price-chart[data-range='1D'][data-state=drawn]", timeout=15_000)
+    assert int(page.get_attribute("#price-chart", "data-bars")) >= 250
+    page.click("[data-interval='1m']")
+    page.wait_for_selector("#price-chart[data-interval='1m'][data-state=drawn]", timeout=15_000)
     assert int(page.get_attribute("#price-chart", "data-bars")) >= 500
     # The OHLC read-out: the latest bar, then the bar under the pointer.
     latest = page.inner_text("[data-ohlc]")
