@@ -17,7 +17,7 @@ from core.forms import form_add_domain_error
 from core.http import safe_next
 from marketdata import calendar
 from marketdata.selectors import stock_by_symbol
-from trading import selectors, services
+from trading import account_history, selectors, services
 from trading.errors import TradingError
 from trading.forms import OrderTicketForm
 from trading.models import Order
@@ -113,7 +113,7 @@ def portfolio_summary(request):
 @login_required
 def portfolio_equity(request):
     """The equity curve's points for the portfolio chart (the browser's session only)."""
-    points = selectors.equity_history(user=request.user)
+    points = account_history.equity_history(user=request.user)
     return JsonResponse(
         {"points": [{"time": p["time"].isoformat(), "equity": str(p["equity"])} for p in points]}
     )
@@ -122,7 +122,7 @@ def portfolio_equity(request):
 @login_required
 def activity(request):
     """The user's fills and cash movements, newest first."""
-    rows = selectors.activity_for(user=request.user, limit=300)
+    rows = account_history.activity_for(user=request.user, limit=300)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "trading/activity.html", {"page": page})
 

@@ -10,7 +10,7 @@ import pytest
 from marketdata import price_watch
 from marketdata.providers import SimulatedProvider
 from marketdata.services import prices_pull
-from trading.models import Notification, PriceAlert
+from trading.alerts.models import Notification, PriceAlert
 from trading.tests.factories import make_stock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pull_state")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streams.tests.conftest import Daphne
 from streams.tests.test_browser import browser, pytestmark, signed_in_page
-from trading.models import PriceAlert
+from trading.alerts.models import PriceAlert
 from trading.tests.factories import give_shares, make_stock, place
 
 __all__ = ["browser", "pytestmark"]

@@ -20,9 +20,9 @@ from core import streams as core_streams
 from marketdata import streams as market_streams
 from marketdata.selectors import Candle
 from streams import contract, protocol, snapshots
+from trading.alerts.models import PriceAlert
 from trading.auctions.services.bids import auction_bid_place
 from trading.auctions.services.create import auction_create
-from trading.models import PriceAlert
 from trading.tests.factories import give_shares, make_stock, place
 
 SCHEMA = json.loads(contract.SCHEMA_PATH.read_text())

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict, cast
 
 from core.times import rfc3339
-from trading.models import PriceAlert
+from trading.alerts.models import PriceAlert
 
 Direction = Literal["above", "below"]
 Source = Literal["last_trade", "reference"]

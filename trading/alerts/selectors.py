@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F
 
 from accounts.models import User
-from trading.models import Notification, PriceAlert
+from trading.alerts.models import Notification, PriceAlert
 
 
 def notifications_for(*, user: User, limit: int = 100) -> list[Notification]:

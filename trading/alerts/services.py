@@ -28,8 +28,9 @@ from core import streams
 from core.fields import PRICE_DECIMAL_PLACES, PRICE_MAX_DIGITS
 from marketdata.models import Stock
 from trading.alerts.messages import AlertFiredMessage, alert_fired_message
+from trading.alerts.models import Notification, PriceAlert
 from trading.errors import TradingError
-from trading.models import BookState, Notification, PriceAlert
+from trading.models import BookState
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from core.forms import form_add_domain_error
 from core.http import safe_next
 from trading.alerts import selectors, services
+from trading.alerts.models import PriceAlert
 from trading.errors import TradingError
-from trading.models import PriceAlert
 
 
 class AlertForm(forms.Form):

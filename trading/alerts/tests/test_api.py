@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trading.models import Notification, PriceAlert
+from trading.alerts.models import Notification, PriceAlert
 from trading.tests.factories import make_stock
 
 pytestmark = pytest.mark.django_db

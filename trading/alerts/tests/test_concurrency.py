@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from trading.alerts import services as alerts
-from trading.models import Notification, PriceAlert
+from trading.alerts.models import Notification, PriceAlert
 from trading.tests.factories import make_stock
 
 pytestmark = [

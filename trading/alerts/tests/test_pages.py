@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from trading.models import Notification, PriceAlert
+from trading.alerts.models import Notification, PriceAlert
 from trading.tests.factories import make_stock
 
 pytestmark = pytest.mark.django_db

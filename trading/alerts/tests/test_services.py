@@ -10,8 +10,8 @@ import pytest
 from marketdata import price_watch
 from trading.alerts import selectors
 from trading.alerts import services as alerts
+from trading.alerts.models import Notification, PriceAlert
 from trading.errors import TradingError
-from trading.models import Notification, PriceAlert
 from trading.tests.factories import give_shares, make_stock, place
 
 pytestmark = pytest.mark.django_db
