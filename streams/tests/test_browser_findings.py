@@ -254,7 +254,14 @@ def test_finding_7_on_a_phone_positions_orders_and_activity_are_cards_with_nothi
     page.set_viewport_size({"width": 390, "height": 844})
 
     def inside(selector: str) -> None:
-        box = page.locator(selector).first.bounding_box()
+        # The live portfolio swaps its positions in fresh from the server once its streams are
+        # up: an element measured as it is replaced has no box, so measure the one in place.
+        box = None
+        for _ in range(30):
+            box = page.locator(selector).first.bounding_box()
+            if box is not None:
+                break
+            page.wait_for_timeout(100)
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
 
     def no_inner_scroll() -> None:
