@@ -80,7 +80,7 @@ def price_alert_create(
     text = str(symbol or "").strip().upper()
     stock = Stock.objects.filter(symbol=text).first() if text else None
     if stock is None:
-        raise TradingError("asset_not_found", f"There is no stock {text!r}.")
+        raise TradingError("unknown_symbol", f"There is no stock {text!r}.")
     if direction not in DIRECTIONS:
         raise TradingError("invalid_direction", 'An alert is "above" or "below" a level.')
     value = _level(level, stock)

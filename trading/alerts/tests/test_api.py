@@ -42,7 +42,6 @@ def test_an_alert_is_created_listed_and_deleted(alice, acme, key_client):
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"symbol": "NOPE", "direction": "above", "level": "105"}, "asset_not_found"),
         ({"symbol": "ACME", "direction": "above", "level": "0"}, "invalid_level"),
         ({"symbol": "ACME", "direction": "above", "level": "-1"}, "invalid_level"),
         ({"symbol": "ACME", "direction": "above", "level": "105.001"}, "level_off_tick"),
@@ -54,6 +53,17 @@ def test_bad_input_is_a_400_with_a_stable_code(alice, acme, key_client, payload,
 
     assert answer.status_code == 400
     assert answer.json()["code"] == code
+    assert not PriceAlert.objects.exists()
+
+
+def test_an_unknown_symbol_is_a_422_as_for_orders(alice, acme, key_client):
+    # The body is well formed; the stock it names does not exist: as `POST /orders` answers.
+    answer = key_client(alice).post(
+        "/api/v1/alerts", {"symbol": "NOPE", "direction": "above", "level": "105"}, format="json"
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "unknown_symbol"
     assert not PriceAlert.objects.exists()
 
 

@@ -58,8 +58,8 @@ def test_an_alert_is_armed_on_a_known_stock_at_a_level_on_its_tick(alice, acme):
 @pytest.mark.parametrize(
     ("symbol", "direction", "level", "code"),
     [
-        ("NOPE", "above", "105", "asset_not_found"),
-        ("", "above", "105", "asset_not_found"),
+        ("NOPE", "above", "105", "unknown_symbol"),
+        ("", "above", "105", "unknown_symbol"),
         ("ACME", "sideways", "105", "invalid_direction"),
         ("ACME", "above", "0", "invalid_level"),
         ("ACME", "below", "-5", "invalid_level"),
