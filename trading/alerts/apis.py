@@ -11,15 +11,20 @@ from rest_framework.views import APIView
 from core.api_input import BodyInput
 from core.api_output import Output
 from trading.alerts import selectors, services
-from trading.apis import _amount
+from trading.apis import PriceField, _amount
+
+
+class LevelField(PriceField):
+    """An alert's level: a price as the schema says one looks like (`PRICE_SCHEMA`), read by
+    the service with its own code (`invalid_level`, `level_off_tick`)."""
+
+    code = "invalid_level"
 
 
 class AlertInput(BodyInput):
     symbol = serializers.CharField(max_length=12)
     direction = serializers.ChoiceField(choices=["above", "below"])
-    level = serializers.CharField(
-        max_length=32, help_text='The price, as a string ("105.50"), on the stock\'s tick.'
-    )
+    level = LevelField(help_text='The price, as a string ("105.50"), on the stock\'s tick.')
 
 
 class AlertOutput(Output):
