@@ -57,6 +57,9 @@ DOMAIN_STATUS = {
     "bid_not_higher": 422,
     "fixed_increment_required": 422,
     "invalid_end": 422,
+    "level_off_tick": 422,
+    "level_already_reached": 422,
+    "too_many_alerts": 422,
 }
 
 

@@ -40,18 +40,19 @@ def test_an_alert_is_created_listed_and_deleted(alice, acme, key_client):
 
 
 @pytest.mark.parametrize(
-    ("payload", "code"),
+    ("payload", "status", "code"),
     [
-        ({"symbol": "ACME", "direction": "above", "level": "0"}, "invalid_level"),
-        ({"symbol": "ACME", "direction": "above", "level": "-1"}, "invalid_level"),
-        ({"symbol": "ACME", "direction": "above", "level": "105.001"}, "level_off_tick"),
-        ({"symbol": "ACME", "direction": "below", "level": "101"}, "level_already_reached"),
+        ({"symbol": "ACME", "direction": "above", "level": "0"}, 400, "invalid_level"),
+        ({"symbol": "ACME", "direction": "above", "level": "-1"}, 400, "invalid_level"),
+        # Well formed, refused by a rule of the stock or of the moment: 422, as for orders.
+        ({"symbol": "ACME", "direction": "above", "level": "105.001"}, 422, "level_off_tick"),
+        ({"symbol": "ACME", "direction": "below", "level": "101"}, 422, "level_already_reached"),
     ],
 )
-def test_bad_input_is_a_400_with_a_stable_code(alice, acme, key_client, payload, code):
+def test_bad_input_is_refused_with_a_stable_code(alice, acme, key_client, payload, status, code):
     answer = key_client(alice).post("/api/v1/alerts", payload, format="json")
 
-    assert answer.status_code == 400
+    assert answer.status_code == status
     assert answer.json()["code"] == code
     assert not PriceAlert.objects.exists()
 
@@ -81,7 +82,7 @@ def test_input_the_schema_rules_out_is_a_400(alice, acme, key_client):
     assert not PriceAlert.objects.exists()
 
 
-def test_too_many_alerts_is_a_400(alice, acme, key_client, settings):
+def test_too_many_alerts_is_a_422(alice, acme, key_client, settings):
     settings.PRICE_ALERTS_PER_USER = 1
     client = key_client(alice)
     first = {"symbol": "ACME", "direction": "above", "level": "110"}
@@ -91,7 +92,7 @@ def test_too_many_alerts_is_a_400(alice, acme, key_client, settings):
         "/api/v1/alerts", {"symbol": "ACME", "direction": "above", "level": "111"}, format="json"
     )
 
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json()["code"] == "too_many_alerts"
 
 
