@@ -18,10 +18,13 @@ def unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def alerts_for(*, user: User) -> list[PriceAlert]:
-    """The user's price alerts: armed ones first (newest first), then fired, latest first."""
+def alerts_for(*, user: User, limit: int = 200) -> list[PriceAlert]:
+    """The user's price alerts: armed ones first (newest first), then fired, latest first.
+
+    Bounded: the armed ones are capped (`PRICE_ALERTS_PER_USER`), fired ones pile up, so a
+    page or an API answer shows the latest `limit` of them however many there are."""
     return list(
         PriceAlert.objects.filter(user=user)
         .select_related("stock")
-        .order_by(F("fired_at").desc(nulls_first=True), "-created_at")
+        .order_by(F("fired_at").desc(nulls_first=True), "-created_at")[:limit]
     )
